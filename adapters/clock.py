@@ -1,0 +1,31 @@
+"""Clocks for the ledger: the system's UTC clock in production, a settable one for tests and
+for replaying history at a chosen instant."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from domain import horloge
+
+
+class HorlogeReglable:
+    """A clock that stands still until moved; every reading is strictly later than the last, so
+    recorded_at stays a total order even when tests append many events at one instant."""
+
+    def __init__(self, depart: datetime) -> None:
+        self._instant = depart
+        self._dernier = depart - timedelta(microseconds=1)
+
+    def __call__(self) -> datetime:
+        self._dernier = max(self._instant, self._dernier + timedelta(microseconds=1))
+        return self._dernier
+
+    def regler(self, instant: datetime | date) -> None:
+        if not isinstance(instant, datetime):
+            instant = datetime.combine(instant, time(9, 0), UTC)
+        self._instant = instant
+
+    def avancer(self, **delta: float) -> None:
+        self._instant += timedelta(**delta)
+
+    def installer(self) -> "HorlogeReglable":
+        horloge.installer(self)
+        return self

@@ -1,0 +1,128 @@
+"""Where the ledger lives: the embedded SQLite default under ./var, or PostgreSQL when
+LEDGER_DATABASE_URL says so. One URL configures both the eventsourcing event store and the
+SQLAlchemy engine of the read models, keys and numbering, so they share one database."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import sqlalchemy as sa
+
+APP_NAME = "Ledger"  # on PostgreSQL, eventsourcing names the events table after it
+DEFAULT_URL = "sqlite:///var/ledger.sqlite3"
+
+
+class ConfigurationError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Stockage:
+    url: str
+    kind: str  # "sqlite" | "postgresql"
+    eventsourcing_env: dict[str, str]
+    sqlalchemy_url: sa.URL
+    schema: str | None
+    sqlite_path: Path | None
+
+    @property
+    def postgres(self) -> bool:
+        return self.kind == "postgresql"
+
+    @property
+    def table_evenements(self) -> str:
+        # The library's own names: ledger_events on PostgreSQL, stored_events on SQLite.
+        return "ledger_events" if self.postgres else "stored_events"
+
+    def engine(self, pool_size: int = 5) -> sa.Engine:
+        if self.postgres:
+            options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
+            return sa.create_engine(
+                self.sqlalchemy_url,
+                connect_args=options,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+            )
+        engine = sa.create_engine(self.sqlalchemy_url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            # WAL lets followers read while the API writes; the event store uses it too.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+
+
+def depuis_url(url: str | None = None) -> Stockage:
+    url = url or os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_URL
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/path or sqlite:////absolute/path
+        raw = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not raw:
+            raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r}: expected sqlite:///path/to/file")
+        path = Path(raw).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return Stockage(
+            url=url,
+            kind="sqlite",
+            eventsourcing_env={
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            },
+            sqlalchemy_url=sa.URL.create("sqlite", database=str(path)),
+            schema=None,
+            sqlite_path=path,
+        )
+    if parsed.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        query = parse_qs(parsed.query)
+        schema = query.get("schema", [""])[0] or None
+        dbname = (parsed.path or "/").lstrip("/")
+        if not dbname:
+            raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r}: the database name is missing")
+        user = unquote(parsed.username or os.environ.get("USER", "postgres"))
+        password = unquote(parsed.password or "")
+        host = parsed.hostname or "127.0.0.1"
+        port = parsed.port or 5432
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": host,
+            "POSTGRES_PORT": str(port),
+            "POSTGRES_USER": user,
+            "POSTGRES_PASSWORD": password,
+            "POSTGRES_POOL_SIZE": os.environ.get("LEDGER_POOL_SIZE", "10"),
+            "POSTGRES_MAX_OVERFLOW": os.environ.get("LEDGER_POOL_SIZE", "10"),
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            # Never ENABLE_DB_FUNCTIONS: that write path loses events under concurrency.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "",
+        }
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema
+        return Stockage(
+            url=url,
+            kind="postgresql",
+            eventsourcing_env=env,
+            sqlalchemy_url=sa.URL.create(
+                "postgresql+psycopg",
+                username=user,
+                password=password or None,
+                host=host,
+                port=port,
+                database=dbname,
+            ),
+            schema=schema,
+            sqlite_path=None,
+        )
+    raise ConfigurationError(
+        f"LEDGER_DATABASE_URL {url!r}: unsupported scheme {parsed.scheme!r} "
+        "(use sqlite:///path or postgresql://user@host:port/db[?schema=name])"
+    )

@@ -1,0 +1,71 @@
+"""Stored events encoded with msgspec, typed: dates, datetimes, decimals, enums and nested
+structures come back exactly as written. A field named `personnel` holds personal data and is
+encrypted with its demand's own key before it reaches the store (DOMAIN.md §8)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
+
+from adapters.cles import Coffre
+
+CHAMP_PERSONNEL = "personnel"
+_EFFACE = {"type": "efface"}
+
+
+class LedgerMapper(Mapper[UUID]):
+    def __init__(self, coffre: Coffre) -> None:
+        # No transcoder, compressor or cipher of the library's: msgspec does the encoding and
+        # encryption is per demand, not per application.
+        self.coffre = coffre
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder()
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        etat = dict(vars(domain_event))
+        originator_id = etat.pop("originator_id")
+        version = etat.pop("originator_version")
+        if etat.get(CHAMP_PERSONNEL) is not None:
+            clair = self._encoder.encode(etat[CHAMP_PERSONNEL])
+            chiffre = self.coffre.chiffrer(originator_id, _aad(originator_id, version), clair)
+            etat[CHAMP_PERSONNEL] = {"chiffre": base64.b64encode(chiffre).decode()}
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=version,
+            topic=get_topic(type(domain_event)),
+            state=self._encoder.encode(etat),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        originator_id = stored_event.originator_id
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(str(originator_id))
+        try:
+            etat: dict[str, Any] = self._decoder.decode(stored_event.state)
+            personnel = etat.get(CHAMP_PERSONNEL)
+            if isinstance(personnel, dict) and "chiffre" in personnel:
+                clair = self.coffre.dechiffrer(
+                    originator_id,
+                    _aad(originator_id, stored_event.originator_version),
+                    base64.b64decode(personnel["chiffre"]),
+                )
+                etat[CHAMP_PERSONNEL] = _EFFACE if clair is None else self._decoder.decode(clair)
+            etat["originator_id"] = originator_id
+            etat["originator_version"] = stored_event.originator_version
+            return msgspec.convert(etat, type=cls)
+        except Exception as e:
+            raise MapperDeserialisationError(
+                f"cannot decode event {stored_event.originator_id} v{stored_event.originator_version} "
+                f"({stored_event.topic}): {e}"
+            ) from e
+
+
+def _aad(originator_id: UUID, version: int) -> bytes:
+    # Binds each ciphertext to its event, so a personal field cannot be moved to another row.
+    return originator_id.bytes + version.to_bytes(8, "big")

@@ -1,0 +1,27 @@
+"""SQLAlchemy tables the ledger keeps beside its event log: demand keys and numbering.
+Read models declare their own tables in projections/."""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# One AES-GCM key per demand (crypto-shredding, DOMAIN.md §8). Erasure nulls the key: the row
+# stays, so "erased" and "never had personal data" are told apart.
+cles_demandes = sa.Table(
+    "ledger_cles_demandes",
+    metadata,
+    sa.Column("demande_id", sa.String(36), primary_key=True),
+    sa.Column("cle", sa.LargeBinary, nullable=True),
+    sa.Column("cree_le", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("efface_le", sa.DateTime(timezone=True), nullable=True),
+)
+
+# SQLite has no sequences: AUTOINCREMENT never hands out a rowid twice, even after a rollback
+# of the row that took it, which is what "never reused" needs.
+numerotation = sa.Table(
+    "ledger_numerotation",
+    metadata,
+    sa.Column("sequence", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("territoire", sa.String(3), nullable=False),
+    sqlite_autoincrement=True,
+)

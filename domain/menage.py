@@ -1,0 +1,85 @@
+"""Household arithmetic: consumption units, resources, first quartile, priority (DOMAIN.md §5.2, §6)."""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from domain.calendrier import age_au
+from domain.codes import ModeleLogement, RoleMembre, StatutDalo
+from domain.foyer import DonneesPersonnelles, LogementActuel, Membre
+
+# Criteria of L.441-1 counted as priority by the statistics (not premier_quartile).
+CRITERES_PRIORITAIRES = frozenset(
+    {
+        "handicap",
+        "chomage_longue_duree",
+        "sortie_act",
+        "logement_indigne",
+        "menace_expulsion",
+        "violences_couple",
+        "non_decent_mineur",
+        "sur_occupation_mineur",
+        "sans_logement",
+        "heberge_tiers",
+        "heberge_structure",
+        "victime_viol",
+        "sortie_prostitution",
+        "jeune_ase",
+        "victime_traite",
+    }
+)
+SANS_LOGEMENT = frozenset({ModeleLogement.SD, ModeleLogement.SQUAT, ModeleLogement.CAMCAR, ModeleLogement.HOT})
+HEBERGE_TIERS = frozenset({ModeleLogement.CP, ModeleLogement.CPE, ModeleLogement.LTG})
+HEBERGE_STRUCTURE = frozenset(
+    {ModeleLogement.SH, ModeleLogement.RS, ModeleLogement.RHVS, ModeleLogement.SLHT, ModeleLogement.CDEFCM}
+)
+
+
+def ressources_annuelles(membres: tuple[Membre, ...]) -> Decimal:
+    return 12 * sum((r.montant_mensuel for m in membres for r in m.ressources), Decimal(0))
+
+
+def unites_de_consommation(
+    membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None, au: date
+) -> Decimal:
+    """OECD-modified scale; a person whose birth date is unknown (erased) counts as an adult."""
+    uc = Decimal(0)
+    for m in membres:
+        if m.role is RoleMembre.demandeur:
+            uc += 1
+            continue
+        naissance = personnel.naissance(m.id) if personnel else None
+        uc += Decimal("0.3") if naissance is not None and age_au(naissance, au) < 14 else Decimal("0.5")
+    return uc
+
+
+def ressources_par_uc(
+    membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None, au: date
+) -> Decimal:
+    uc = unites_de_consommation(membres, personnel, au)
+    return (ressources_annuelles(membres) / uc).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def premier_quartile(par_uc: Decimal, seuil: Decimal | None) -> bool:
+    # Strictly below the threshold (§5.2); no threshold for the year means no first quartile.
+    return seuil is not None and par_uc < seuil
+
+
+def prioritaire(
+    situations: frozenset[str],
+    logement_actuel: LogementActuel | None,
+    rejetes: frozenset[str],
+) -> bool:
+    declares = (situations & CRITERES_PRIORITAIRES) - rejetes
+    derives: set[str] = set()
+    if logement_actuel is not None:
+        if logement_actuel.modele in SANS_LOGEMENT:
+            derives.add("sans_logement")
+        if logement_actuel.modele in HEBERGE_TIERS:
+            derives.add("heberge_tiers")
+        if logement_actuel.modele in HEBERGE_STRUCTURE:
+            derives.add("heberge_structure")
+    return bool(declares or (derives - rejetes))
+
+
+def dalo(statut: StatutDalo) -> bool:
+    return statut is StatutDalo.ACTIF

@@ -1,0 +1,119 @@
+"""`ledger`: the operators' console command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from adapters.database import ConfigurationError, depuis_url
+from adapters.territory_file import TerritoryFileError, load_territory
+from domain.erreurs import RefusCommande
+
+RACINE = Path(__file__).resolve().parent.parent
+TERRITOIRE_DEMO = RACINE / "territories" / "cannes-pays-de-lerins.toml"
+
+
+def _territoire(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return load_territory(args.territory or os.environ.get("LEDGER_TERRITORY") or TERRITOIRE_DEMO)
+
+
+def _registre(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from adapters.registre import Registre
+
+    return Registre(depuis_url(args.database), _territoire(args))
+
+
+def init(args: argparse.Namespace) -> int:
+    registre = _registre(args)
+    t = registre.territoire
+    print(
+        f"ledger ready: {registre.stockage.kind} at {registre.stockage.sqlite_path or registre.stockage.url}\n"
+        f"territory {t.nom} ({t.code}): {len(t.communes)} communes, {len(t.organisations)} "
+        f"organisations, {len(t.logements)} dwellings; {registre.position()} events in the log"
+    )
+    registre.close()
+    return 0
+
+
+def jetons(args: argparse.Namespace) -> int:
+    t = _territoire(args)
+    _afficher_jetons(t)
+    return 0
+
+
+def _afficher_jetons(t) -> None:  # type: ignore[no-untyped-def]
+    print("Demo access tokens (Authorization: Bearer <token>) — demo only, never in production:")
+    for o in t.organisations:
+        kinds = "/".join(sorted(k.value for k in o.types))
+        for a in o.agents:
+            print(f"  {a.jeton:<28} {o.code:<12} {kinds:<22} {a.nom}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import creer_app
+
+    registre = _registre(args)
+    app = creer_app(registre)
+    print(f"Serving on http://{args.host}:{args.port} — API docs at http://{args.host}:{args.port}/docs")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
+    registre.close()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    init(args)
+    _afficher_jetons(_territoire(args))
+    return serve(args)
+
+
+def schedule(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    registre = _registre(args)
+    jusquau = date.fromisoformat(args.through)
+    numeros = list(registre.numeros())
+    ajoutes = demandes = 0
+    for n in tqdm(numeros, desc=f"schedule through {jusquau}", unit="demand", disable=args.quiet):
+        r = registre.rattraper(n, jusquau)
+        if r is not None:
+            demandes += 1
+            ajoutes += len(r.evenements)
+    print(f"schedule through {jusquau}: {ajoutes} events appended on {demandes} of {len(numeros)} demands")
+    registre.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="ledger", description="Demand Ledger operators' command")
+    p.add_argument("--database", help="LEDGER_DATABASE_URL (default sqlite:///var/ledger.sqlite3)")
+    p.add_argument("--territory", help="territory file (default: the Cannes Pays de Lérins demo)")
+    sub = p.add_subparsers(dest="commande", required=True)
+    sub.add_parser("init", help="create the store and check the territory").set_defaults(f=init)
+    sub.add_parser("tokens", help="print the territory's agent tokens").set_defaults(f=jetons)
+    for nom, f, aide in (("serve", serve, "serve the HTTP API"), ("run", run, "init, print tokens, serve")):
+        s = sub.add_parser(nom, help=aide)
+        s.add_argument("--host", default="127.0.0.1")
+        s.add_argument("--port", type=int, default=8000)
+        s.set_defaults(f=f)
+    s = sub.add_parser("schedule", help="append notices, RADREN radiations and erasures due by a date")
+    s.add_argument("--through", required=True, help="YYYY-MM-DD")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(f=schedule)
+    args = p.parse_args(argv)
+    try:
+        return int(args.f(args))
+    except (ConfigurationError, TerritoryFileError, ValueError) as e:
+        print(f"ledger: {e}", file=sys.stderr)
+        return 2
+    except RefusCommande as e:
+        print(f"ledger: refused ({e.regle}): {e.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""The HTTP API: one command endpoint per event an organisation records (DOMAIN.md §3), reading a
+demand and its partner-traceable history (§7). Payloads are the domain's msgspec command structs,
+decoded strictly; the OpenAPI document is generated from the same structs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+
+from adapters.registre import Registre, Resultat
+from api.auth import Appelant, appelant
+from api.problemes import TYPE_MEDIA, ErreurHTTP, Probleme, sur_erreur_http, sur_refus
+from domain import commandes as c
+from domain.erreurs import RefusCommande
+from projections.historique import EntreeHistorique, historique
+from projections.vue_demande import VueDemande, vue
+
+# (path segment, command, summary): one endpoint per event of DOMAIN.md §3 recorded by an
+# organisation; the systeme's (notices, RADREN, erasure) are appended by the schedule only.
+COMMANDES: list[tuple[str, type[c.Commande], str]] = [
+    ("modifications", c.Modifier, "Modification (guichet): household, housing, wishes, reasons, situations"),
+    ("renouvellements", c.Renouveler, "Renouvellement (guichet): the anniversary moves to renewal + 1 year"),
+    ("mises-en-demeure", c.MettreEnDemeure, "Mise en demeure before a RADCON or RADIRR radiation"),
+    ("radiations", c.Radier, "Radiation RADABA, RADCON (guichet) or RADIRR (bailleur)"),
+    ("reactivations", c.Reactiver, "Réactivation within a month of a RADREN radiation (guichet)"),
+    ("reconnaissances-dalo", c.ReconnaitreDalo, "DALO or priority recognition (Etat)"),
+    ("justifications", c.Justifier, "Justification of a criterion: justifie or rejete"),
+    ("designations", c.Designer, "Désignation on a dwelling (its bailleur, or the holder of its contingent)"),
+    ("decisions-cal", c.DeciderCAL, "CAL decision (bailleur owning the dwelling)"),
+    ("conditions-levees", c.LeverCondition, "Suspensive condition met (bailleur owning the dwelling)"),
+    ("refus", c.Refuser, "Refusal by the candidate, qualified by the bailleur; optionally its décote"),
+    ("decotes", c.AppliquerDecote, "Décote: decote_refus (bailleur) or decote_pieces (guichet)"),
+    ("recours", c.DeposerRecours, "Recours against a décote, within 15 days of its notification"),
+    ("decisions-recours", c.DeciderRecours, "Decision on a recours (the décote's author): annulee or maintenue"),
+    ("baux", c.SignerBail, "Bail signé: appends the automatic RADATT radiation"),
+    ("retractations", c.Retracter, "Rétractation of an event by the organisation that recorded it"),
+]
+
+ERREURS = {
+    s: {"description": d, "content": {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}}
+    for s, d in {
+        401: "No or unknown bearer token",
+        403: "The organisation may not record this (DOMAIN.md §1); `regle` names the rule",
+        404: "Unknown demand or dwelling",
+        409: "Stale If-Match version, or a concurrent write to the same demand",
+        422: "Invalid payload, or a broken domain rule; `regle` names it",
+    }.items()
+}
+TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique] + [t for _, t, _ in COMMANDES] + [
+    c.Enregistrer,
+    c.DeclarerVacance,
+]
+
+
+def _ref(t: type) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{t.__name__}"}
+
+
+def _corps(t: type[c.Commande]) -> Callable[..., Any]:
+    async def lire(request: Request) -> c.Commande:
+        brut = await request.body()
+        if not brut:
+            raise ErreurHTTP(422, "payload_requis", f"a JSON body ({t.__name__}) is required")
+        try:
+            return msgspec.json.decode(brut, type=t)
+        except msgspec.ValidationError as e:
+            raise ErreurHTTP(422, "payload_invalide", f"{t.__name__}: {e}") from None
+        except msgspec.DecodeError as e:
+            raise ErreurHTTP(422, "json_invalide", f"the body is not valid JSON: {e}") from None
+
+    return lire
+
+
+def _version_attendue(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    brut = if_match.strip().removeprefix("W/").strip('"')
+    if not brut.isdigit():
+        raise ErreurHTTP(422, "if_match_invalide", f"If-Match must be a demand version such as \"3\", got {if_match!r}")
+    return int(brut)
+
+
+def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(msgspec.json.encode(obj), status_code=status, media_type="application/json", headers=headers)
+
+
+def _resultat(r: Resultat, status: int = 200) -> Response:
+    headers = {"ETag": f'"{r.version}"'}
+    if status == 201:
+        headers["Location"] = f"/demandes/{r.numero_unique}"
+    return _json(r, status, headers)
+
+
+def creer_app(registre: Registre) -> FastAPI:
+    app = FastAPI(
+        title="Demand Ledger",
+        version="0.1.0",
+        description=(
+            "Shared, event-sourced ledger of social housing applications (demandes de logement "
+            "social). Every command appends events, never changes them. Authenticate with the "
+            "agent's bearer token; it fixes the organisation recorded on the events. Errors are "
+            "application/problem+json with `regle`, the rule that refused the request. Send "
+            "`If-Match: \"<version>\"` (the ETag of the demand) to refuse a write on a stale view."
+        ),
+    )
+    app.state.registre = registre
+    app.add_exception_handler(RefusCommande, sur_refus)
+    app.add_exception_handler(ErreurHTTP, sur_erreur_http)
+
+    corps_commande = {"required": True}
+
+    def _body(t: type) -> dict[str, Any]:
+        return {"requestBody": {**corps_commande, "content": {"application/json": {"schema": _ref(t)}}}}
+
+    def _ok(t: type, description: str, code: int = 200) -> dict[int | str, dict[str, Any]]:
+        return {code: {"description": description, "content": {"application/json": {"schema": _ref(t)}}}, **ERREURS}
+
+    @app.post(
+        "/demandes",
+        status_code=201,
+        summary="Enregistrement of a demand (guichet); mints its numéro unique unless given",
+        tags=["demandes"],
+        response_class=Response,
+        responses=_ok(Resultat, "Registered; Location and ETag headers set", 201),
+        openapi_extra=_body(c.Enregistrer),
+    )
+    def enregistrer(
+        qui: Appelant = Depends(appelant), commande: c.Commande = Depends(_corps(c.Enregistrer))
+    ) -> Response:
+        r = registre.executer(qui.organisation, qui.agent.identifiant, commande)
+        return _resultat(r, 201)
+
+    @app.get(
+        "/demandes/{numero_unique}",
+        summary="A demand's current state; its ETag is the version to send in If-Match",
+        tags=["demandes"],
+        response_class=Response,
+        responses=_ok(VueDemande, "The demand"),
+    )
+    def lire(numero_unique: str, qui: Appelant = Depends(appelant)) -> Response:
+        d = registre.demande(numero_unique)
+        return _json(vue(d), headers={"ETag": f'"{d.version}"'})
+
+    @app.get(
+        "/demandes/{numero_unique}/historique",
+        summary="Partner-traceable history: every event, organisation, agent, old and new values",
+        tags=["demandes"],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Events in order; retracted ones carry `supprime`",
+                "content": {"application/json": {"schema": {"type": "array", "items": _ref(EntreeHistorique)}}},
+            },
+            **ERREURS,
+        },
+    )
+    def lire_historique(numero_unique: str, qui: Appelant = Depends(appelant)) -> Response:
+        d = registre.demande(numero_unique)
+        return _json(historique(d), headers={"ETag": f'"{d.version}"'})
+
+    for segment, type_commande, resume in COMMANDES:
+        _route_commande(app, registre, segment, type_commande, resume, _body, _ok)
+
+    @app.post(
+        "/logements/{identifiant}/vacances",
+        status_code=201,
+        summary="Vacance: the bailleur owning the dwelling opens a new vacancy",
+        tags=["logements"],
+        response_class=Response,
+        responses={
+            201: {"description": "The vacancy's number", "content": {"application/json": {"schema": {"type": "object", "properties": {"logement": {"type": "string"}, "vacance": {"type": "integer"}}}}}},
+            **ERREURS,
+        },
+        openapi_extra=_body(c.DeclarerVacance),
+    )
+    def vacance(
+        identifiant: str,
+        qui: Appelant = Depends(appelant),
+        commande: c.Commande = Depends(_corps(c.DeclarerVacance)),
+    ) -> Response:
+        assert isinstance(commande, c.DeclarerVacance)
+        n = registre.declarer_vacance(qui.organisation, qui.agent.identifiant, identifiant, commande)
+        return _json({"logement": identifiant, "vacance": n}, 201)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _, composants = msgspec.json.schema_components(TYPES_SCHEMAS, ref_template="#/components/schemas/{name}")
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(composants)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _route_commande(
+    app: FastAPI,
+    registre: Registre,
+    segment: str,
+    type_commande: type[c.Commande],
+    resume: str,
+    body: Callable[[type], dict[str, Any]],
+    ok: Callable[..., dict[int | str, dict[str, Any]]],
+) -> None:
+    def commande_sur_demande(
+        numero_unique: str,
+        qui: Appelant = Depends(appelant),
+        commande: c.Commande = Depends(_corps(type_commande)),
+        if_match: str | None = Header(default=None, description='Expected demand version, e.g. "3"'),
+    ) -> Response:
+        r = registre.executer(
+            qui.organisation,
+            qui.agent.identifiant,
+            commande,
+            numero_unique=numero_unique,
+            version_attendue=_version_attendue(if_match),
+        )
+        return _resultat(r)
+
+    commande_sur_demande.__name__ = f"commande_{segment.replace('-', '_')}"
+    app.add_api_route(
+        f"/demandes/{{numero_unique}}/{segment}",
+        commande_sur_demande,
+        methods=["POST"],
+        summary=resume,
+        tags=["commandes"],
+        response_class=Response,
+        responses=ok(Resultat, "Recorded; the ETag is the demand's new version"),
+        openapi_extra=body(type_commande),
+    )

@@ -1,0 +1,121 @@
+"""What GET /demandes/{numero_unique} shows: the demand's current state, read from its events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from domain import calendrier
+from domain.codes import (
+    CodeDecote,
+    DecisionRecours,
+    Justification,
+    MotifRadiation,
+    StatutDalo,
+    TypeReservataire,
+)
+from domain.demande import Demande, EtatDemande
+from domain.foyer import LogementActuel, Membre, Personnel, Souhaits
+
+
+class VueDecote(msgspec.Struct, frozen=True):
+    evenement: int
+    code: CodeDecote
+    date: date
+    expire_le: date
+    notifiee_le: date
+    recours_possible_jusqua: date
+    organisation: str
+    refus: int | None
+    recours: int | None
+    recours_depose_le: date | None
+    decision_recours: DecisionRecours | None
+
+
+class VueCandidature(msgspec.Struct, frozen=True):
+    logement: str
+    vacance: int
+    contingent: TypeReservataire | None
+    designations: list[int]
+    decisions: list[int]
+    refus: int | None
+    condition_levee: bool
+    bail: int | None
+
+
+class VueDemande(msgspec.Struct, frozen=True):
+    numero_unique: str
+    version: int
+    filed_on: date
+    active: bool
+    anniversaire: date
+    radiation: MotifRadiation | None
+    radiee_le: date | None
+    statut_dalo: StatutDalo
+    membres: tuple[Membre, ...]
+    logement_actuel: LogementActuel | None
+    souhaits: Souhaits
+    motifs: tuple[str, ...]
+    situations: list[str]
+    justifications: dict[str, Justification]
+    personnel: Personnel | None
+    candidatures: list[VueCandidature]
+    decotes: list[VueDecote]
+    donnees_effacees: bool
+
+
+def vue(demande: Demande, etat: EtatDemande | None = None) -> VueDemande:
+    e = etat or demande.etat
+    return VueDemande(
+        numero_unique=e.numero_unique,
+        version=demande.version,
+        filed_on=e.filed_on,
+        active=e.active,
+        anniversaire=e.anniversaire,
+        radiation=e.radiation,
+        radiee_le=e.radiee_le,
+        statut_dalo=e.statut_dalo,
+        membres=e.membres,
+        logement_actuel=e.logement_actuel,
+        souhaits=e.souhaits,
+        motifs=e.motifs,
+        situations=sorted(e.situations),
+        justifications=dict(e.justifications),
+        personnel=e.personnel,
+        candidatures=[
+            VueCandidature(
+                logement=c.logement,
+                vacance=c.vacance,
+                contingent=c.contingent,
+                designations=list(c.designations),
+                decisions=list(c.decisions),
+                refus=c.refus,
+                condition_levee=c.condition_levee,
+                bail=c.bail,
+            )
+            for c in e.candidatures.values()
+        ],
+        decotes=[
+            VueDecote(
+                evenement=d.version,
+                code=d.code,
+                date=d.date,
+                expire_le=calendrier.fin_decote(d.date),
+                notifiee_le=d.notifiee_le,
+                recours_possible_jusqua=d.recours_du_au_plus_tard,
+                organisation=d.organisation,
+                refus=d.refus,
+                recours=d.recours,
+                recours_depose_le=d.recours_depose_le,
+                decision_recours=d.decision,
+            )
+            for d in e.decotes.values()
+        ],
+        donnees_effacees=e.effacee,
+    )
+
+
+def en_json(obj: Any) -> bytes:
+    return msgspec.json.encode(obj)

@@ -214,7 +214,9 @@ class Demande(Aggregate):
     class Renouvelee(Event):
         def evoluer(self, etat: EtatDemande) -> None:
             etat.anniversaire = calendrier.anniversaire(self.occurred_on)
-            etat.mise_en_demeure = None
+            # Renewing answers the ledger's correspondence: a warning for no answer lapses.
+            if etat.mise_en_demeure and etat.mise_en_demeure[1] is MotifMiseEnDemeure.absence_reponse:
+                etat.mise_en_demeure = None
 
     class PreavisEnvoye(Event):
         rang: MotifPreavis
@@ -969,6 +971,10 @@ def replier(
         if isinstance(f, Demande.DecoteAppliquee) and v in annulees:
             continue
         _appliquer(etat, f)
+    # Dates never go backwards against any recorded fact, retracted ones and retractions included.
+    etat.dernier_jour = max(
+        (f.occurred_on for f in connus if au is None or f.occurred_on <= au), default=etat.dernier_jour
+    )
     return etat
 
 

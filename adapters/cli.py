@@ -88,6 +88,44 @@ def schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suiveurs(registre):  # type: ignore[no-untyped-def]
+    from projections.echeances import ProjectionEcheances
+    from projections.suivi import Suiveur
+
+    return {"echeances": Suiveur(registre, ProjectionEcheances(registre))}
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    registre = _registre(args)
+    suiveurs = _suiveurs(registre)
+    noms = [args.name] if args.name else list(suiveurs)
+    for nom in noms:
+        if nom not in suiveurs:
+            print(f"ledger: unknown read model {nom!r} (known: {', '.join(suiveurs)})", file=sys.stderr)
+            return 2
+        n = suiveurs[nom].reconstruire(barre=not args.quiet)
+        print(f"rebuilt {nom}: {n} events applied, position {suiveurs[nom].position()}")
+    registre.close()
+    return 0
+
+
+def follow(args: argparse.Namespace) -> int:
+    import time
+
+    registre = _registre(args)
+    suiveurs = _suiveurs(registre)
+    print(f"following the log for {', '.join(suiveurs)} every {args.interval}s (Ctrl-C to stop)")
+    try:
+        while True:
+            for s in suiveurs.values():
+                s.rattraper()
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        registre.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ledger", description="Demand Ledger operators' command")
     p.add_argument("--database", help="LEDGER_DATABASE_URL (default sqlite:///var/ledger.sqlite3)")
@@ -104,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--through", required=True, help="YYYY-MM-DD")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(f=schedule)
+    s = sub.add_parser("rebuild", help="rebuild a read model from position zero (all by default)")
+    s.add_argument("name", nargs="?", help="read model name: echeances")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(f=rebuild)
+    s = sub.add_parser("follow", help="keep the read models current (followers poll the log)")
+    s.add_argument("--interval", type=float, default=1.0)
+    s.set_defaults(f=follow)
     args = p.parse_args(argv)
     try:
         return int(args.f(args))

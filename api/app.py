@@ -5,10 +5,12 @@ decoded strictly; the OpenAPI document is generated from the same structs."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import msgspec
-from fastapi import Depends, FastAPI, Header, Request
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
@@ -17,7 +19,9 @@ from api.auth import Appelant, appelant
 from api.problemes import TYPE_MEDIA, ErreurHTTP, Probleme, sur_erreur_http, sur_refus
 from domain import commandes as c
 from domain.erreurs import RefusCommande
+from projections.echeances import ProjectionEcheances
 from projections.historique import EntreeHistorique, historique
+from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande, vue
 
 # (path segment, command, summary): one endpoint per event of DOMAIN.md §3 recorded by an
@@ -96,7 +100,7 @@ def _resultat(r: Resultat, status: int = 200) -> Response:
     return _json(r, status, headers)
 
 
-def creer_app(registre: Registre) -> FastAPI:
+def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) -> FastAPI:
     app = FastAPI(
         title="Demand Ledger",
         version="0.1.0",
@@ -109,6 +113,8 @@ def creer_app(registre: Registre) -> FastAPI:
         ),
     )
     app.state.registre = registre
+    suiveurs = suiveurs or {"echeances": Suiveur(registre, ProjectionEcheances(registre))}
+    app.state.suiveurs = suiveurs
     app.add_exception_handler(RefusCommande, sur_refus)
     app.add_exception_handler(ErreurHTTP, sur_erreur_http)
 
@@ -130,9 +136,12 @@ def creer_app(registre: Registre) -> FastAPI:
         openapi_extra=_body(c.Enregistrer),
     )
     def enregistrer(
-        qui: Appelant = Depends(appelant), commande: c.Commande = Depends(_corps(c.Enregistrer))
+        qui: Appelant = Depends(appelant),
+        commande: c.Commande = Depends(_corps(c.Enregistrer)),
+        attendre: bool = Query(False, description="Return once every read model has applied this write"),
     ) -> Response:
         r = registre.executer(qui.organisation, qui.agent.identifiant, commande)
+        _attendre(suiveurs, r, attendre)
         return _resultat(r, 201)
 
     @app.get(
@@ -164,7 +173,51 @@ def creer_app(registre: Registre) -> FastAPI:
         return _json(historique(d), headers={"ETag": f'"{d.version}"'})
 
     for segment, type_commande, resume in COMMANDES:
-        _route_commande(app, registre, segment, type_commande, resume, _body, _ok)
+        _route_commande(app, registre, suiveurs, segment, type_commande, resume, _body, _ok)
+
+    @app.get(
+        "/echeances",
+        summary="Deadlines falling due in a date range (renewals, radiations, recours, offers…)",
+        tags=["echeances"],
+        response_class=Response,
+        responses={200: {"description": "Deadlines ordered by date", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}, **ERREURS},
+    )
+    def lire_echeances(
+        du: date = Query(..., description="first day, ISO 8601"),
+        au: date = Query(..., description="last day, included"),
+        type: str | None = Query(None, description="e.g. radiation_non_renouvellement, recours_possible"),
+        qui: Appelant = Depends(appelant),
+    ) -> Response:
+        s = suiveurs["echeances"]
+        s.rattraper()
+        t = s.tables[0]
+        q = sa.select(t).where(t.c.echeance >= du, t.c.echeance <= au)
+        if type:
+            q = q.where(t.c.type == type)
+        with registre.engine.connect() as conn:
+            rows = conn.execute(q.order_by(t.c.echeance, t.c.demande, t.c.type)).mappings().all()
+        return _json([dict(r) for r in rows])
+
+    @app.get(
+        "/recours",
+        summary="The recours queue: pending recours with their décote, demand, filing date and deciding organisation",
+        tags=["echeances"],
+        response_class=Response,
+        responses={200: {"description": "Pending recours, oldest first", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}, **ERREURS},
+    )
+    def lire_recours(
+        organisation: str | None = Query(None, description="only those this organisation must decide"),
+        qui: Appelant = Depends(appelant),
+    ) -> Response:
+        s = suiveurs["echeances"]
+        s.rattraper()
+        t = s.tables[1]
+        q = sa.select(t)
+        if organisation:
+            q = q.where(t.c.organisation == organisation)
+        with registre.engine.connect() as conn:
+            rows = conn.execute(q.order_by(t.c.depose_le, t.c.demande)).mappings().all()
+        return _json([dict(r) for r in rows])
 
     @app.post(
         "/logements/{identifiant}/vacances",
@@ -200,9 +253,19 @@ def creer_app(registre: Registre) -> FastAPI:
     return app
 
 
+def _attendre(suiveurs: dict[str, Suiveur], r: Resultat, attendre: bool) -> None:
+    if attendre and r.position is not None:
+        for s in suiveurs.values():
+            if not s.attendre(r.position):
+                raise ErreurHTTP(
+                    503, "projection_en_retard", f"read model {s.projection.nom} did not reach {r.position} in time"
+                )
+
+
 def _route_commande(
     app: FastAPI,
     registre: Registre,
+    suiveurs: dict[str, Suiveur],
     segment: str,
     type_commande: type[c.Commande],
     resume: str,
@@ -214,6 +277,7 @@ def _route_commande(
         qui: Appelant = Depends(appelant),
         commande: c.Commande = Depends(_corps(type_commande)),
         if_match: str | None = Header(default=None, description='Expected demand version, e.g. "3"'),
+        attendre: bool = Query(False, description="Return once every read model has applied this write"),
     ) -> Response:
         r = registre.executer(
             qui.organisation,
@@ -222,6 +286,7 @@ def _route_commande(
             numero_unique=numero_unique,
             version_attendue=_version_attendue(if_match),
         )
+        _attendre(suiveurs, r, attendre)
         return _resultat(r)
 
     commande_sur_demande.__name__ = f"commande_{segment.replace('-', '_')}"

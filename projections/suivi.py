@@ -8,6 +8,7 @@ them in one transaction once caught up (SQLite and PostgreSQL both have transact
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -54,6 +55,7 @@ class Suiveur:
         self.engine = registre.engine
         metadata_suivi.create_all(self.engine)
         self.tables = projection.tables("")
+        self._verrou = threading.Lock()  # one runner per process; the position CAS guards others
         for t in self.tables:
             t.create(self.engine, checkfirst=True)
 
@@ -66,7 +68,8 @@ class Suiveur:
 
     def rattraper(self, barre: bool = False, arret: Callable[[int], bool] | None = None) -> int:
         """Apply every event past the recorded position; returns how many were applied."""
-        return self._suivre(self.projection.nom, self.tables, barre, arret)
+        with self._verrou:
+            return self._suivre(self.projection.nom, self.tables, barre, arret)
 
     def _suivre(
         self,
@@ -120,6 +123,10 @@ class Suiveur:
 
     def reconstruire(self, barre: bool = True) -> int:
         """Rebuild from position zero into new tables, then swap them in atomically."""
+        with self._verrou:
+            return self._reconstruire(barre)
+
+    def _reconstruire(self, barre: bool) -> int:
         self.projection.oublier()
         suffixe = "__r" + uuid.uuid4().hex[:8]
         nom = self.projection.nom + suffixe
@@ -134,7 +141,7 @@ class Suiveur:
             with self.engine.begin() as conn:
                 position = conn.execute(
                     sa.select(suivi.c.position).where(suivi.c.projection == nom)
-                ).scalar_one()
+                ).scalar_one_or_none() or 0  # an empty log leaves no position row
                 for vieille, neuve in zip(self.tables, neuves, strict=True):
                     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {vieille.name}")
                     conn.exec_driver_sql(f"ALTER TABLE {neuve.name} RENAME TO {vieille.name}")

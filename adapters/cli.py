@@ -89,10 +89,14 @@ def schedule(args: argparse.Namespace) -> int:
 
 
 def _suiveurs(registre):  # type: ignore[no-untyped-def]
+    from projections.cotation import ProjectionCotation
     from projections.echeances import ProjectionEcheances
     from projections.suivi import Suiveur
 
-    return {"echeances": Suiveur(registre, ProjectionEcheances(registre))}
+    return {
+        "echeances": Suiveur(registre, ProjectionEcheances(registre)),
+        "cotation": Suiveur(registre, ProjectionCotation(registre)),
+    }
 
 
 def rebuild(args: argparse.Namespace) -> int:
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(f=schedule)
     s = sub.add_parser("rebuild", help="rebuild a read model from position zero (all by default)")
-    s.add_argument("name", nargs="?", help="read model name: echeances")
+    s.add_argument("name", nargs="?", help="read model name: echeances, cotation")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(f=rebuild)
     s = sub.add_parser("follow", help="keep the read models current (followers poll the log)")

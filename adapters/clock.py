@@ -19,9 +19,11 @@ class HorlogeReglable:
         return self._dernier
 
     def regler(self, instant: datetime | date) -> None:
+        """Set the time; setting it back is for a test's opening scene, before any event."""
         if not isinstance(instant, datetime):
             instant = datetime.combine(instant, time(9, 0), UTC)
         self._instant = instant
+        self._dernier = min(self._dernier, instant - timedelta(microseconds=1))
 
     def avancer(self, **delta: float) -> None:
         self._instant += timedelta(**delta)

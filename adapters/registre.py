@@ -19,6 +19,7 @@ from eventsourcing.persistence import Mapper, Notification, RecordConflictError
 
 from adapters.cles import Coffre
 from adapters.database import APP_NAME, Stockage
+from adapters.grid_file import load_grid
 from adapters.immutabilite import proteger
 from adapters.mapper import LedgerMapper
 from adapters.tables import metadata, numerotation
@@ -61,6 +62,7 @@ class Registre(Application[UUID]):
             with self.engine.begin() as conn:
                 conn.exec_driver_sql("CREATE SEQUENCE IF NOT EXISTS ledger_numero_seq")
         self.coffre = Coffre(self.engine)
+        self.grille = load_grid(territoire.grille) if territoire.grille else None
         super().__init__(env=stockage.eventsourcing_env)
         proteger(stockage, self.engine)
 
@@ -435,7 +437,7 @@ class Registre(Application[UUID]):
         par_uc = menage.ressources_par_uc(e.membres, personnel, jour)
         rejetes = frozenset(k for k, v in e.justifications.items() if v is Justification.rejete)
         return SituationAttribution(
-            ressources_par_uc=par_uc,
+            ressources_par_uc=menage.arrondi(par_uc),
             premier_quartile=menage.premier_quartile(
                 par_uc, self.territoire.seuil_premier_quartile(jour.year)
             ),

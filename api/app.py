@@ -5,7 +5,7 @@ decoded strictly; the OpenAPI document is generated from the same structs."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -18,7 +18,10 @@ from adapters.registre import Registre, Resultat
 from api.auth import Appelant, appelant
 from api.problemes import TYPE_MEDIA, ErreurHTTP, Probleme, sur_erreur_http, sur_refus
 from domain import commandes as c
-from domain.erreurs import RefusCommande
+from domain import horloge
+from domain.cotation import coter
+from domain.erreurs import RefusCommande, RegleEnfreinte
+from projections.cotation import ProjectionCotation, rang
 from projections.echeances import ProjectionEcheances
 from projections.historique import EntreeHistorique, historique
 from projections.suivi import Suiveur
@@ -55,7 +58,42 @@ ERREURS = {
         422: "Invalid payload, or a broken domain rule; `regle` names it",
     }.items()
 }
-TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique] + [t for _, t, _ in COMMANDES] + [
+class Provenance(msgspec.Struct, frozen=True):
+    evenement: int
+    type: str
+    occurred_on: date
+    recorded_at: datetime
+    organisation: str
+    agent: str
+    details: dict[str, Any]
+
+
+class ExplicationDetaillee(msgspec.Struct, frozen=True):
+    code: str
+    libelle: str
+    points: int
+    detail: str
+    version_grille: str
+    provenance: list[Provenance]
+
+
+class ReponseCotation(msgspec.Struct, frozen=True):
+    numero_unique: str
+    au: date
+    connu_a: datetime | None
+    active: bool  # a radiated demand keeps a score but is out of every ranking
+    version_grille: str
+    points: int
+    explications: list[ExplicationDetaillee]
+    remarques: list[dict[str, Any]]
+    # Current rank only (as of today, as known now); None for a past as-of or a radiated demand.
+    rang: int | None = None
+    sur: int | None = None
+    rang_typologie: int | None = None
+    sur_typologie: int | None = None
+
+
+TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
 ]
@@ -113,7 +151,10 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         ),
     )
     app.state.registre = registre
-    suiveurs = suiveurs or {"echeances": Suiveur(registre, ProjectionEcheances(registre))}
+    suiveurs = suiveurs or {
+        "echeances": Suiveur(registre, ProjectionEcheances(registre)),
+        "cotation": Suiveur(registre, ProjectionCotation(registre)),
+    }
     app.state.suiveurs = suiveurs
     app.add_exception_handler(RefusCommande, sur_refus)
     app.add_exception_handler(ErreurHTTP, sur_erreur_http)
@@ -171,6 +212,77 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
     def lire_historique(numero_unique: str, qui: Appelant = Depends(appelant)) -> Response:
         d = registre.demande(numero_unique)
         return _json(historique(d), headers={"ETag": f'"{d.version}"'})
+
+    @app.get(
+        "/demandes/{numero_unique}/cotation",
+        summary="Score and rank with its explanation, as of a date and as known at an instant",
+        tags=["cotation"],
+        response_class=Response,
+        responses=_ok(ReponseCotation, "Each criterion with its points, grid version and provenance"),
+    )
+    def lire_cotation(
+        numero_unique: str,
+        au: date | None = Query(None, description="valid time: the score as of this date (default today)"),
+        connu_a: datetime | None = Query(
+            None, description="knowledge time: only what had been recorded by this instant (ISO 8601)"
+        ),
+        qui: Appelant = Depends(appelant),
+    ) -> Response:
+        if registre.grille is None:
+            raise RegleEnfreinte("grille_absente", "this territory has no cotation grid")
+        d = registre.demande(numero_unique)
+        jour = au or horloge.aujourdhui()
+        if connu_a is None:
+            # Never behind its own schedule: what fell due by that day counts even if the
+            # schedule has not appended it yet (nothing is saved here).
+            d.rattraper(min(jour, horloge.aujourdhui()), registre.territoire.retention_donnees_mois)
+        etat = d.etat_au(jour, connu_a)
+        cot = coter(etat, jour, registre.territoire, registre.grille)
+        entrees = {e.evenement: e for e in historique(d)}
+        reponse = ReponseCotation(
+            numero_unique=numero_unique,
+            au=jour,
+            connu_a=connu_a,
+            active=etat.active,
+            version_grille=cot.version,
+            points=cot.points,
+            explications=[
+                ExplicationDetaillee(
+                    code=x.code,
+                    libelle=x.libelle,
+                    points=x.points,
+                    detail=x.detail,
+                    version_grille=cot.version,
+                    provenance=[
+                        Provenance(
+                            evenement=v,
+                            type=entrees[v].type,
+                            occurred_on=entrees[v].occurred_on,
+                            recorded_at=entrees[v].recorded_at,
+                            organisation=entrees[v].organisation,
+                            agent=entrees[v].agent,
+                            details=entrees[v].details,
+                        )
+                        for v in x.sources
+                        if v in entrees
+                    ],
+                )
+                for x in cot.explications
+            ],
+            remarques=[msgspec.to_builtins(r) for r in cot.remarques],
+        )
+        if au in (None, horloge.aujourdhui()) and connu_a is None and etat.active:
+            s = suiveurs["cotation"]
+            s.rattraper()
+            (t,) = s.tables
+            with registre.engine.begin() as conn:
+                s.projection.recalculer(conn, t, jour)  # type: ignore[attr-defined]
+                r = rang(conn, t, numero_unique)
+            if r is not None:
+                reponse = msgspec.structs.replace(
+                    reponse, rang=r[0], sur=r[1], rang_typologie=r[2], sur_typologie=r[3]
+                )
+        return _json(reponse)
 
     for segment, type_commande, resume in COMMANDES:
         _route_commande(app, registre, suiveurs, segment, type_commande, resume, _body, _ok)

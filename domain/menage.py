@@ -55,8 +55,14 @@ def unites_de_consommation(
 def ressources_par_uc(
     membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None, au: date
 ) -> Decimal:
+    """Unrounded: the first quartile is "strictly below" the threshold (§5.2), so rounding
+    first would move households across it. Round only for display or storage."""
     uc = unites_de_consommation(membres, personnel, au)
-    return (ressources_annuelles(membres) / uc).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return ressources_annuelles(membres) / uc
+
+
+def arrondi(montant: Decimal) -> Decimal:
+    return montant.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def premier_quartile(par_uc: Decimal, seuil: Decimal | None) -> bool:

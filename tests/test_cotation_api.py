@@ -1,0 +1,95 @@
+"""Scores, ranks and explanations over HTTP, as of a date and as known at an instant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from adapters.clock import HorlogeReglable
+from adapters.registre import Registre
+from api.app import creer_app
+
+OPH = {"Authorization": "Bearer demo-oph-cpl-1"}
+ERILIA = {"Authorization": "Bearer demo-erilia-1"}
+AUDIT = {"Authorization": "Bearer demo-cil-cacpl-1"}
+
+
+def _exemple_55(filed_on: str = "2024-01-15", logement: str = "CP") -> dict:
+    """DOMAIN.md §5.5: a single mother, CDD, SAL 900 + AF 150, hosted in Cannes."""
+    return {
+        "occurred_on": filed_on,
+        "membres": [
+            {"id": "m", "role": "demandeur", "contrat": "CDD", "commune_travail": "06029",
+             "ressources": [{"code": "SAL", "montant_mensuel": "900"}, {"code": "AF", "montant_mensuel": "150"}]},
+            {"id": "f", "role": "personne_a_charge"},
+        ],
+        "souhaits": {"communes": ["06029"], "typologies": ["T2"]},
+        "logement_actuel": {"modele": logement, "commune": "06029"},
+        "personnel": {"identites": [
+            {"membre": "m", "nom": "Martin", "prenom": "Léa", "date_naissance": "1996-05-02"},
+            {"membre": "f", "nom": "Martin", "prenom": "Noé", "date_naissance": "2016-09-01"},
+        ]},
+    }
+
+
+def test_worked_example_ranks_and_an_appealed_decote(registre: Registre, horloge_test: HorlogeReglable) -> None:
+    horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
+    client = TestClient(creer_app(registre))
+    n = client.post("/demandes", json=_exemple_55(), headers=OPH).json()["numero_unique"]
+    autre = client.post("/demandes", json=_exemple_55("2024-01-20", "LP"), headers=OPH).json()["numero_unique"]
+
+    r = client.get(f"/demandes/{n}/cotation", headers=AUDIT).json()
+    assert r["points"] == 175 and r["version_grille"] == "2024-01"
+    assert {x["code"] for x in r["explications"]} == {
+        "heberge_tiers", "travaille_epci", "travaille_commune", "habite_commune",
+        "jeune_moins_30", "parent_isole", "cdd_interim",
+    }
+    assert all(x["provenance"][0]["organisation"] == "OPH-CPL" for x in r["explications"])
+    assert (r["rang"], r["sur"]) == (1, 2)  # the other is not hébergée: 155 points
+    assert client.get(f"/demandes/{autre}/cotation", headers=AUDIT).json()["rang"] == 2
+
+    # A non_recevable refusal with its décote, then a recours, annulled.
+    lgt = next(x for x in registre.territoire.logements if x.bailleur == "ERILIA" and x.vacant)
+    horloge_test.regler(datetime(2024, 9, 2, 9, tzinfo=UTC))
+    client.post(f"/demandes/{n}/designations", json={"occurred_on": "2024-09-02", "logement": lgt.identifiant}, headers=ERILIA)
+    client.post(f"/demandes/{n}/decisions-cal", json={"occurred_on": "2024-09-02", "logement": lgt.identifiant, "decision": "attribution"}, headers=ERILIA)
+    res = client.post(
+        f"/demandes/{n}/refus",
+        json={"occurred_on": "2024-09-02", "logement": lgt.identifiant, "stade": "apres_cal", "motif": "quartier",
+              "qualification": "non_recevable", "appliquer_decote": True},
+        headers=ERILIA,
+    ).json()
+    decote = res["evenements"][-1]
+    horloge_test.regler(datetime(2024, 9, 10, 9, tzinfo=UTC))
+    client.post(f"/demandes/{n}/recours", json={"occurred_on": "2024-09-10", "decote": decote}, headers=OPH)
+    avant_annulation = datetime(2024, 9, 20, 12, tzinfo=UTC)
+    horloge_test.regler(datetime(2024, 10, 1, 9, tzinfo=UTC))
+    r = client.get(f"/demandes/{n}/cotation?au=2024-09-15", headers=AUDIT).json()
+    assert r["points"] == 135
+    expl = next(x for x in r["explications"] if x["code"] == "decote_refus")
+    assert expl["points"] == -40
+    assert [(p["type"], p["organisation"]) for p in expl["provenance"]] == [
+        ("refus", "ERILIA"), ("decote", "ERILIA"), ("recours", "OPH-CPL")
+    ]
+    ok = client.post(
+        f"/demandes/{n}/decisions-recours",
+        json={"occurred_on": "2024-10-01", "decote": decote, "decision": "annulee", "motivation": "offre inadaptée"},
+        headers=ERILIA,
+    )
+    assert ok.status_code == 200, ok.text
+    # Annulled: never counted, as of any date…
+    assert client.get(f"/demandes/{n}/cotation?au=2024-09-15", headers=AUDIT).json()["points"] == 175
+    # …but what the ledger said before the annulment is still there to replay.
+    vu = client.get(
+        f"/demandes/{n}/cotation", params={"au": "2024-09-15", "connu_a": avant_annulation.isoformat()}, headers=AUDIT
+    ).json()
+    assert vu["points"] == 135 and vu["rang"] is None
+
+
+def test_score_before_the_first_grid_is_a_clear_error(registre: Registre, horloge_test: HorlogeReglable) -> None:
+    client = TestClient(creer_app(registre))
+    n = client.post("/demandes", json=_exemple_55("2023-06-01"), headers=OPH).json()["numero_unique"]
+    r = client.get(f"/demandes/{n}/cotation?au=2023-12-31", headers=AUDIT)
+    assert r.status_code == 422 and r.json()["regle"] == "grille_absente"
+    assert client.get(f"/demandes/{n}/cotation?au=2024-01-01", headers=AUDIT).status_code == 200

@@ -462,6 +462,7 @@ class Demande(Aggregate):
         """Append whatever fell due on or before `jusquau` (notices, RADREN radiation, erasure),
         each dated on its own due date (DOMAIN.md §4). Returns how many events it appended."""
         avant = len(self.pending_events)
+        jusquau = min(jusquau, horloge.aujourdhui())  # nothing is ever dated in the future
         while True:
             etat = self.etat
             echeance = prochaine_echeance(etat, retention_mois)

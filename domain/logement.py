@@ -19,6 +19,7 @@ from domain import horloge
 from domain.acte import Acte
 from domain.codes import Canal, TypeDecisionCAL
 from domain.erreurs import RegleEnfreinte
+from domain.horloge import aujourdhui
 from domain.territoire import LogementSocial
 
 ESPACE_LOGEMENTS = uuid5(NAMESPACE_URL, "urn:demand-ledger:logement")
@@ -275,6 +276,11 @@ class Logement(Aggregate):
 
 
 def _champs(acte: Acte) -> dict[str, Any]:
+    if acte.occurred_on > aujourdhui():
+        raise RegleEnfreinte(
+            "date_future",
+            f"occurred_on {acte.occurred_on.isoformat()} is in the future (today is {aujourdhui().isoformat()})",
+        )
     return {
         "occurred_on": acte.occurred_on,
         "organisation": acte.organisation,

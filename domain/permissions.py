@@ -69,9 +69,10 @@ def designation(org: Organisation, logement: LogementSocial) -> None:
 
 def decote(org: Organisation, code: CodeDecote, logement_refuse: LogementSocial | None) -> None:
     if code is CodeDecote.decote_refus:
-        if logement_refuse is None:
-            raise Interdit("bailleur_du_logement", "a decote_refus follows a refusal")
-        bailleur_du_logement(org, logement_refuse, "a décote for a refusal")
+        # Without a standing refusal there is no bailleur to compare with: the domain refuses
+        # the command for that (a broken precondition, 422), not as a permission.
+        if logement_refuse is not None:
+            bailleur_du_logement(org, logement_refuse, "a décote for a refusal")
     else:
         guichet(org, "a decote_pieces")
 

@@ -1,6 +1,7 @@
 """Clocks for the ledger: the system's UTC clock in production, a settable one for tests and
 for replaying history at a chosen instant."""
 
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 from domain import horloge
@@ -13,10 +14,12 @@ class HorlogeReglable:
     def __init__(self, depart: datetime) -> None:
         self._instant = depart
         self._dernier = depart - timedelta(microseconds=1)
+        self._verrou = threading.Lock()  # concurrent writers must still get distinct instants
 
     def __call__(self) -> datetime:
-        self._dernier = max(self._instant, self._dernier + timedelta(microseconds=1))
-        return self._dernier
+        with self._verrou:
+            self._dernier = max(self._instant, self._dernier + timedelta(microseconds=1))
+            return self._dernier
 
     def regler(self, instant: datetime | date) -> None:
         """Set the time; setting it back is for a test's opening scene, before any event."""

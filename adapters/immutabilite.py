@@ -13,6 +13,11 @@ def _sqlite(table: str) -> list[str]:
             BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END""",
         f"""CREATE TRIGGER IF NOT EXISTS {table}_sans_delete BEFORE DELETE ON {table}
             BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END""",
+        # INSERT OR REPLACE deletes the old row without firing DELETE triggers: refuse it here.
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_sans_remplacement BEFORE INSERT ON {table}
+            WHEN EXISTS (SELECT 1 FROM {table} WHERE originator_id = NEW.originator_id
+                         AND originator_version = NEW.originator_version)
+            BEGIN SELECT RAISE(ABORT, '{table} is append-only: this event is already recorded'); END""",
     ]
 
 

@@ -93,7 +93,7 @@ class Registre(Application[UUID]):
         try:
             return self.territoire.logement(identifiant)
         except KeyError:
-            raise RegleEnfreinte(
+            raise Introuvable(
                 "logement_inconnu", f"dwelling {identifiant!r} is not in the territory"
             ) from None
 
@@ -338,7 +338,7 @@ class Registre(Application[UUID]):
             delai_jours=cmd.delai_jours,
             moins_de_trois_candidats=cmd.moins_de_trois_candidats,
         )
-        lgt.enregistrer_decision(acte, d.numero_unique, cmd.decision, cmd.rang)
+        lgt.enregistrer_decision(acte, d.numero_unique, cmd.decision, cmd.rang, cmd.moins_de_trois_candidats)
         return [lgt]
 
     def _lever(self, org: Organisation, acte: Acte, d: Demande, cmd: c.LeverCondition) -> list[Logement]:

@@ -220,12 +220,27 @@ class Logement(Aggregate):
         return v.numero
 
     def enregistrer_decision(
-        self, acte: Acte, demande: str, decision: TypeDecisionCAL, rang: int | None
+        self,
+        acte: Acte,
+        demande: str,
+        decision: TypeDecisionCAL,
+        rang: int | None,
+        moins_de_trois_candidats: str | None = None,
     ) -> int:
         v = self.vacance_ouverte()
         if demande not in v.candidats:
             raise RegleEnfreinte(
                 "non_designee", f"demand {demande} is not designated on {self.identifiant}"
+            )
+        # Product rule (R.441-3): fewer than three candidates is allowed, never silently.
+        examines = len(v.candidats)
+        if examines < 3 and not (moins_de_trois_candidats or "").strip():
+            raise RegleEnfreinte(
+                "moins_de_trois_candidats",
+                f"the CAL examines {examines} candidate(s) on {self.identifiant}: the decision must "
+                "give the reason in moins_de_trois_candidats (too few candidates, DALO designated by "
+                "the préfet, PLAI adapté)",
+                candidats=examines,
             )
         if decision is TypeDecisionCAL.attribution_par_classement:
             for autre, x in v.candidats.items():

@@ -555,7 +555,7 @@ def test_403_auditeur_et_bailleur_d_un_autre_logement(
     probleme(r, 403, "lecture_seule")
     r = client.post(
         f"/demandes/{numero}/decisions-cal",
-        json={"occurred_on": "2026-11-04", "logement": lgt.identifiant, "decision": "attribution"},
+        json={"occurred_on": "2026-11-04", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "un seul candidat proposé"},
         headers=entetes(erilia),
     )
     p = probleme(r, 403, "bailleur_du_logement")
@@ -637,7 +637,7 @@ def test_422_champ_inconnu_mauvais_type_et_regle_du_domaine(
         json={
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
-            "decision": "attribution_par_classement",
+            "decision": "attribution_par_classement", "moins_de_trois_candidats": "un seul candidat proposé",
             "rang": "premier",
         },
         headers=entetes(oph),
@@ -663,7 +663,7 @@ def test_422_champ_inconnu_mauvais_type_et_regle_du_domaine(
         json={
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
-            "decision": "attribution_par_classement",
+            "decision": "attribution_par_classement", "moins_de_trois_candidats": "un seul candidat proposé",
         },
         headers=entetes(oph),
     )
@@ -707,7 +707,7 @@ def test_recours_au_seizieme_jour_refuse_avec_la_date_due(
         oph,
         numero,
         "decisions-cal",
-        {"occurred_on": "2026-12-03", "logement": lgt.identifiant, "decision": "attribution"},
+        {"occurred_on": "2026-12-03", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "un seul candidat proposé"},
     )
     horloge_test.regler(date(2026, 12, 10))
     res = commande(

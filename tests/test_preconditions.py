@@ -34,7 +34,7 @@ from domain.codes import (
     Typologie,
 )
 from domain.demande import Demande
-from domain.erreurs import Interdit, RefusCommande, RegleEnfreinte
+from domain.erreurs import Interdit, Introuvable, RefusCommande, RegleEnfreinte
 from domain.foyer import DonneesPersonnelles, Identite, LogementActuel, Membre, Ressource, Souhaits
 
 AUJOURDHUI = date(2026, 11, 23)  # the horloge_test fixture's day
@@ -118,7 +118,7 @@ def refuse(
     e = exc.value
     assert type(e) is erreur, f"{type(e).__name__}({e.regle}): {e.message}"
     assert e.regle == regle, e.message
-    assert e.statut == (403 if erreur is Interdit else 422)
+    assert e.statut == {Interdit: 403, Introuvable: 404}.get(erreur, 422)
     assert e.message and str(e) == e.message
     for mot in mots:
         assert mot in e.message, f"{mot!r} missing from {e.message!r}"
@@ -150,6 +150,7 @@ def designer(registre: Registre, numero: str, jour: date, logement: str = LGT, o
 def decider(
     registre: Registre, numero: str, jour: date, decision: TypeDecisionCAL, logement: str = LGT, **kw: object
 ) -> Resultat:
+    kw.setdefault("moins_de_trois_candidats", "trop peu de candidats sur ce logement")
     return executer(
         registre, "OPH-CPL", c.DeciderCAL(occurred_on=jour, logement=logement, decision=decision, **kw), numero  # type: ignore[arg-type]
     )
@@ -545,7 +546,7 @@ def test_designation_preconditions(registre: Registre) -> None:
     refuse(registre, "OPH-CPL", c.Designer(occurred_on=date(2026, 4, 1), logement=LGT_LOUE), numero,
            "logement_non_vacant", LGT_LOUE)
     refuse(registre, "OPH-CPL", c.Designer(occurred_on=date(2026, 4, 1), logement="RPLS-INCONNU"), numero,
-           "logement_inconnu", "RPLS-INCONNU")
+           "logement_inconnu", "RPLS-INCONNU", erreur=Introuvable)
     refuse(registre, "ALS",
            c.Designer(occurred_on=date(2026, 4, 1), logement=LGT_ALS, contingent=TypeReservataire.PPRIOR),
            numero, "contingent_invalide", "COLACT")
@@ -926,3 +927,18 @@ def test_guichet_and_bailleur_kinds(registre: Registre) -> None:
                numero, "bailleur_du_logement", erreur=Interdit)
     executer(registre, "OPH-CPL",
              c.AppliquerDecote(occurred_on=date(2026, 4, 6), code=CodeDecote.decote_refus, refus=refus), numero)
+
+
+def test_fewer_than_three_candidates_needs_its_reason(registre: Registre) -> None:
+    numero = enregistrer(registre)
+    designer(registre, numero, date(2026, 4, 1))
+    e = refuse(registre, "OPH-CPL",
+               c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.attribution),
+               numero, "moins_de_trois_candidats", LGT)
+    assert e.details == {"candidats": 1}
+    refuse(registre, "OPH-CPL",
+           c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.attribution,
+                        moins_de_trois_candidats="  "),
+           numero, "moins_de_trois_candidats")
+    decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.attribution,
+            moins_de_trois_candidats="DALO désigné par le préfet")

@@ -124,7 +124,8 @@ def test_recours_queue(registre: Registre, horloge_test: HorlogeReglable) -> Non
     registre.executer(erilia, "erilia-1", c.Designer(occurred_on=date(2024, 3, 1), logement=spec.identifiant), num)
     registre.executer(
         erilia, "erilia-1",
-        c.DeciderCAL(occurred_on=date(2024, 3, 5), logement=spec.identifiant, decision=TypeDecisionCAL.attribution),
+        c.DeciderCAL(occurred_on=date(2024, 3, 5), logement=spec.identifiant, decision=TypeDecisionCAL.attribution,
+                     moins_de_trois_candidats="un seul candidat proposé"),
         num,
     )
     r = registre.executer(

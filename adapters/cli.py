@@ -130,6 +130,38 @@ def follow(args: argparse.Namespace) -> int:
         registre.close()
 
 
+def cotation(args: argparse.Namespace) -> int:
+    """An auditor's replay: the score of one demand as of a date, as known at an instant."""
+    from datetime import datetime
+
+    import msgspec
+
+    from domain import horloge
+    from projections.explication import expliquer
+
+    registre = _registre(args)
+    au = date.fromisoformat(args.au) if args.au else horloge.aujourdhui()
+    connu_a = datetime.fromisoformat(args.connu_a) if args.connu_a else None
+    r = expliquer(registre, args.numero_unique, au, connu_a)
+    registre.close()
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(r)).decode())
+        return 0
+    quand = f"as of {r.au}" + (f", as known at {r.connu_a.isoformat()}" if r.connu_a else "")
+    etat = "" if r.active else " (radiated: out of every ranking)"
+    print(f"{r.numero_unique} {quand}: {r.points} points, grid {r.version_grille}{etat}")
+    for x in r.explications:
+        print(f"  {x.points:+5d}  {x.code:<28} {x.detail}")
+        for p in x.provenance:
+            print(
+                f"         event {p.evenement} {p.type} of {p.occurred_on} by {p.organisation}/{p.agent}, "
+                f"recorded {p.recorded_at:%Y-%m-%d %H:%M:%S}"
+            )
+    for rem in r.remarques:
+        print(f"      0  {rem['code']:<28} {rem['detail']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ledger", description="Demand Ledger operators' command")
     p.add_argument("--database", help="LEDGER_DATABASE_URL (default sqlite:///var/ledger.sqlite3)")
@@ -146,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--through", required=True, help="YYYY-MM-DD")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(f=schedule)
+    s = sub.add_parser("cotation", help="score and explanation of a demand, as of a date, as known at an instant")
+    s.add_argument("numero_unique")
+    s.add_argument("--au", help="valid time, YYYY-MM-DD (default today)")
+    s.add_argument("--connu-a", dest="connu_a", help="knowledge time, ISO 8601 instant")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(f=cotation)
     s = sub.add_parser("rebuild", help="rebuild a read model from position zero (all by default)")
     s.add_argument("name", nargs="?", help="read model name: echeances, cotation")
     s.add_argument("--quiet", action="store_true")

@@ -19,10 +19,10 @@ from api.auth import Appelant, appelant
 from api.problemes import TYPE_MEDIA, ErreurHTTP, Probleme, sur_erreur_http, sur_refus
 from domain import commandes as c
 from domain import horloge
-from domain.cotation import coter
-from domain.erreurs import RefusCommande, RegleEnfreinte
+from domain.erreurs import RefusCommande
 from projections.cotation import ProjectionCotation, rang
 from projections.echeances import ProjectionEcheances
+from projections.explication import ReponseCotation, expliquer
 from projections.historique import EntreeHistorique, historique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande, vue
@@ -58,41 +58,6 @@ ERREURS = {
         422: "Invalid payload, or a broken domain rule; `regle` names it",
     }.items()
 }
-class Provenance(msgspec.Struct, frozen=True):
-    evenement: int
-    type: str
-    occurred_on: date
-    recorded_at: datetime
-    organisation: str
-    agent: str
-    details: dict[str, Any]
-
-
-class ExplicationDetaillee(msgspec.Struct, frozen=True):
-    code: str
-    libelle: str
-    points: int
-    detail: str
-    version_grille: str
-    provenance: list[Provenance]
-
-
-class ReponseCotation(msgspec.Struct, frozen=True):
-    numero_unique: str
-    au: date
-    connu_a: datetime | None
-    active: bool  # a radiated demand keeps a score but is out of every ranking
-    version_grille: str
-    points: int
-    explications: list[ExplicationDetaillee]
-    remarques: list[dict[str, Any]]
-    # Current rank only (as of today, as known now); None for a past as-of or a radiated demand.
-    rang: int | None = None
-    sur: int | None = None
-    rang_typologie: int | None = None
-    sur_typologie: int | None = None
-
-
 TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
@@ -228,50 +193,9 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         ),
         qui: Appelant = Depends(appelant),
     ) -> Response:
-        if registre.grille is None:
-            raise RegleEnfreinte("grille_absente", "this territory has no cotation grid")
-        d = registre.demande(numero_unique)
         jour = au or horloge.aujourdhui()
-        if connu_a is None:
-            # Never behind its own schedule: what fell due by that day counts even if the
-            # schedule has not appended it yet (nothing is saved here).
-            d.rattraper(min(jour, horloge.aujourdhui()), registre.territoire.retention_donnees_mois)
-        etat = d.etat_au(jour, connu_a)
-        cot = coter(etat, jour, registre.territoire, registre.grille)
-        entrees = {e.evenement: e for e in historique(d)}
-        reponse = ReponseCotation(
-            numero_unique=numero_unique,
-            au=jour,
-            connu_a=connu_a,
-            active=etat.active,
-            version_grille=cot.version,
-            points=cot.points,
-            explications=[
-                ExplicationDetaillee(
-                    code=x.code,
-                    libelle=x.libelle,
-                    points=x.points,
-                    detail=x.detail,
-                    version_grille=cot.version,
-                    provenance=[
-                        Provenance(
-                            evenement=v,
-                            type=entrees[v].type,
-                            occurred_on=entrees[v].occurred_on,
-                            recorded_at=entrees[v].recorded_at,
-                            organisation=entrees[v].organisation,
-                            agent=entrees[v].agent,
-                            details=entrees[v].details,
-                        )
-                        for v in x.sources
-                        if v in entrees
-                    ],
-                )
-                for x in cot.explications
-            ],
-            remarques=[msgspec.to_builtins(r) for r in cot.remarques],
-        )
-        if au in (None, horloge.aujourdhui()) and connu_a is None and etat.active:
+        reponse = expliquer(registre, numero_unique, jour, connu_a)
+        if au in (None, horloge.aujourdhui()) and connu_a is None and reponse.active:
             s = suiveurs["cotation"]
             s.rattraper()
             (t,) = s.tables

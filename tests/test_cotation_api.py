@@ -93,3 +93,44 @@ def test_score_before_the_first_grid_is_a_clear_error(registre: Registre, horlog
     r = client.get(f"/demandes/{n}/cotation?au=2023-12-31", headers=AUDIT)
     assert r.status_code == 422 and r.json()["regle"] == "grille_absente"
     assert client.get(f"/demandes/{n}/cotation?au=2024-01-01", headers=AUDIT).status_code == 200
+
+
+def test_read_your_writes_and_ranks_as_days_pass(registre: Registre, horloge_test: HorlogeReglable) -> None:
+    horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
+    client = TestClient(creer_app(registre))
+    # Same household, filed five days apart: the older one ranks first.
+    a = client.post("/demandes?attendre=true", json=_exemple_55("2024-01-15"), headers=OPH).json()
+    b = client.post("/demandes", json=_exemple_55("2024-01-20"), headers=OPH).json()
+    assert a["position"] is not None
+    suiveurs = client.app.state.suiveurs  # type: ignore[attr-defined]
+    assert suiveurs["cotation"].position() >= a["position"]  # applied before the response
+    assert client.get(f"/demandes/{b['numero_unique']}/cotation", headers=AUDIT).json()["rang"] == 2
+    # A modification read back at once through the deadlines read model.
+    r = client.post(
+        f"/demandes/{b['numero_unique']}/renouvellements?attendre=true", json={"occurred_on": "2024-06-01"}, headers=OPH
+    ).json()
+    assert all(s.position() >= r["position"] for s in suiveurs.values())
+    echeances = client.get("/echeances?du=2025-06-01&au=2025-06-01&type=anniversaire", headers=AUDIT).json()
+    assert [e["demande"] for e in echeances] == [b["numero_unique"]]
+    # No event for months: the current scores still move with the days (ancienneté at one year).
+    horloge_test.regler(datetime(2025, 1, 16, 9, tzinfo=UTC))
+    ra = client.get(f"/demandes/{a['numero_unique']}/cotation", headers=AUDIT).json()
+    rb = client.get(f"/demandes/{b['numero_unique']}/cotation", headers=AUDIT).json()
+    assert ra["points"] == 215 and rb["points"] == 175  # b's ancienneté starts on 2025-01-20
+    assert (ra["rang"], rb["rang"]) == (1, 2)
+    horloge_test.regler(datetime(2025, 1, 20, 9, tzinfo=UTC))
+    assert client.get(f"/demandes/{b['numero_unique']}/cotation", headers=AUDIT).json()["points"] == 215
+
+
+def test_cli_explains_a_score(registre: Registre, horloge_test: HorlogeReglable, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from adapters.cli import main
+
+    horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
+    client = TestClient(creer_app(registre))
+    n = client.post("/demandes", json=_exemple_55(), headers=OPH).json()["numero_unique"]
+    assert main(["--database", registre.stockage.url, "cotation", n, "--au", "2024-06-01"]) == 0
+    out = capsys.readouterr().out
+    assert f"{n} as of 2024-06-01: 175 points, grid 2024-01" in out
+    assert "heberge_tiers" in out and "by OPH-CPL/oph-cpl-1" in out
+    assert main(["--database", registre.stockage.url, "cotation", n, "--au", "2024-06-01", "--json"]) == 0
+    assert '"points": 175' in capsys.readouterr().out

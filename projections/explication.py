@@ -1,0 +1,98 @@
+"""A score explained: each criterion with its points, its grid version and its provenance — the
+events, their dates, organisations and agents — as of any date and as known at any instant
+(DOMAIN.md §5, §7). Shared by the HTTP API and the CLI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from adapters.registre import Registre
+from domain import horloge
+from domain.cotation import coter
+from domain.erreurs import RegleEnfreinte
+from projections.historique import historique
+
+
+class Provenance(msgspec.Struct, frozen=True):
+    evenement: int
+    type: str
+    occurred_on: date
+    recorded_at: datetime
+    organisation: str
+    agent: str
+    details: dict[str, Any]
+
+
+class ExplicationDetaillee(msgspec.Struct, frozen=True):
+    code: str
+    libelle: str
+    points: int
+    detail: str
+    version_grille: str
+    provenance: list[Provenance]
+
+
+class ReponseCotation(msgspec.Struct, frozen=True):
+    numero_unique: str
+    au: date
+    connu_a: datetime | None
+    active: bool  # a radiated demand keeps a score but is out of every ranking
+    version_grille: str
+    points: int
+    explications: list[ExplicationDetaillee]
+    remarques: list[dict[str, Any]]
+    # Current rank only (as of today, as known now); None for a past as-of or a radiated demand.
+    rang: int | None = None
+    sur: int | None = None
+    rang_typologie: int | None = None
+    sur_typologie: int | None = None
+
+
+
+
+def expliquer(registre: Registre, numero_unique: str, au: date, connu_a: datetime | None) -> ReponseCotation:
+    if registre.grille is None:
+        raise RegleEnfreinte("grille_absente", "this territory has no cotation grid")
+    d = registre.demande(numero_unique)
+    if connu_a is None:
+        # Never behind its own schedule: what fell due by that day counts even if the schedule
+        # has not appended it yet (nothing is saved here).
+        d.rattraper(min(au, horloge.aujourdhui()), registre.territoire.retention_donnees_mois)
+    etat = d.etat_au(au, connu_a)
+    cot = coter(etat, au, registre.territoire, registre.grille)
+    entrees = {e.evenement: e for e in historique(d)}
+    return ReponseCotation(
+        numero_unique=numero_unique,
+        au=au,
+        connu_a=connu_a,
+        active=etat.active,
+        version_grille=cot.version,
+        points=cot.points,
+        explications=[
+            ExplicationDetaillee(
+                code=x.code,
+                libelle=x.libelle,
+                points=x.points,
+                detail=x.detail,
+                version_grille=cot.version,
+                provenance=[
+                    Provenance(
+                        evenement=v,
+                        type=entrees[v].type,
+                        occurred_on=entrees[v].occurred_on,
+                        recorded_at=entrees[v].recorded_at,
+                        organisation=entrees[v].organisation,
+                        agent=entrees[v].agent,
+                        details=entrees[v].details,
+                    )
+                    for v in x.sources
+                    if v in entrees
+                ],
+            )
+            for x in cot.explications
+        ],
+        remarques=[msgspec.to_builtins(r) for r in cot.remarques],
+    )

@@ -6,7 +6,6 @@ remembers the day it was computed for, and `recalculer` brings every active dema
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,10 +16,9 @@ from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import coter
 from domain.demande import Demande
+from projections.demandes_suivies import DemandesSuivies
 from projections.echeances import _TOPICS
 from projections.suivi import Projection
-
-CACHE_MAX = 300_000
 
 
 def tables_cotation(suffixe: str) -> list[sa.Table]:
@@ -46,26 +44,13 @@ class ProjectionCotation(Projection):
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
-        self._demandes: OrderedDict[UUID, Demande] = OrderedDict()
+        self.demandes = DemandesSuivies(registre)
 
     def tables(self, suffixe: str) -> list[sa.Table]:
         return tables_cotation(suffixe)
 
     def oublier(self) -> None:
-        self._demandes.clear()
-
-    def _suivre(self, e: Any) -> Demande:
-        d = self._demandes.pop(e.originator_id, None)
-        if d is not None and d.version == e.originator_version - 1:
-            e.mutate(d)
-        elif e.originator_version == 1:
-            d = e.mutate(None)
-        else:
-            d = self.registre.repository.get(e.originator_id, version=e.originator_version)
-        self._demandes[e.originator_id] = d
-        if len(self._demandes) > CACHE_MAX:
-            self._demandes.popitem(last=False)
-        return d
+        self.demandes.oublier()
 
     def ligne(self, d: Demande, au: date) -> dict[str, Any]:
         etat = d.etat_au(au)
@@ -89,7 +74,7 @@ class ProjectionCotation(Projection):
         (t,) = tables
         touchees: dict[UUID, Demande] = {}
         for e in evenements:
-            touchees[e.originator_id] = self._suivre(e)
+            touchees[e.originator_id] = self.demandes.suivre(e)
         au = horloge.aujourdhui()
         lignes = [self.ligne(d, au) for d in touchees.values()]
         conn.execute(sa.delete(t).where(t.c.demande.in_([x["demande"] for x in lignes])))
@@ -101,7 +86,7 @@ class ProjectionCotation(Projection):
             sa.select(t.c.demande).where(t.c.active, t.c.calcule_au != au)
         ).scalars().all()
         for n in numeros:
-            d = self._demandes.get(Demande.id_pour(n)) or self.registre.demande(n)
+            d = self.demandes.get(Demande.id_pour(n)) or self.registre.demande(n)
             conn.execute(sa.update(t).where(t.c.demande == n).values(**self.ligne(d, au)))
         return len(numeros)
 

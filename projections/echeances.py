@@ -5,7 +5,6 @@ cache is loaded up to that event), so a rebuild reads the log once and nothing e
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from adapters.registre import Registre
 from domain.demande import Demande
 from domain.echeances import echeances, recours_pendants
+from projections.demandes_suivies import DemandesSuivies
 from projections.suivi import Projection
 
 _TOPICS = tuple(
@@ -21,7 +21,6 @@ _TOPICS = tuple(
     for n, v in vars(Demande).items()
     if isinstance(v, type) and issubclass(v, Demande.Event) and n != "Event"
 )
-CACHE_MAX = 300_000
 
 
 def tables_echeances(suffixe: str) -> list[sa.Table]:
@@ -56,33 +55,19 @@ class ProjectionEcheances(Projection):
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
-        self._demandes: OrderedDict[UUID, Demande] = OrderedDict()
+        self.demandes = DemandesSuivies(registre)
 
     def tables(self, suffixe: str) -> list[sa.Table]:
         return tables_echeances(suffixe)
 
     def oublier(self) -> None:
-        self._demandes.clear()
-
-    def _suivre(self, evenement: Any) -> Demande:
-        ident = evenement.originator_id
-        d = self._demandes.pop(ident, None)
-        if d is not None and d.version == evenement.originator_version - 1:
-            evenement.mutate(d)
-        elif evenement.originator_version == 1:
-            d = evenement.mutate(None)
-        else:
-            d = self.registre.repository.get(ident, version=evenement.originator_version)
-        self._demandes[ident] = d
-        if len(self._demandes) > CACHE_MAX:
-            self._demandes.popitem(last=False)
-        return d
+        self.demandes.oublier()
 
     def appliquer_lot(self, conn: sa.Connection, tables: list[sa.Table], evenements: list[Any]) -> None:
         echeance, recours = tables
         touchees: dict[UUID, Demande] = {}
         for e in evenements:
-            touchees[e.originator_id] = self._suivre(e)
+            touchees[e.originator_id] = self.demandes.suivre(e)
         if not touchees:
             return
         t = self.registre.territoire

@@ -22,7 +22,7 @@ from domain import horloge
 from domain.erreurs import RefusCommande
 from projections.cotation import ProjectionCotation, rang
 from projections.echeances import ProjectionEcheances
-from projections.explication import ReponseCotation, expliquer
+from projections.explication import ReponseCotation, expliquer, rangs_au
 from projections.historique import EntreeHistorique, historique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande, vue
@@ -191,10 +191,26 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         connu_a: datetime | None = Query(
             None, description="knowledge time: only what had been recorded by this instant (ISO 8601)"
         ),
+        avec_rang: bool = Query(
+            False,
+            alias="rang",
+            description="for a past date or a knowledge time: also rank it among the demands active "
+            "then, as known then (replays every demand of the territory: seconds, not milliseconds)",
+        ),
         qui: Appelant = Depends(appelant),
     ) -> Response:
         jour = au or horloge.aujourdhui()
         reponse = expliquer(registre, numero_unique, jour, connu_a)
+        if avec_rang and reponse.active and not (au in (None, horloge.aujourdhui()) and connu_a is None):
+            tous = rangs_au(registre, jour, connu_a)
+            r_ = tous.get(numero_unique)
+            if r_ is not None:
+                meme = sum(1 for x in tous.values() if x.typologie == r_.typologie)
+                return _json(
+                    msgspec.structs.replace(
+                        reponse, rang=r_.rang, sur=len(tous), rang_typologie=r_.rang_typologie, sur_typologie=meme
+                    )
+                )
         if au in (None, horloge.aujourdhui()) and connu_a is None and reponse.active:
             s = suiveurs["cotation"]
             s.rattraper()

@@ -13,6 +13,7 @@ from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import coter
 from domain.erreurs import RegleEnfreinte
+from domain.rang import Rang, candidat, classer
 from projections.historique import historique
 
 
@@ -96,3 +97,23 @@ def expliquer(registre: Registre, numero_unique: str, au: date, connu_a: datetim
         ],
         remarques=[msgspec.to_builtins(r) for r in cot.remarques],
     )
+
+
+def rangs_au(registre: Registre, au: date, connu_a: datetime | None) -> dict[str, Rang]:
+    """Every active demand's rank as of `au`, as known at `connu_a`: folds the whole territory,
+    so it costs one replay per demand (the current ranks come from the read model instead)."""
+    candidats = []
+    for numero in registre.numeros():
+        d = registre.demande(numero)
+        if connu_a is None:
+            d.rattraper(min(au, horloge.aujourdhui()), registre.territoire.retention_donnees_mois)
+        try:
+            etat = d.etat_au(au, connu_a)
+        except RegleEnfreinte:
+            continue  # not yet filed, or not yet recorded, at that point
+        if registre.grille is None or not etat.active:
+            continue
+        c = candidat(etat, coter(etat, au, registre.territoire, registre.grille))
+        if c is not None:
+            candidats.append(c)
+    return {r.numero_unique: r for r in classer(candidats)}

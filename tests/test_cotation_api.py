@@ -134,3 +134,26 @@ def test_cli_explains_a_score(registre: Registre, horloge_test: HorlogeReglable,
     assert "heberge_tiers" in out and "by OPH-CPL/oph-cpl-1" in out
     assert main(["--database", registre.stockage.url, "cotation", n, "--au", "2024-06-01", "--json"]) == 0
     assert '"points": 175' in capsys.readouterr().out
+
+
+def test_rank_as_of_a_past_date_and_as_known_then(registre: Registre, horloge_test: HorlogeReglable) -> None:
+    horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
+    client = TestClient(creer_app(registre))
+    a = client.post("/demandes", json=_exemple_55("2024-01-15"), headers=OPH).json()["numero_unique"]
+    horloge_test.regler(datetime(2024, 7, 1, 9, tzinfo=UTC))
+    # Filed earlier than a (an import of an older demand), recorded later.
+    ancienne = {**_exemple_55("2024-07-01"), "filed_on": "2024-01-10"}
+    b = client.post("/demandes", json=ancienne, headers=OPH).json()["numero_unique"]
+    horloge_test.regler(datetime(2024, 8, 1, 9, tzinfo=UTC))
+    maintenant = client.get(f"/demandes/{a}/cotation", headers=AUDIT).json()
+    assert (maintenant["rang"], maintenant["sur"]) == (2, 2)  # b was filed first
+    # As of 2024-07-15, as known on 2024-06-15: b was not recorded yet, so a ranked first.
+    avant = client.get(
+        f"/demandes/{a}/cotation",
+        params={"au": "2024-07-15", "connu_a": "2024-06-15T00:00:00+00:00", "rang": "true"},
+        headers=AUDIT,
+    ).json()
+    assert (avant["rang"], avant["sur"], avant["rang_typologie"]) == (1, 1, 1)
+    apres = client.get(f"/demandes/{a}/cotation", params={"au": "2024-07-15", "rang": "true"}, headers=AUDIT).json()
+    assert (apres["rang"], apres["sur"]) == (2, 2)
+    assert b

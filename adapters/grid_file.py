@@ -8,26 +8,19 @@ first one found stops the load: a ledger must not score with a half-understood g
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from adapters.fichier_toml import FichierInvalide, lire_toml
 from domain.cotation import Grille
 
 __all__ = ["GridFileError", "load_grid"]
 
 
-class GridFileError(ValueError):
+class GridFileError(FichierInvalide):
     """A grid file that cannot be used as it is; says which file, where, and why."""
-
-    def __init__(self, file: str, location: str, problem: str) -> None:
-        self.file = file
-        self.location = location
-        self.problem = problem
-        where = f"{file}: {location}" if location else file
-        super().__init__(f"{where}: {problem}")
 
 
 def load_grid(path: str | Path) -> Grille:
@@ -43,16 +36,9 @@ def load_grid(path: str | Path) -> Grille:
 
 def _read(path: Path, nom: str) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise GridFileError(nom, "", "no such file") from None
-    except OSError as e:
-        raise GridFileError(nom, "", f"cannot be read ({e.strerror or e})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise GridFileError(nom, "", f"not valid TOML: {e}") from None
-    except UnicodeDecodeError as e:
-        raise GridFileError(nom, "", f"not valid UTF-8 ({e.reason} at byte {e.start})") from None
+        return lire_toml(path)
+    except ValueError as e:
+        raise GridFileError(nom, "", str(e)) from None
 
 
 _PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import re
-import tomllib
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -20,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from adapters.fichier_toml import FichierInvalide, lire_toml
 from domain.codes import TypeOrganisation, TypeReservataire
 from domain.territoire import Agent, Commune, LogementSocial, Organisation, Territoire
 
@@ -28,15 +28,8 @@ __all__ = ["TerritoryFileError", "load_territory"]
 _CONTINGENTS = "contingents"
 
 
-class TerritoryFileError(ValueError):
+class TerritoryFileError(FichierInvalide):
     """A territory file that cannot be used as it is; says which file, where, and why."""
-
-    def __init__(self, file: str, location: str, problem: str) -> None:
-        self.file = file
-        self.location = location
-        self.problem = problem
-        where = f"{file}: {location}" if location else file
-        super().__init__(f"{where}: {problem}")
 
 
 def load_territory(path: str | Path) -> Territoire:
@@ -81,16 +74,9 @@ class _Loader:
 
     def _read(self) -> dict[str, Any]:
         try:
-            with self.path.open("rb") as f:
-                return tomllib.load(f)
-        except FileNotFoundError:
-            raise _Problem("", "no such file") from None
-        except OSError as e:
-            raise _Problem("", f"cannot be read ({e.strerror or e})") from None
-        except tomllib.TOMLDecodeError as e:
-            raise _Problem("", f"not valid TOML: {e}") from None
-        except UnicodeDecodeError as e:
-            raise _Problem("", f"not valid UTF-8 ({e.reason} at byte {e.start})") from None
+            return lire_toml(self.path)
+        except ValueError as e:
+            raise _Problem("", str(e)) from None
 
     def _resolve_grille(self, raw: dict[str, Any]) -> None:
         # Relative to the territory file, not to the working directory: the ledger may be

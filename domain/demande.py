@@ -639,12 +639,10 @@ class Demande(Aggregate):
     ) -> None:
         self._verifier_acte(acte)
         self._verifier_active("decision_cal")
-        c = self.etat.candidature(logement.identifiant, vacance)
-        if c is None or not c.designations:
-            raise RegleEnfreinte(
-                "non_designee",
-                f"demand is not designated on {logement.identifiant} for its current vacancy",
-            )
+        c = self._candidature_designee(
+            logement, vacance, "non_designee",
+            f"demand is not designated on {logement.identifiant} for its current vacancy",
+        )
         if c.refus is not None:
             raise RegleEnfreinte("deja_refusee", "the candidate has already refused this dwelling")
         _verifier_decision(decision, rang, motif, sous_motif_irrecevabilite, piece_manquante, delai_jours)
@@ -692,12 +690,10 @@ class Demande(Aggregate):
         """Returns the version of the refusal, for a décote that may follow it."""
         self._verifier_acte(acte)
         self._verifier_active("refus")
-        c = self.etat.candidature(logement.identifiant, vacance)
-        if c is None or not c.designations:
-            raise RegleEnfreinte(
-                "aucune_proposition",
-                f"no designation or CAL decision on {logement.identifiant} for this demand",
-            )
+        c = self._candidature_designee(
+            logement, vacance, "aucune_proposition",
+            f"no designation or CAL decision on {logement.identifiant} for this demand",
+        )
         if c.refus is not None:
             raise RegleEnfreinte("deja_refusee", "this proposal was already refused")
         if stade is not StadeRefus.avant_cal and not c.decisions:
@@ -868,6 +864,14 @@ class Demande(Aggregate):
                 f"({self.etat.radiation}) on {self.etat.radiee_le}",
                 motif_radiation=str(self.etat.radiation),
             )
+
+    def _candidature_designee(
+        self, logement: LogementSocial, vacance: int, regle: str, message: str
+    ) -> Candidature:
+        c = self.etat.candidature(logement.identifiant, vacance)
+        if c is None or not c.designations:
+            raise RegleEnfreinte(regle, message)
+        return c
 
     def _decote(self, version: int) -> Decote:
         d = self.etat.decotes.get(version)

@@ -27,6 +27,7 @@ from domain import commandes as c
 from domain import menage, permissions
 from domain.acte import Acte
 from domain.codes import (
+    ATTRIBUTIONS,
     Canal,
     CodeDecote,
     Justification,
@@ -326,6 +327,8 @@ class Registre(Application[UUID]):
         permissions.bailleur_du_logement(org, spec, "a CAL decision")
         lgt = self._logement_ou_ouvrir(spec, acte)
         vacance = lgt.vacance_ouverte().numero
+        candidature = d.etat.candidature(spec.identifiant, vacance)
+        contingent = (candidature.contingent if candidature else None) or spec.contingent
         d.decider_cal(
             acte,
             spec,
@@ -337,6 +340,11 @@ class Registre(Application[UUID]):
             piece_manquante=cmd.piece_manquante,
             delai_jours=cmd.delai_jours,
             moins_de_trois_candidats=cmd.moins_de_trois_candidats,
+            situation=(
+                self._situation(d, spec, contingent, acte.occurred_on)
+                if cmd.decision in ATTRIBUTIONS
+                else None
+            ),
         )
         lgt.enregistrer_decision(acte, d.numero_unique, cmd.decision, cmd.rang, cmd.moins_de_trois_candidats)
         return [lgt]

@@ -287,6 +287,9 @@ class Demande(Aggregate):
         delai_jours: int | None = None
         # Product rule: fewer than three candidates examined must carry its reason (R.441-3).
         moins_de_trois_candidats: str | None = None
+        # On an attribution: the household as the CAL saw it, so that attribution statistics
+        # (§6) never need personal data nor a replay. None on other decisions.
+        situation: SituationAttribution | None = None
         concerne_logement: ClassVar[bool] = True
 
         def evoluer(self, etat: EtatDemande) -> None:
@@ -636,6 +639,7 @@ class Demande(Aggregate):
         piece_manquante: str | None = None,
         delai_jours: int | None = None,
         moins_de_trois_candidats: str | None = None,
+        situation: SituationAttribution | None = None,
     ) -> None:
         self._verifier_acte(acte)
         self._verifier_active("decision_cal")
@@ -658,6 +662,7 @@ class Demande(Aggregate):
             piece_manquante=piece_manquante,
             delai_jours=delai_jours,
             moins_de_trois_candidats=moins_de_trois_candidats,
+            situation=situation if decision in ATTRIBUTIONS else None,
         )
 
     def lever_condition(self, acte: Acte, logement: LogementSocial, vacance: int) -> None:

@@ -37,6 +37,11 @@ class Stockage:
         # The library's own names: ledger_events on PostgreSQL, stored_events on SQLite.
         return "ledger_events" if self.postgres else "stored_events"
 
+    @property
+    def colonne_position(self) -> str:
+        # The log position (notification id): a column on PostgreSQL, the rowid on SQLite.
+        return "notification_id" if self.postgres else "rowid"
+
     def engine(self, pool_size: int = 5) -> sa.Engine:
         if self.postgres:
             options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}

@@ -219,7 +219,7 @@ class Registre(Application[UUID]):
             Demande.enregistrer(
                 "validation", acte, membres=cmd.membres, logement_actuel=cmd.logement_actuel,
                 souhaits=cmd.souhaits, motifs=cmd.motifs, situations=cmd.situations,
-                personnel=cmd.personnel, filed_on=cmd.filed_on,
+                personnel=cmd.personnel, filed_on=cmd.filed_on, anniversaire=cmd.anniversaire,
             )
             numero = composer(
                 self.territoire.code, cmd.filed_on or acte.occurred_on, self._sequence(), org.code_guichet
@@ -234,6 +234,7 @@ class Registre(Application[UUID]):
             situations=cmd.situations,
             personnel=cmd.personnel,
             filed_on=cmd.filed_on,
+            anniversaire=cmd.anniversaire,
         )
         demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
         # The key exists before the first event is encoded: personal data never reach the

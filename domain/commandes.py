@@ -35,6 +35,9 @@ class Enregistrer(Commande):
     # Given on import of an existing demand; minted otherwise.
     numero_unique: str | None = None
     filed_on: date | None = None
+    # On import: the demand's current anniversary (its last renewal + 1 year); by default
+    # filed_on + 1 year, which would radiate at once a demand filed years ago and renewed since.
+    anniversaire: date | None = None
 
 
 class Modifier(Commande):

@@ -445,6 +445,13 @@ class Demande(Aggregate):
             raise RegleEnfreinte(
                 "anniversaire_invalide", f"anniversary {anniversaire} is not after filed_on {depot}"
             )
+        if anniversaire is not None and anniversaire > calendrier.anniversaire(acte.occurred_on):
+            # The last renewal cannot be later than the registration that imports it.
+            raise RegleEnfreinte(
+                "anniversaire_invalide",
+                f"anniversary {anniversaire} is more than a year after the registration date "
+                f"{acte.occurred_on}",
+            )
         demande = cls._create(
             cls.Enregistree,
             id=cls.id_pour(numero_unique),

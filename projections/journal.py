@@ -1,0 +1,233 @@
+"""Indicators regenerated from the raw event log (DOMAIN.md §6), not from any read model.
+
+Reads the stored rows in log order straight from the events table, decodes only the fields the
+statistics count (never the encrypted personal field, so no key is needed and erasure changes
+nothing), and hands them to the arithmetic of `projections.indicateurs`. Knowledge time is the
+events' own `timestamp` (recorded_at): `connu_a` keeps what had been recorded by then, a
+retraction included.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime
+
+import msgspec
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from adapters.database import Stockage
+from domain.territoire import Territoire
+from projections.indicateurs import (
+    EVENEMENTS_LUS,
+    PREFIXE_TOPIC,
+    Bilan,
+    Collecte,
+    Periode,
+    calculer,
+    extraire,
+)
+
+LOT = 20_000
+
+# -- the fields statistics read, and nothing else -------------------------------------------------
+
+
+class _Souhaits(msgspec.Struct):
+    communes: tuple[str, ...] = ()
+    typologies: tuple[str, ...] = ()
+
+
+class _LogementActuel(msgspec.Struct):
+    modele: str
+
+
+class _Situation(msgspec.Struct):
+    premier_quartile: bool
+    prioritaire: bool
+    dalo: bool
+    contingent: str
+    commune: str
+    qpv: bool
+    typologie: str
+    bailleur: str
+    filed_on: date
+    mutation: bool
+
+
+class _Evenement(msgspec.Struct):
+    occurred_on: date
+    timestamp: datetime
+    organisation: str
+
+
+class _Enregistree(_Evenement):
+    filed_on: date
+    souhaits: _Souhaits
+    logement_actuel: _LogementActuel | None = None
+
+
+class _Modifiee(_Evenement):
+    souhaits: _Souhaits | None = None
+    logement_actuel: _LogementActuel | None = None
+
+
+class _Radiee(_Evenement):
+    motif: str
+
+
+class _Designee(_Evenement):
+    logement: str
+    vacance: int
+    contingent: str
+
+
+class _DecisionCAL(_Evenement):
+    logement: str
+    vacance: int
+    decision: str
+    moins_de_trois_candidats: str | None = None
+    situation: _Situation | None = None
+
+
+class _Refusee(_Evenement):
+    logement: str
+    stade: str
+    motif: str
+    qualification: str
+
+
+class _DecoteAppliquee(_Evenement):
+    code: str
+
+
+class _RecoursDepose(_Evenement):
+    decote: int
+
+
+class _RecoursDecide(_Evenement):
+    decote: int
+    decision: str
+
+
+class _BailSigne(_Evenement):
+    logement: str
+    situation: _Situation
+
+
+class _Retractee(_Evenement):
+    cible: int
+
+
+_TYPES: dict[str, type[_Evenement]] = {
+    "Enregistree": _Enregistree,
+    "Modifiee": _Modifiee,
+    "Radiee": _Radiee,
+    "Reactivee": _Evenement,
+    "Designee": _Designee,
+    "DecisionCAL": _DecisionCAL,
+    "Refusee": _Refusee,
+    "DecoteAppliquee": _DecoteAppliquee,
+    "RecoursDepose": _RecoursDepose,
+    "RecoursDecide": _RecoursDecide,
+    "BailSigne": _BailSigne,
+    "Retractee": _Retractee,
+}
+assert set(_TYPES) == EVENEMENTS_LUS
+_DECODEURS = {
+    PREFIXE_TOPIC + genre: (genre, msgspec.json.Decoder(t)) for genre, t in _TYPES.items()
+}
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def lignes(
+    engine: sa.Engine, stockage: Stockage, jusqua: int | None = None
+) -> Iterator[tuple[int, str, int, str, bytes]]:
+    """(notification_id, originator_id, version, topic, state) of the events statistics read,
+    in log order, streamed in pages so memory stays flat whatever the log's size."""
+    table, pos = stockage.table_evenements, stockage.colonne_position
+    topics = ", ".join(f"'{t}'" for t in _DECODEURS)  # constants of ours, not input
+    borne = "" if jusqua is None else f" AND {pos} <= {int(jusqua)}"
+    depuis = 0
+    with engine.connect() as conn:
+        while True:
+            lot = conn.execute(
+                sa.text(
+                    f"SELECT {pos}, originator_id, originator_version, topic, state "
+                    f"FROM {table} WHERE {pos} > :depuis AND topic IN ({topics}){borne} "
+                    f"ORDER BY {pos} LIMIT {LOT}"
+                ),
+                {"depuis": depuis},
+            ).all()
+            if not lot:
+                return
+            yield from lot  # type: ignore[misc]
+            depuis = lot[-1][0]
+
+
+def position(engine: sa.Engine, stockage: Stockage) -> int:
+    with engine.connect() as conn:
+        p = conn.execute(
+            sa.text(f"SELECT max({stockage.colonne_position}) FROM {stockage.table_evenements}")
+        ).scalar()
+    return int(p or 0)
+
+
+def collecter(
+    engine: sa.Engine,
+    stockage: Stockage,
+    territoire: Territoire,
+    connu_a: datetime | None = None,
+    jusqua: int | None = None,
+    barre: bool = False,
+) -> tuple[Collecte, int, int]:
+    """Every fact of the log (as recorded by `connu_a`, up to position `jusqua`): the facts,
+    the last position read and the number of events read."""
+    fin = position(engine, stockage) if jusqua is None else jusqua
+    collecte = Collecte()
+    n = 0
+    with tqdm(total=fin, desc="reading the log", unit="pos", file=sys.stderr, disable=not barre,
+              mininterval=0.5) as progres:
+        lu = 0
+        for nid, originator, version, topic, state in lignes(engine, stockage, fin):
+            genre, decodeur = _DECODEURS[topic]
+            try:
+                e = decodeur.decode(state)
+            except msgspec.DecodeError as err:
+                raise ValueError(
+                    f"event {originator} v{version} ({topic}) at position {nid} cannot be read: {err}"
+                ) from err
+            n += 1
+            if nid - lu >= 50_000:
+                progres.update(nid - lu)
+                lu = nid
+            if connu_a is not None and e.timestamp > connu_a:
+                continue
+            collecte.ajouter(extraire(genre, str(originator), version, e, territoire))
+        progres.update(fin - lu)
+    return collecte, fin, n
+
+
+def regenerer(
+    engine: sa.Engine,
+    stockage: Stockage,
+    territoire: Territoire,
+    periode: Periode,
+    connu_a: datetime | None = None,
+    jusqua: int | None = None,
+    barre: bool = False,
+) -> Bilan:
+    """Every indicator of the period, from the raw log alone."""
+    collecte, fin, n = collecter(engine, stockage, territoire, connu_a, jusqua, barre)
+    return Bilan(
+        territoire=territoire.code,
+        periode=periode,
+        source="journal",
+        connu_a=connu_a,
+        position=fin,
+        evenements=n,
+        figures=calculer(collecte.pour(periode), periode, territoire),
+    )

@@ -184,3 +184,22 @@ def test_no_target_is_hidden_when_nothing_happened(registre: Registre) -> None:
 def test_a_period_that_ends_before_it_starts_is_refused() -> None:
     with pytest.raises(ValueError, match="after it ends"):
         Periode(date(2026, 2, 1), date(2026, 1, 1))
+
+
+def test_csv_opens_in_a_french_spreadsheet_and_json_round_trips(registre: Registre, histoire: dict) -> None:
+    import csv
+    import io
+
+    from adapters.exports import depuis_json, en_csv, en_json
+
+    b = bilan(registre, Periode.annee(2026))
+    brut = en_csv(b)
+    assert brut.startswith("\ufeff".encode())
+    lignes = list(csv.reader(io.StringIO(brut.decode("utf-8-sig")), delimiter=";"))
+    assert lignes[0][:6] == ["territoire", registre.territoire.code, "du", "2026-01-01", "au", "2026-12-31"]
+    entete = lignes[1]
+    prio = next(r for r in lignes[2:] if r[0] == "prioritaires_dalo" and r[2] == "territoire")
+    ligne = dict(zip(entete, prio, strict=True))
+    assert ligne["valeur"] == "66,67" and ligne["cible"] == "25" and ligne["atteinte"] == "oui"
+    assert len(lignes) == len(b.figures) + 2
+    assert depuis_json(en_json(b)) == b

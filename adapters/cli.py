@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from adapters.database import ConfigurationError, depuis_url
@@ -92,10 +92,12 @@ def _suiveurs(registre):  # type: ignore[no-untyped-def]
     from projections.cotation import ProjectionCotation
     from projections.echeances import ProjectionEcheances
     from projections.suivi import Suiveur
+    from projections.vue_statistiques import ProjectionStatistiques
 
     return {
         "echeances": Suiveur(registre, ProjectionEcheances(registre)),
         "cotation": Suiveur(registre, ProjectionCotation(registre)),
+        "statistiques": Suiveur(registre, ProjectionStatistiques(registre)),
     }
 
 
@@ -162,6 +164,221 @@ def cotation(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- statistics (DOMAIN.md §6) ----------------------------------------------------------------
+
+
+def _date(texte: str) -> date:
+    try:
+        return date.fromisoformat(texte)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{texte!r} is not a date: expected YYYY-MM-DD") from None
+
+
+def _annee(texte: str) -> int:
+    if not (texte.isdigit() and 1 <= int(texte) <= 9999):
+        raise argparse.ArgumentTypeError(f"{texte!r} is not a year: expected e.g. 2026")
+    return int(texte)
+
+
+def _instant(texte: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is taken as UTC."""
+    try:
+        t = datetime.fromisoformat(texte)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{texte!r} is not an instant: expected ISO 8601, e.g. 2026-11-23T12:00:00+00:00"
+        ) from None
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _periode(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from projections.indicateurs import Periode
+
+    p: argparse.ArgumentParser = args.parser
+    if args.annee is not None:
+        if args.du is not None or args.au is not None:
+            p.error("argument --annee: not allowed with --du/--au (give a year, or a period)")
+        return Periode.annee(args.annee)
+    if args.du is None and args.au is None:
+        p.error("a period is required: --annee YYYY, or --du YYYY-MM-DD --au YYYY-MM-DD")
+    if args.du is None:
+        p.error("argument --du: required with --au (the period's first day)")
+    if args.au is None:
+        p.error("argument --au: required with --du (the period's last day, included)")
+    if args.au < args.du:
+        p.error(f"argument --au: the period ends on {args.au} before it starts on --du {args.du}")
+    return Periode(args.du, args.au)
+
+
+def _options_periode(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--annee", type=_annee, help="a calendar year, e.g. 2026")
+    s.add_argument("--du", type=_date, help="first day of the period, YYYY-MM-DD")
+    s.add_argument("--au", type=_date, help="last day of the period (included; stocks are taken on it)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _valeur(f) -> str:  # type: ignore[no-untyped-def]
+    if f.valeur is None:
+        return "—"
+    return {"%": f"{f.valeur} %", "jours": f"{f.valeur} j"}.get(f.unite, str(f.valeur))
+
+
+def _cible(f) -> str:  # type: ignore[no-untyped-def]
+    if f.cible is None:
+        return ""
+    return f"{'≥' if f.sens == '>=' else '≤'} {f.cible} %"
+
+
+def tableau(bilan) -> str:  # type: ignore[no-untyped-def]
+    """The figures for a terminal: one block per indicator, one line per dimension and key."""
+    from projections.indicateurs import LIBELLES
+
+    b = bilan
+    source = (
+        f"raw log, {b.evenements} events read" if b.source == "journal"
+        else f"live read model, {b.evenements} facts stored"
+    )
+    connu = f", as known at {b.connu_a.isoformat()}" if b.connu_a else ", as known now"
+    lignes = [
+        f"Territory {b.territoire}, {b.periode.du} to {b.periode.au} (stocks on {b.periode.au}){connu}",
+        f"Source: {source}, up to log position {b.position}",
+    ]
+    entete = ("dimension", "key", "num", "den", "value", "target", "")
+    rangs = [
+        (f.dimension, f.cle or "—", "" if f.numerateur is None else str(f.numerateur),
+         "" if f.denominateur is None else str(f.denominateur), _valeur(f), _cible(f),
+         {True: "✓", False: "✗", None: ""}[f.atteinte])
+        for f in b.figures
+    ]
+    larg = [max(len(x[i]) for x in [entete, *rangs]) for i in range(len(entete))]
+    droite = {2, 3, 4}
+
+    def formater(x: tuple[str, ...]) -> str:
+        return "  " + "  ".join(
+            v.rjust(larg[i]) if i in droite else v.ljust(larg[i]) for i, v in enumerate(x)
+        ).rstrip()
+
+    courant = None
+    for f, r in zip(b.figures, rangs, strict=True):
+        if f.indicateur != courant:
+            courant = f.indicateur
+            lignes += ["", f"{f.indicateur} — {LIBELLES.get(f.indicateur, '')} ({f.unite})", formater(entete)]
+        lignes.append(formater(r))
+    return "\n".join(lignes) + "\n"
+
+
+def _ecrire_sortie(donnees: bytes, sortie: str | None) -> None:
+    if sortie:
+        Path(sortie).write_bytes(donnees)
+        print(f"wrote {sortie}", file=sys.stderr)
+        return
+    sys.stdout.flush()
+    tampon = getattr(sys.stdout, "buffer", None)
+    if tampon is None:
+        sys.stdout.write(donnees.decode("utf-8"))
+    else:
+        tampon.write(donnees)
+        tampon.flush()
+
+
+def statistiques(args: argparse.Namespace) -> int:
+    """Every indicator of a period, from the raw log (default) or the live read model."""
+    from adapters.exports import en_csv, en_json
+    from projections.journal import regenerer
+    from projections.vue_statistiques import bilan_vue, suiveur_statistiques
+
+    periode = _periode(args)
+    if args.connu_a is not None and args.source == "vue":
+        args.parser.error(
+            "argument --connu-a: needs --source journal (the live read model answers as known now only)"
+        )
+    registre = _registre(args)
+    try:
+        if args.source == "vue":
+            suiveur_statistiques(registre).rattraper(barre=not args.quiet)
+            bilan = bilan_vue(registre.engine, registre.territoire, periode)
+        else:
+            bilan = regenerer(
+                registre.engine, registre.stockage, registre.territoire, periode,
+                connu_a=args.connu_a, barre=not args.quiet,
+            )
+    finally:
+        registre.close()
+    if args.format == "csv":
+        donnees = en_csv(bilan)
+    elif args.format == "json":
+        donnees = en_json(bilan) + b"\n"
+    else:
+        donnees = tableau(bilan).encode("utf-8")
+    _ecrire_sortie(donnees, args.sortie)
+    return 0
+
+
+def _figure_courte(f) -> str:  # type: ignore[no-untyped-def]
+    if f is None:
+        return "absent"
+    n = "" if f.numerateur is None else str(f.numerateur)
+    d = "" if f.denominateur is None else f"/{f.denominateur}"
+    return f"{n}{d} = {_valeur(f)}" if n or d else _valeur(f)
+
+
+def verifier_statistiques(args: argparse.Namespace) -> int:
+    """The live read model against the raw log up to the same position: exit 1 on any difference."""
+    from projections.vue_statistiques import confronter
+
+    periode = _periode(args)
+    registre = _registre(args)
+    try:
+        _, vue, ecarts = confronter(registre, periode, barre=not args.quiet)
+    finally:
+        registre.close()
+    for e in ecarts:
+        print(
+            f"{e.indicateur} {e.dimension} {e.cle or '—'}: raw log {_figure_courte(e.journal)}, "
+            f"read model {_figure_courte(e.vue)}"
+        )
+    pluriel = "difference" if len(ecarts) == 1 else "differences"
+    print(
+        f"{len(ecarts)} {pluriel} between the raw log and the read model, {periode.du} to {periode.au}, "
+        f"at log position {vue.position}"
+    )
+    return 1 if ecarts else 0
+
+
+def bilan(args: argparse.Namespace) -> int:
+    """The annual bilan: CSV, JSON and charts of a year, regenerated from the raw log."""
+    import inspect
+
+    from adapters.exports import en_csv, en_json
+    from projections.indicateurs import Periode
+    from projections.journal import regenerer
+
+    dossier = Path(args.dossier)
+    registre = _registre(args)
+    try:
+        b = regenerer(
+            registre.engine, registre.stockage, registre.territoire, Periode.annee(args.annee),
+            barre=not args.quiet,
+        )
+        territoire = registre.territoire
+    finally:
+        registre.close()
+    dossier.mkdir(parents=True, exist_ok=True)
+    ecrits = [dossier / f"indicateurs-{args.annee}.csv", dossier / f"indicateurs-{args.annee}.json"]
+    ecrits[0].write_bytes(en_csv(b))
+    ecrits[1].write_bytes(en_json(b))
+    try:
+        from adapters.graphiques import ecrire_graphiques
+    except ImportError as e:
+        print(f"ledger: charts not written ({e})", file=sys.stderr)
+    else:
+        kw = {"territoire": territoire} if "territoire" in inspect.signature(ecrire_graphiques).parameters else {}
+        ecrits += ecrire_graphiques(b, dossier, **kw)
+    for chemin in ecrits:
+        print(chemin)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ledger", description="Demand Ledger operators' command")
     p.add_argument("--database", help="LEDGER_DATABASE_URL (default sqlite:///var/ledger.sqlite3)")
@@ -185,12 +402,37 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--json", action="store_true")
     s.set_defaults(f=cotation)
     s = sub.add_parser("rebuild", help="rebuild a read model from position zero (all by default)")
-    s.add_argument("name", nargs="?", help="read model name: echeances, cotation")
+    s.add_argument("name", nargs="?", help="read model name: echeances, cotation, statistiques")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(f=rebuild)
     s = sub.add_parser("follow", help="keep the read models current (followers poll the log)")
     s.add_argument("--interval", type=float, default=1.0)
     s.set_defaults(f=follow)
+    s = sub.add_parser(
+        "statistiques",
+        help="indicators of DOMAIN.md §6 for a period, from the raw log or the live read model",
+        description="Every indicator of a period: flows dated --du..--au, stocks on --au. From the "
+        "raw log by default (a progress bar on stderr), as known at --connu-a if given; "
+        "--source vue reads the live read model, brought up to date first (as known now only).",
+    )
+    _options_periode(s)
+    s.add_argument("--connu-a", dest="connu_a", type=_instant,
+                   help="knowledge time, ISO 8601 instant (UTC if no offset); raw log only")
+    s.add_argument("--source", choices=("journal", "vue"), default="journal")
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.add_argument("--sortie", help="write to this file instead of stdout")
+    s.set_defaults(f=statistiques, parser=s)
+    s = sub.add_parser(
+        "verifier-statistiques",
+        help="compare the live statistics read model with the raw log (exit 1 on any difference)",
+    )
+    _options_periode(s)
+    s.set_defaults(f=verifier_statistiques, parser=s)
+    s = sub.add_parser("bilan", help="annual bilan: indicateurs-Y.csv, indicateurs-Y.json and charts")
+    s.add_argument("--annee", type=_annee, required=True, help="the year, e.g. 2026")
+    s.add_argument("--dossier", required=True, help="directory to write into (created if needed)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(f=bilan)
     args = p.parse_args(argv)
     try:
         return int(args.f(args))

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from adapters.registre import Registre, Resultat
 from api.auth import Appelant, appelant
 from api.problemes import TYPE_MEDIA, ErreurHTTP, Probleme, sur_erreur_http, sur_refus
+from api.statistiques import routeur as routeur_statistiques
 from domain import commandes as c
 from domain import horloge
 from domain.erreurs import RefusCommande
@@ -123,6 +124,7 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
     app.state.suiveurs = suiveurs
     app.add_exception_handler(RefusCommande, sur_refus)
     app.add_exception_handler(ErreurHTTP, sur_erreur_http)
+    app.include_router(routeur_statistiques)
 
     corps_commande = {"required": True}
 

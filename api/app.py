@@ -27,6 +27,7 @@ from projections.explication import ReponseCotation, expliquer, rangs_au
 from projections.historique import EntreeHistorique, historique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande, vue
+from projections.vue_statistiques import ProjectionStatistiques
 
 # (path segment, command, summary): one endpoint per event of DOMAIN.md §3 recorded by an
 # organisation; the systeme's (notices, RADREN, erasure) are appended by the schedule only.
@@ -120,6 +121,7 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
     suiveurs = suiveurs or {
         "echeances": Suiveur(registre, ProjectionEcheances(registre)),
         "cotation": Suiveur(registre, ProjectionCotation(registre)),
+        "statistiques": Suiveur(registre, ProjectionStatistiques(registre)),
     }
     app.state.suiveurs = suiveurs
     app.add_exception_handler(RefusCommande, sur_refus)

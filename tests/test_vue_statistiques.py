@@ -214,3 +214,170 @@ def test_an_empty_log_gives_empty_figures_with_their_targets(registre: Registre,
 def test_the_read_model_must_exist(registre: Registre) -> None:
     with pytest.raises(ValueError, match="rebuild statistiques"):
         vue(registre, Periode.annee(2026))
+
+
+# -- a seeded random history: every kind of fact, retractions anywhere, batches of any size ------
+
+
+def _histoire_aleatoire(registre: Registre, graine: int, tentatives: int) -> int:
+    """Random commands over two years through the domain; the refused ones append nothing.
+    Returns how many were recorded."""
+    import contextlib
+    import random
+    from datetime import timedelta
+
+    from domain.codes import (
+        DecisionRecours,
+        ModeleLogement,
+        MotifRadiation,
+        QualificationRefus,
+        RoleMembre,
+        StadeRefus,
+        StatutDalo,
+        TypeDecisionCAL,
+        Typologie,
+    )
+    from domain.erreurs import RefusCommande
+    from domain.foyer import LogementActuel, Membre, Souhaits
+
+    rng = random.Random(graine)
+    t = registre.territoire
+    logements = [lg for lg in t.logements if lg.vacant][:12]
+    communes = sorted({lg.commune for lg in logements} | {"06029", "06030"})
+    typos = (Typologie.T1, Typologie.T2, Typologie.T3, Typologie.T4)
+    guichet = t.organisation("CANNES")
+    numeros: list[str] = []
+    jour = date(2025, 1, 1)
+    enregistres = 0
+
+    def souhaits() -> Souhaits:
+        return Souhaits(tuple(rng.sample(communes, 2)), (rng.choice(typos),))
+
+    def faire(org: str, cmd: c.Commande, numero: str | None = None) -> bool:
+        nonlocal enregistres
+        o = t.organisation(org)
+        try:
+            registre.executer(o, o.agents[0].identifiant, cmd, numero_unique=numero)
+        except RefusCommande:
+            return False
+        enregistres += 1
+        return True
+
+    designes: list[tuple[str, Any]] = []
+    attribues: list[tuple[str, Any]] = []
+    avec_decote: list[str] = []
+
+    for _ in range(tentatives):
+        jour = min(jour + timedelta(days=rng.choice((0, 0, 1, 2, 3))), date(2026, 11, 23))
+        action = rng.random()
+        if action < 0.10 or len(numeros) < 5:
+            r = registre.executer(guichet, "cannes-1", c.Enregistrer(
+                occurred_on=jour,
+                membres=(Membre("m1", RoleMembre.demandeur),),
+                souhaits=souhaits(),
+                logement_actuel=LogementActuel(rng.choice((ModeleLogement.HLM, ModeleLogement.LP)), "06029"),
+                situations=rng.choice(((), ("handicap",), ("sans_logement",))),
+                filed_on=jour - timedelta(days=rng.choice((0, 0, 200, 2000))),
+            ))
+            numeros.append(r.numero_unique)
+            enregistres += 1
+            continue
+        n = rng.choice(numeros[-25:])
+        lg = rng.choice(logements)
+        if action < 0.16:
+            faire("CANNES", c.Modifier(occurred_on=jour, souhaits=souhaits(),
+                  logement_actuel=LogementActuel(rng.choice((ModeleLogement.HLM, ModeleLogement.SH)), "06030")), n)
+        elif action < 0.24:
+            faire("CANNES", c.Renouveler(occurred_on=jour), n)
+        elif action < 0.26:
+            faire("CANNES", c.Radier(occurred_on=jour, motif=MotifRadiation.RADABA), n)
+        elif action < 0.28:
+            faire("CANNES", c.Reactiver(occurred_on=jour), n)
+        elif action < 0.30:
+            faire("ETAT-06", c.ReconnaitreDalo(occurred_on=jour, statut=StatutDalo.ACTIF), n)
+        elif action < 0.42:
+            if faire(lg.bailleur, c.Designer(occurred_on=jour, logement=lg.identifiant), n):
+                designes.append((n, lg))
+        elif action < 0.54 and designes:
+            n, lg = rng.choice(designes)
+            decision = rng.choice([*TypeDecisionCAL, TypeDecisionCAL.attribution, TypeDecisionCAL.attribution])
+            if faire(lg.bailleur, c.DeciderCAL(
+                occurred_on=jour, logement=lg.identifiant, decision=decision,
+                rang=rng.choice((1, 2)) if decision is TypeDecisionCAL.attribution_par_classement else None,
+                motif="dossier incomplet" if decision in (TypeDecisionCAL.non_attribution,
+                                                           TypeDecisionCAL.irrecevabilite) else None,
+                moins_de_trois_candidats=rng.choice(("too_few", "plai_adapte", "un seul")),
+            ), n):
+                attribues.append((n, lg))
+        elif action < 0.62 and (attribues or designes):
+            n, lg = rng.choice(attribues or designes)
+            if faire(lg.bailleur, c.Refuser(
+                occurred_on=jour, logement=lg.identifiant, stade=rng.choice(list(StadeRefus)),
+                motif=rng.choice(("localisation", "taille")),
+                qualification=rng.choice(list(QualificationRefus)), appliquer_decote=rng.random() < 0.7,
+            ), n):
+                avec_decote.append(n)
+        elif action < 0.68 and avec_decote:
+            n = rng.choice(avec_decote[-5:])
+            decotes = [f for f in registre.demande(n).faits if type(f).__name__ == "DecoteAppliquee"]
+            if decotes:
+                faire("CANNES", c.DeposerRecours(occurred_on=jour, decote=decotes[-1].originator_version), n)
+        elif action < 0.73 and avec_decote:
+            n = rng.choice(avec_decote[-8:])
+            faits = registre.demande(n).faits
+            recours = {f.decote for f in faits if type(f).__name__ == "RecoursDepose"}
+            decotes = [f for f in faits if f.originator_version in recours]
+            if decotes:
+                d = rng.choice(decotes)
+                faire(d.organisation, c.DeciderRecours(occurred_on=jour, decote=d.originator_version,
+                      decision=rng.choice(list(DecisionRecours)), motivation="vu"), n)
+        elif action < 0.83 and attribues:
+            n, lg = rng.choice(attribues)
+            faire(lg.bailleur, c.SignerBail(occurred_on=jour, logement=lg.identifiant), n)
+        elif action < 0.88:
+            o = t.organisation(lg.bailleur)
+            with contextlib.suppress(RefusCommande):
+                registre.declarer_vacance(o, o.agents[0].identifiant, lg.identifiant,
+                                          c.DeclarerVacance(occurred_on=jour))
+        else:
+            faits = [f for f in registre.demande(n).faits if f.retractable and f.organisation != "SYSTEME"]
+            if faits:
+                f = rng.choice(faits)
+                faire(f.organisation, c.Retracter(occurred_on=jour, evenement=f.originator_version,
+                      motif="erreur de saisie"), n)
+    return enregistres
+
+
+@pytest.mark.parametrize("graine", [1, 2])
+def test_a_random_history_followed_live_gives_no_difference(
+    registre: Registre, suiveur: Suiveur, monkeypatch: pytest.MonkeyPatch, graine: int
+) -> None:
+    import random
+
+    rng = random.Random(graine)
+    executer_ = registre.executer
+
+    def puis_suivre(*a: Any, **kw: Any) -> Any:
+        r = executer_(*a, **kw)
+        if rng.random() < 0.3:  # now and then, in batches of any size
+            monkeypatch.setattr(module_suivi, "LOT", rng.choice((1, 2, 5, 500)))
+            suiveur.rattraper()
+        return r
+
+    monkeypatch.setattr(registre, "executer", puis_suivre)
+    assert _histoire_aleatoire(registre, graine, 700) > 150
+    periodes = [
+        Periode.annee(2025), Periode.annee(2026), Periode(date(2024, 9, 1), date(2026, 11, 23)),
+        *(Periode(date(2025, m, 1), date(2025, m, 28)) for m in range(1, 13, 2)),
+    ]
+    for p in periodes:
+        assert verifier(registre, p, suiveur) == [], p
+    genres = {x[3] for x in lignes(registre)}
+    assert genres >= {"bail", "attribution", "proposition", "refus", "radiation", "decote", "recours_depose",
+                      "recours_decide", "examen_cal", "changement", "retraction"}, genres
+    assert any(x[6] for x in lignes(registre)), "some fact must have been retracted"
+    b = vue(registre, Periode.annee(2026))
+    assert b.figure("baux").numerateur > 0 and b.figure("tension").numerateur > 0  # type: ignore[union-attr]
+    avant = {p: vue(registre, p).figures for p in periodes}
+    suiveur.reconstruire(barre=False)
+    assert {p: vue(registre, p).figures for p in periodes} == avant

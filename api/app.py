@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from adapters.registre import Registre, Resultat
 from api.auth import Appelant, appelant
+from api.demandeur import routeur as routeur_demandeur
 from api.problemes import TYPE_MEDIA, ErreurHTTP, Probleme, sur_erreur_http, sur_refus
 from api.statistiques import routeur as routeur_statistiques
 from domain import commandes as c
@@ -127,6 +128,7 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
     app.add_exception_handler(RefusCommande, sur_refus)
     app.add_exception_handler(ErreurHTTP, sur_erreur_http)
     app.include_router(routeur_statistiques)
+    app.include_router(routeur_demandeur)
 
     corps_commande = {"required": True}
 

@@ -371,3 +371,28 @@ def test_a_code_survives_a_restart(registre: Registre, horloge_test: HorlogeRegl
     with TestClient(creer_app(registre)) as c2:
         assert ok(c2.get(f"/demandeur/{a}", headers=bearer(code_a)))["numero_unique"] == a
     assert os.environ.get(VARIABLE_SECRET) is None
+
+
+def test_waiting_times_are_computed_once_per_year_and_log_position(
+    client: TestClient, territoire: Territoire, horloge_test: HorlogeReglable
+) -> None:
+    from api.demandeur import attentes_de_l_annee
+
+    lgt = next(x for x in logements(territoire, "T3", "06029") if x.bailleur == "OPH-CPL")
+    loger(client, lgt, "2024-01-10", "2025-01-06", "2025-02-03", horloge_test, vacant=False)
+    regler(horloge_test, "2026-01-05")
+    n = ok(client.post("/demandes", json=foyer("2026-01-05"), headers=CANNES), 201)["numero_unique"]
+    page = ok(client.get(f"/demandeur/{n}", headers=bearer(code(client, n))))
+    assert (page["attente"]["baux"], page["attente"]["moyenne_jours"]) == (1, "390.0")
+    app = client.app
+    etat = app.state.demandeur  # type: ignore[attr-defined]
+    position = app.state.suiveurs["statistiques"].position()  # type: ignore[attr-defined]
+    assert etat.cle_attentes == (2025, position)
+    premier = attentes_de_l_annee(app, 2025)  # type: ignore[arg-type]
+    assert attentes_de_l_annee(app, 2025) is premier  # not read again
+    assert premier == {("T3", "06029"): (1, Decimal("390.0"), Decimal("390"))}
+    # The log moves: read again, same figures.
+    ok(client.post("/demandes?attendre=true", json=foyer("2026-01-05"), headers=CANNES), 201)
+    encore = attentes_de_l_annee(app, 2025)  # type: ignore[arg-type]
+    assert encore is not premier and encore == premier
+    assert etat.cle_attentes[1] > position

@@ -317,9 +317,11 @@ def statistiques(args: argparse.Namespace) -> int:
 def _figure_courte(f) -> str:  # type: ignore[no-untyped-def]
     if f is None:
         return "absent"
-    n = "" if f.numerateur is None else str(f.numerateur)
-    d = "" if f.denominateur is None else f"/{f.denominateur}"
-    return f"{n}{d} = {_valeur(f)}" if n or d else _valeur(f)
+    if f.numerateur is not None and f.denominateur is not None:
+        return f"{f.numerateur}/{f.denominateur} = {_valeur(f)}"
+    if f.denominateur is not None:  # waiting times: the value over so many baux
+        return f"{_valeur(f)} over {f.denominateur}"
+    return _valeur(f)
 
 
 def verifier_statistiques(args: argparse.Namespace) -> int:

@@ -93,7 +93,7 @@ def test_the_check_prints_zero_differences_then_each_difference(
         conn.execute(sa.delete(t).where(t.c.genre == "refus"))
     assert ledger(registre, "verifier-statistiques", "--annee", "2026", "--quiet") == 1
     sortie = capsys.readouterr().out.splitlines()
-    assert "refus territoire —: raw log 1 = 1, read model absent" in sortie
+    assert "refus territoire —: raw log 1, read model absent" in sortie
     assert "taux_refus territoire —: raw log 1/3 = 33.33 %, read model 0/3 = 0.00 %" in sortie
     assert sortie[-1].startswith(f"{len(sortie) - 1} differences between")
 

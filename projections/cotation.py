@@ -2,10 +2,21 @@
 
 Scores depend on the day (ages, ancienneté, décotes expiring), not only on events: each row
 remembers the day it was computed for, and `recalculer` brings every active demand to a new day
-(the follower does it when the date changes, `ledger schedule` too)."""
+(the follower does it when the date changes, `ledger schedule` too).
+
+One demand's rank is read without counting the whole territory: beside the scores, a small table
+(`vue_cotation_effectifs`) holds how many active scored demands have each (first-choice typology,
+points), kept exact in the same transaction as every write of a score. The demands ahead of a
+demand are then those of the buckets with more points (a sum over a few hundred rows) plus those
+tied on its points that were filed earlier, or the same day with a smaller numéro (an index
+range on (active, points, filed_on, demande)). Every write of a score goes through `ecrire`,
+which locks the rows it replaces (`SELECT … FOR UPDATE` on PostgreSQL, in numéro order), so
+concurrent writers (the follower, `recalculer` from several API threads) keep the counts exact."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,6 +30,10 @@ from domain.demande import Demande
 from projections.demandes_suivies import DemandesSuivies
 from projections.echeances import _TOPICS
 from projections.suivi import Projection
+
+LOT_RECALCUL = 1000  # rows brought to a new day per statement batch
+_IN_MAX = 900  # bound parameters per IN list (SQLite's limit is far higher; keeps plans simple)
+SANS_TYPOLOGIE = ""  # the counts' key for a demand without a first-choice typology
 
 
 def tables_cotation(suffixe: str) -> list[sa.Table]:
@@ -35,7 +50,121 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
         sa.Column("calcule_au", sa.Date, nullable=False),
     )
     sa.Index(f"ix_vue_cotation{suffixe}_ordre", t.c.active, t.c.points.desc(), t.c.filed_on, t.c.demande)
+    # `recalculer` asks which rows are not of the day yet: two empty ranges, not a full scan.
+    sa.Index(f"ix_vue_cotation{suffixe}_calcule_au", t.c.calcule_au)
     return [t]
+
+
+_EFFECTIFS: dict[str, sa.Table] = {}
+
+
+def effectifs(t: sa.Table) -> sa.Table:
+    """The counts table that goes with the score table `t` (same suffix, swapped with it)."""
+    nom = f"{t.name}_effectifs"
+    h = _EFFECTIFS.get(nom)
+    if h is None:
+        h = sa.Table(
+            nom,
+            sa.MetaData(),
+            sa.Column("typologie", sa.String(4), primary_key=True),  # SANS_TYPOLOGIE for none
+            sa.Column("points", sa.Integer, primary_key=True),
+            sa.Column("n", sa.Integer, nullable=False),
+        )
+        _EFFECTIFS[nom] = h
+    return h
+
+
+def _compte(active: bool, points: int | None, typologie: str | None) -> tuple[str, int] | None:
+    """The bucket a row counts in, or None when it is out of every ranking."""
+    if not active or points is None:
+        return None
+    return (typologie or SANS_TYPOLOGIE, points)
+
+
+def ecrire(conn: sa.Connection, t: sa.Table, lignes: Iterable[dict[str, Any]]) -> None:
+    """Insert or replace score rows, keeping the counts table exact, inside the caller's
+    transaction. The rows replaced are locked first, in numéro order, so two writers of the
+    same demand queue up instead of both counting it."""
+    par_numero = {x["demande"]: x for x in lignes}
+    if not par_numero:
+        return
+    numeros = sorted(par_numero)
+    anciennes: dict[str, Any] = {}
+    for i in range(0, len(numeros), _IN_MAX):
+        q = (
+            sa.select(t.c.demande, t.c.active, t.c.points, t.c.typologie)
+            .where(t.c.demande.in_(numeros[i : i + _IN_MAX]))
+            .order_by(t.c.demande)
+            .with_for_update()  # PostgreSQL; SQLite has one writer at a time anyway
+        )
+        for r in conn.execute(q):
+            anciennes[r.demande] = r
+    delta: Counter[tuple[str, int]] = Counter()
+    remplacees: list[dict[str, Any]] = []
+    neuves: list[dict[str, Any]] = []
+    for n in numeros:
+        x = par_numero[n]
+        a = anciennes.get(n)
+        if a is not None:
+            avant = _compte(a.active, a.points, a.typologie)
+            if avant is not None:
+                delta[avant] -= 1
+            remplacees.append({f"_{k}": v for k, v in x.items()})
+        else:
+            neuves.append(x)
+        apres = _compte(x["active"], x["points"], x["typologie"])
+        if apres is not None:
+            delta[apres] += 1
+    if remplacees:
+        # UPDATE, not DELETE + INSERT: a writer that waited on the row lock then sees the new
+        # version (PostgreSQL follows the update chain) instead of a row that vanished.
+        conn.execute(
+            sa.update(t)
+            .where(t.c.demande == sa.bindparam("_demande"))
+            .values({c.name: sa.bindparam(f"_{c.name}") for c in t.columns if c.name != "demande"}),
+            remplacees,
+        )
+    if neuves:
+        conn.execute(sa.insert(t), neuves)
+    _ajouter(conn, effectifs(t), delta)
+
+
+def _ajouter(conn: sa.Connection, h: sa.Table, delta: Counter[tuple[str, int]]) -> None:
+    valeurs = [
+        {"typologie": typ, "points": p, "n": n} for (typ, p), n in sorted(delta.items()) if n
+    ]
+    if not valeurs:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(h)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[h.c.typologie, h.c.points], set_={"n": h.c.n + stmt.excluded.n}
+        ),
+        valeurs,
+    )
+
+
+def compter_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], int]:
+    """The counts recounted from the scores themselves (a full scan): what the counts table
+    must hold, for checks and to fill it for a score table that predates it."""
+    rows = conn.execute(
+        sa.select(t.c.typologie, t.c.points, sa.func.count())
+        .where(t.c.active, t.c.points.is_not(None))
+        .group_by(t.c.typologie, t.c.points)
+    ).all()
+    out: Counter[tuple[str, int]] = Counter()
+    for typ, p, n in rows:
+        out[(typ or SANS_TYPOLOGIE, p)] += n
+    return dict(out)
+
+
+def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], int]:
+    h = effectifs(t)
+    return {(r.typologie, r.points): r.n for r in conn.execute(sa.select(h)) if r.n}
 
 
 class ProjectionCotation(Projection):
@@ -48,6 +177,18 @@ class ProjectionCotation(Projection):
 
     def tables(self, suffixe: str) -> list[sa.Table]:
         return tables_cotation(suffixe)
+
+    def annexes(self, suffixe: str) -> list[sa.Table]:
+        return [effectifs(t) for t in tables_cotation(suffixe)]
+
+    def preparer(self, conn: sa.Connection, tables: list[sa.Table]) -> None:
+        # A score table filled before the counts existed: count it once.
+        (t,) = tables
+        if lire_effectifs(conn, t):
+            return
+        attendus = compter_effectifs(conn, t)
+        if attendus:
+            _ajouter(conn, effectifs(t), Counter(attendus))
 
     def oublier(self) -> None:
         self.demandes.oublier()
@@ -76,41 +217,61 @@ class ProjectionCotation(Projection):
         for e in evenements:
             touchees[e.originator_id] = self.demandes.suivre(e)
         au = horloge.aujourdhui()
-        lignes = [self.ligne(d, au) for d in touchees.values()]
-        conn.execute(sa.delete(t).where(t.c.demande.in_([x["demande"] for x in lignes])))
-        conn.execute(sa.insert(t), lignes)
+        ecrire(conn, t, [self.ligne(d, au) for d in touchees.values()])
 
     def recalculer(self, conn: sa.Connection, t: sa.Table, au: date) -> int:
         """Bring every active demand's score to `au`; returns how many rows changed day."""
         numeros = conn.execute(
-            sa.select(t.c.demande).where(t.c.active, t.c.calcule_au != au)
+            sa.select(t.c.demande)
+            .where(t.c.active, sa.or_(t.c.calcule_au < au, t.c.calcule_au > au))
+            .order_by(t.c.demande)
         ).scalars().all()
-        for n in numeros:
-            d = self.demandes.get(Demande.id_pour(n)) or self.registre.demande(n)
-            conn.execute(sa.update(t).where(t.c.demande == n).values(**self.ligne(d, au)))
+        for i in range(0, len(numeros), LOT_RECALCUL):
+            lignes = []
+            for n in numeros[i : i + LOT_RECALCUL]:
+                d = self.demandes.get(Demande.id_pour(n)) or self.registre.demande(n)
+                lignes.append(self.ligne(d, au))
+            ecrire(conn, t, lignes)
         return len(numeros)
 
 
 def rang(conn: sa.Connection, t: sa.Table, numero: str) -> tuple[int, int, int, int] | None:
-    """(rank, out of, rank in first-choice typology, out of), by points desc, filed_on, numéro."""
-    row = conn.execute(sa.select(t).where(t.c.demande == numero)).mappings().one_or_none()
-    if row is None or not row["active"] or row["points"] is None:
+    """(rank, out of, rank in first-choice typology, out of), by points desc, filed_on, numéro.
+
+    Two statements whatever the territory's size: the demand's row, then the counts table (one
+    row per typology and points value) and the demands tied on its points."""
+    row = conn.execute(
+        sa.select(t.c.active, t.c.points, t.c.filed_on, t.c.typologie).where(t.c.demande == numero)
+    ).one_or_none()
+    if row is None or not row.active or row.points is None:
         return None
-    p, f, n, typ = row["points"], row["filed_on"], row["demande"], row["typologie"]
-    devant = sa.and_(
+    p, f, typ = row.points, row.filed_on, row.typologie
+    h = effectifs(t)
+    meme_h = h.c.typologie == (typ or SANS_TYPOLOGIE)
+    meme_t = t.c.typologie == typ if typ is not None else t.c.typologie.is_(None)
+
+    def somme(expr: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(expr), 0)
+
+    compteurs = sa.select(
+        somme(sa.case((h.c.points > p, h.c.n), else_=0)).label("devant"),
+        somme(h.c.n).label("sur"),
+        somme(sa.case((sa.and_(meme_h, h.c.points > p), h.c.n), else_=0)).label("devant_typ"),
+        somme(sa.case((meme_h, h.c.n), else_=0)).label("sur_typ"),
+    ).subquery()
+    # Tied on points: filed earlier, or the same day with a smaller numéro (index range).
+    egaux = sa.select(
+        sa.func.count().label("egaux"),
+        somme(sa.case((meme_t, 1), else_=0)).label("egaux_typ"),
+    ).where(
         t.c.active,
-        t.c.points.is_not(None),
-        sa.or_(
-            t.c.points > p,
-            sa.and_(t.c.points == p, t.c.filed_on < f),
-            sa.and_(t.c.points == p, t.c.filed_on == f, t.c.demande < n),
-        ),
-    )
-    actives = sa.and_(t.c.active, t.c.points.is_not(None))
-    compter = lambda *c: conn.execute(sa.select(sa.func.count()).select_from(t).where(*c)).scalar_one()  # noqa: E731
+        t.c.points == p,
+        sa.tuple_(t.c.filed_on, t.c.demande) < sa.tuple_(f, numero),
+    ).subquery()
+    r = conn.execute(sa.select(compteurs, egaux).select_from(compteurs.join(egaux, sa.true()))).one()
     return (
-        compter(devant) + 1,
-        compter(actives),
-        compter(devant, t.c.typologie == typ) + 1,
-        compter(actives, t.c.typologie == typ),
+        int(r.devant) + int(r.egaux) + 1,
+        int(r.sur),
+        int(r.devant_typ) + int(r.egaux_typ) + 1,
+        int(r.sur_typ),
     )

@@ -47,6 +47,15 @@ class Projection(ABC):
     def oublier(self) -> None:
         """Drop in-memory caches (before a rebuild)."""
 
+    def annexes(self, suffixe: str) -> list[sa.Table]:
+        """Tables the read model keeps beside `tables` (created, rebuilt and swapped with them)
+        that `appliquer_lot` finds on its own, from the tables it is given."""
+        return []
+
+    def preparer(self, conn: sa.Connection, tables: list[sa.Table]) -> None:
+        """Once the live tables exist (at start): bring tables that predate a change up to date."""
+        return None
+
 
 class Suiveur:
     def __init__(self, registre: Registre, projection: Projection) -> None:
@@ -56,8 +65,10 @@ class Suiveur:
         metadata_suivi.create_all(self.engine)
         self.tables = projection.tables("")
         self._verrou = threading.Lock()  # one runner per process; the position CAS guards others
-        for t in self.tables:
-            t.create(self.engine, checkfirst=True)
+        for t in self.tables + projection.annexes(""):
+            _creer(self.engine, t)
+        with self.engine.begin() as conn:
+            projection.preparer(conn, self.tables)
 
     def position(self, nom: str | None = None) -> int:
         with self.engine.connect() as conn:
@@ -131,7 +142,9 @@ class Suiveur:
         suffixe = "__r" + uuid.uuid4().hex[:8]
         nom = self.projection.nom + suffixe
         neuves = self.projection.tables(suffixe)
-        for t in neuves:
+        vieilles = self.tables + self.projection.annexes("")
+        toutes = neuves + self.projection.annexes(suffixe)
+        for t in toutes:
             t.create(self.engine)
         try:
             total = self._suivre(nom, neuves, barre)
@@ -142,7 +155,7 @@ class Suiveur:
                 position = conn.execute(
                     sa.select(suivi.c.position).where(suivi.c.projection == nom)
                 ).scalar_one_or_none() or 0  # an empty log leaves no position row
-                for vieille, neuve in zip(self.tables, neuves, strict=True):
+                for vieille, neuve in zip(vieilles, toutes, strict=True):
                     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {vieille.name}")
                     conn.exec_driver_sql(f"ALTER TABLE {neuve.name} RENAME TO {vieille.name}")
                 conn.execute(sa.delete(suivi).where(suivi.c.projection.in_([nom, self.projection.nom])))
@@ -150,7 +163,7 @@ class Suiveur:
             return total
         except BaseException:
             with self.engine.begin() as conn:
-                for t in neuves:
+                for t in toutes:
                     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
                 conn.execute(sa.delete(suivi).where(suivi.c.projection == nom))
             raise
@@ -166,3 +179,16 @@ class Suiveur:
                 return False
             time.sleep(0.05)
         return True
+
+
+def _creer(engine: sa.Engine, t: sa.Table) -> None:
+    """Create a table, or the indexes an existing one lacks (matched by columns, since a swap
+    leaves the rebuilt table's index names behind)."""
+    if not sa.inspect(engine).has_table(t.name):
+        t.create(engine)
+        return
+    existants = {tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes(t.name)}
+    for index in t.indexes:
+        colonnes = tuple(c.name for c in index.columns)
+        if colonnes not in existants:
+            index.create(engine, checkfirst=True)

@@ -146,6 +146,14 @@ def _ajouter(conn: sa.Connection, h: sa.Table, delta: Counter[tuple[str, int]]) 
         ),
         valeurs,
     )
+    # Buckets emptied by this write go (only rows this transaction has just locked).
+    cles = [(v["typologie"], v["points"]) for v in valeurs if v["n"] < 0]
+    for i in range(0, len(cles), _IN_MAX // 2):
+        conn.execute(
+            sa.delete(h).where(
+                sa.tuple_(h.c.typologie, h.c.points).in_(cles[i : i + _IN_MAX // 2]), h.c.n == 0
+            )
+        )
 
 
 def compter_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], int]:
@@ -164,7 +172,7 @@ def compter_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int],
 
 def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], int]:
     h = effectifs(t)
-    return {(r.typologie, r.points): r.n for r in conn.execute(sa.select(h)) if r.n}
+    return {(r.typologie, r.points): r.n for r in conn.execute(sa.select(h))}
 
 
 class ProjectionCotation(Projection):

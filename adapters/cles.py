@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from adapters.tables import cles_demandes
 
 _CACHE_SECONDES = 30.0  # another process's erasure is seen within this delay
+_CACHE_MAX = 100_000  # keys held at once (a rebuild loads them page by page)
 
 
 class CleEffacee(Exception):
@@ -51,22 +53,37 @@ class Coffre:
             ).scalar_one_or_none()
         with self._verrou:
             self._cache[demande_id] = (maintenant, cle)
-            if len(self._cache) > 100_000:
+            if len(self._cache) > _CACHE_MAX:
                 self._cache.clear()
         return cle
 
-    def charger(self, demande_ids: list[UUID]) -> None:
-        """Warm the cache for a batch (rebuilds read thousands of demands)."""
+    def charger(self, demande_ids: Iterable[UUID | str]) -> None:
+        """Warm the cache for a batch in one query per 900 demands (a rebuild decodes thousands
+        of demands): only the keys missing or older than the cache delay are read, and a demand
+        without a key is remembered as such, as `cle` does."""
         maintenant = time.monotonic()
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(cles_demandes.c.demande_id, cles_demandes.c.cle).where(
-                    cles_demandes.c.demande_id.in_([str(i) for i in demande_ids])
-                )
-            ).all()
         with self._verrou:
-            for r in rows:
-                self._cache[UUID(r.demande_id)] = (maintenant, r.cle)
+            ids = [
+                i
+                for i in {x if isinstance(x, UUID) else UUID(str(x)) for x in demande_ids}
+                if (c := self._cache.get(i)) is None or maintenant - c[0] >= _CACHE_SECONDES
+            ]
+        if not ids:
+            return
+        trouvees: dict[str, bytes | None] = {}
+        with self._engine.connect() as conn:
+            for k in range(0, len(ids), 900):
+                rows = conn.execute(
+                    sa.select(cles_demandes.c.demande_id, cles_demandes.c.cle).where(
+                        cles_demandes.c.demande_id.in_([str(i) for i in ids[k : k + 900]])
+                    )
+                )
+                trouvees.update((r.demande_id, r.cle) for r in rows)
+        with self._verrou:
+            if len(self._cache) + len(ids) > _CACHE_MAX:
+                self._cache.clear()
+            for i in ids:
+                self._cache[i] = (maintenant, trouvees.get(str(i)))
 
     def effacer(self, demande_id: UUID) -> None:
         with self._engine.begin() as conn:

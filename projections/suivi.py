@@ -4,6 +4,13 @@ Each read model records the log position it has applied in the same transaction 
 (table `ledger_suivi`), so a crash or restart never applies an event twice or skips one. A
 rebuild fills fresh tables from position zero beside the live ones, which keep serving, and swaps
 them in one transaction once caught up (SQLite and PostgreSQL both have transactional DDL).
+
+The log is read in pages of `LOT` events, one transaction per page. Decoding is what a rebuild
+spends its time on, so: a page's personal-data keys are loaded in one query (not one per
+demand); the next page is read and decoded in a second thread while this one is applied (it
+decodes while the applying thread waits on the database); events of topics no read model wants
+are not even read (`Projection.topics`, filtered in SQL); and `reconstruire_ensemble` /
+`rattraper_ensemble` feed several read models from one read and one decoding of the log.
 """
 
 from __future__ import annotations
@@ -12,7 +19,10 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +38,8 @@ suivi = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 
-LOT = 500
+LOT = 2000  # events per read and per transaction
+_CHIFFRE = b'"chiffre"'  # how the mapper stores an encrypted personal field
 
 
 class Projection(ABC):
@@ -89,36 +100,7 @@ class Suiveur:
         barre: bool,
         arret: Callable[[int], bool] | None = None,
     ) -> int:
-        total = 0
-        position = self.position(nom)
-        fin = self.registre.position()
-        with tqdm(total=max(fin - position, 0), disable=not barre, unit="ev", desc=nom) as progres:
-            while True:
-                lot = self.registre.recorder.select_notifications(
-                    start=position + 1, limit=LOT, topics=list(self.projection.topics)
-                )
-                if not lot:
-                    # With topic filters, the rest of the log may hold only other events.
-                    derniere = self.registre.position()
-                    if derniere > position:
-                        self._avancer(nom, position, derniere)
-                        progres.update(derniere - position)
-                        position = derniere
-                    return total
-                evenements = [self.registre.mapper.to_domain_event(n) for n in lot]
-                nouvelle = lot[-1].id
-                with self.engine.begin() as conn:
-                    self.projection.appliquer_lot(conn, tables, evenements)
-                    self._ecrire_position(conn, nom, position, nouvelle)
-                progres.update(nouvelle - position)
-                total += len(lot)
-                position = nouvelle
-                if arret is not None and arret(total):
-                    return total
-
-    def _avancer(self, nom: str, ancienne: int, nouvelle: int) -> None:
-        with self.engine.begin() as conn:
-            self._ecrire_position(conn, nom, ancienne, nouvelle)
+        return _suivre(self.registre, [_Cible(self, nom, tables, self.position(nom))], barre, arret)
 
     def _ecrire_position(self, conn: sa.Connection, nom: str, ancienne: int, nouvelle: int) -> None:
         res = conn.execute(
@@ -138,35 +120,45 @@ class Suiveur:
             return self._reconstruire(barre)
 
     def _reconstruire(self, barre: bool) -> int:
-        self.projection.oublier()
-        suffixe = "__r" + uuid.uuid4().hex[:8]
-        nom = self.projection.nom + suffixe
-        neuves = self.projection.tables(suffixe)
-        vieilles = self.tables + self.projection.annexes("")
-        toutes = neuves + self.projection.annexes(suffixe)
-        for t in toutes:
-            t.create(self.engine)
+        r = self._neuve()
         try:
-            total = self._suivre(nom, neuves, barre)
+            total = self._suivre(r.nom, r.tables, barre)
             # Events that arrived during the rebuild; what arrives after is the live runner's,
             # since the swapped-in tables carry their own position.
-            total += self._suivre(nom, neuves, False)
+            total += self._suivre(r.nom, r.tables, False)
             with self.engine.begin() as conn:
-                position = conn.execute(
-                    sa.select(suivi.c.position).where(suivi.c.projection == nom)
-                ).scalar_one_or_none() or 0  # an empty log leaves no position row
-                for vieille, neuve in zip(vieilles, toutes, strict=True):
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {vieille.name}")
-                    conn.exec_driver_sql(f"ALTER TABLE {neuve.name} RENAME TO {vieille.name}")
-                conn.execute(sa.delete(suivi).where(suivi.c.projection.in_([nom, self.projection.nom])))
-                conn.execute(sa.insert(suivi).values(projection=self.projection.nom, position=position))
+                self._echanger(conn, r)
             return total
         except BaseException:
-            with self.engine.begin() as conn:
-                for t in toutes:
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
-                conn.execute(sa.delete(suivi).where(suivi.c.projection == nom))
+            self._abandonner(r)
             raise
+
+    def _neuve(self) -> _Reconstruction:
+        """Empty tables beside the live ones, under a name of their own."""
+        self.projection.oublier()
+        suffixe = "__r" + uuid.uuid4().hex[:8]
+        tables = self.projection.tables(suffixe)
+        r = _Reconstruction(self.projection.nom + suffixe, tables, tables + self.projection.annexes(suffixe))
+        for t in r.toutes:
+            t.create(self.engine)
+        return r
+
+    def _echanger(self, conn: sa.Connection, r: _Reconstruction) -> None:
+        position = conn.execute(
+            sa.select(suivi.c.position).where(suivi.c.projection == r.nom)
+        ).scalar_one_or_none() or 0  # an empty log leaves no position row
+        vieilles = self.tables + self.projection.annexes("")
+        for vieille, neuve in zip(vieilles, r.toutes, strict=True):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {vieille.name}")
+            conn.exec_driver_sql(f"ALTER TABLE {neuve.name} RENAME TO {vieille.name}")
+        conn.execute(sa.delete(suivi).where(suivi.c.projection.in_([r.nom, self.projection.nom])))
+        conn.execute(sa.insert(suivi).values(projection=self.projection.nom, position=position))
+
+    def _abandonner(self, r: _Reconstruction) -> None:
+        with self.engine.begin() as conn:
+            for t in r.toutes:
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
+            conn.execute(sa.delete(suivi).where(suivi.c.projection == r.nom))
 
     def attendre(self, position: int, delai: float = 10.0) -> bool:
         """Read-your-writes: wait until this read model has applied `position`."""
@@ -181,6 +173,148 @@ class Suiveur:
         return True
 
 
+@dataclass
+class _Reconstruction:
+    nom: str  # its position row in ledger_suivi until the swap
+    tables: list[sa.Table]  # what appliquer_lot is given
+    toutes: list[sa.Table]  # with the annexes: what is swapped in
+
+
+@dataclass
+class _Cible:
+    """One read model fed by `_suivre`: its tables and the position they have applied."""
+
+    suiveur: Suiveur
+    nom: str
+    tables: list[sa.Table]
+    position: int
+
+    @property
+    def topics(self) -> frozenset[str] | None:
+        t = self.suiveur.projection.topics
+        return frozenset(t) if t else None
+
+
+def _suivre(
+    registre: Registre,
+    cibles: list[_Cible],
+    barre: bool,
+    arret: Callable[[int], bool] | None = None,
+) -> int:
+    """Apply pages of the log to every target past its own position, one transaction per page
+    (each target's rows and position together); returns how many events were read and applied.
+    While a page is applied, the next is read and decoded in a second thread. Nothing of a page
+    is written before the page before it is committed, so a crash or a stop (`arret`, asked
+    after each page) leaves every position exact."""
+    nom = "+".join(c.nom for c in cibles)
+    voulus = [c.topics for c in cibles]
+    topics = [] if None in voulus else sorted(set().union(*voulus))  # type: ignore[arg-type]
+    total = 0
+    debut = min(c.position for c in cibles)
+    fin = registre.position()
+    lecteur = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"suivi-{nom}")
+    try:
+        with tqdm(total=max(fin - debut, 0), disable=not barre, unit="ev", desc=nom) as progres:
+            page = lecteur.submit(_lire, registre, debut, topics, fin)
+            position = debut
+            while True:
+                derniere, lot, evenements = page.result()
+                if not lot:
+                    # Nothing to apply up to `derniere`, the end of the log as it was before the
+                    # read (with topic filters the rest may hold only other events).
+                    en_retard = [c for c in cibles if c.position < derniere]
+                    if en_retard:
+                        with registre.engine.begin() as conn:
+                            for c in en_retard:
+                                c.suiveur._ecrire_position(conn, c.nom, c.position, derniere)
+                        for c in en_retard:
+                            c.position = derniere
+                        progres.update(max(derniere - position, 0))
+                    return total
+                nouvelle = lot[-1].id
+                page = lecteur.submit(_lire, registre, nouvelle, topics, None)
+                with registre.engine.begin() as conn:
+                    for c in cibles:
+                        if c.position >= nouvelle:
+                            continue
+                        voulu = c.topics
+                        a_appliquer = (
+                            evenements
+                            if voulu is None and c.position < lot[0].id
+                            else [
+                                e
+                                for n, e in zip(lot, evenements, strict=True)
+                                if n.id > c.position and (voulu is None or n.topic in voulu)
+                            ]
+                        )
+                        if a_appliquer:
+                            c.suiveur.projection.appliquer_lot(conn, c.tables, a_appliquer)
+                        c.suiveur._ecrire_position(conn, c.nom, c.position, nouvelle)
+                for c in cibles:
+                    c.position = max(c.position, nouvelle)
+                progres.update(nouvelle - position)
+                total += len(lot)
+                position = nouvelle
+                if arret is not None and arret(total):
+                    return total
+    finally:
+        lecteur.shutdown(wait=True, cancel_futures=True)
+
+
+def _lire(
+    registre: Registre, position: int, topics: list[str], fin: int | None
+) -> tuple[int, list[Any], list[Any]]:
+    """The end of the log (read first), then the page after `position`, decoded."""
+    derniere = registre.position() if fin is None else fin
+    lot = registre.recorder.select_notifications(start=position + 1, limit=LOT, topics=topics)
+    return derniere, lot, decoder(registre, lot)
+
+
+def _ensemble(suiveurs: Iterable[Suiveur]) -> tuple[list[Suiveur], Registre]:
+    liste = sorted(suiveurs, key=lambda s: s.projection.nom)  # locks always taken in this order
+    if not liste:
+        raise ValueError("no read model given")
+    registre = liste[0].registre
+    if any(s.registre is not registre for s in liste):
+        raise ValueError("read models followed together must share one Registre")
+    return liste, registre
+
+
+def rattraper_ensemble(suiveurs: Iterable[Suiveur], barre: bool = False) -> int:
+    """`rattraper` for several read models, reading and decoding the log once for all."""
+    liste, registre = _ensemble(suiveurs)
+    with ExitStack() as pile:
+        for s in liste:
+            pile.enter_context(s._verrou)
+        cibles = [_Cible(s, s.projection.nom, s.tables, s.position()) for s in liste]
+        return _suivre(registre, cibles, barre)
+
+
+def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> int:
+    """Rebuild several read models from one read and one decoding of the log (each event is
+    decoded once, whatever the number of read models), then swap them all in one transaction.
+    Returns how many events were read."""
+    liste, registre = _ensemble(suiveurs)
+    with ExitStack() as pile:
+        for s in liste:
+            pile.enter_context(s._verrou)
+        neuves: list[_Reconstruction] = []
+        try:
+            for s in liste:
+                neuves.append(s._neuve())
+            cibles = [_Cible(s, r.nom, r.tables, 0) for s, r in zip(liste, neuves, strict=True)]
+            total = _suivre(registre, cibles, barre)
+            total += _suivre(registre, cibles, False)
+            with registre.engine.begin() as conn:
+                for s, r in zip(liste, neuves, strict=True):
+                    s._echanger(conn, r)
+            return total
+        except BaseException:
+            for s, r in zip(liste, neuves, strict=True):
+                s._abandonner(r)
+            raise
+
+
 def _creer(engine: sa.Engine, t: sa.Table) -> None:
     """Create a table, or the indexes an existing one lacks (matched by columns, since a swap
     leaves the rebuilt table's index names behind)."""
@@ -192,3 +326,13 @@ def _creer(engine: sa.Engine, t: sa.Table) -> None:
         colonnes = tuple(c.name for c in index.columns)
         if colonnes not in existants:
             index.create(engine, checkfirst=True)
+
+
+def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:
+    """Decode stored events with the ledger's mapper, after loading in one query the keys of
+    the demands whose personal data the page holds (the mapper would ask one by one)."""
+    a_dechiffrer = {n.originator_id for n in lot if _CHIFFRE in n.state}
+    if a_dechiffrer:
+        registre.coffre.charger(list(a_dechiffrer))
+    vers_domaine = registre.mapper.to_domain_event
+    return [vers_domaine(n) for n in lot]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 D = TypeDecisionCAL
 CANDIDATS = ((3, 86), (2, 9), (1, 5))  # designated per round; fewer than three needs a reason
 P_HORS_CONTINGENT = 0.08  # the bailleur designates on a reserved dwelling (AUCUN)
-P_RETRACTE_DESIGNATION = 0.006  # wrong numéro typed: retracted the same day
+P_RETRACTE_DESIGNATION = 0.015  # wrong numéro typed: retracted the same day
 P_RETRAIT = 0.07  # withdraws before the CAL (refus avant_cal)
 P_JUSTIFIE_BAILLEUR = 0.25  # the bailleur checks a criterion before the CAL
 P_SOUS_CONDITION = 0.08
@@ -222,7 +222,7 @@ class MiseEnLocation:
             else:
                 k.statut = "ecarte"
                 sim.liberer(k.d, self)
-                if decision is D.irrecevabilite and rng.random() < 0.5:
+                if decision is D.irrecevabilite and rng.random() < 0.6:
                     sim.planifier(self._plus_tard(jour, 3, 20), sim.irrecevable, k.d, self.bailleur)
         if not self.classement:
             self.nouveau_tour(jour)
@@ -317,7 +317,7 @@ class MiseEnLocation:
             k.statut = "sorti"
             self.offrir(self.i + 1, sim.jour)
             return
-        p_non_recevable = 0.7 if stade is StadeRefus.absence_reponse else 0.35
+        p_non_recevable = 0.7 if stade is StadeRefus.absence_reponse else 0.4
         qualification = QualificationRefus.non_recevable if rng.random() < p_non_recevable else QualificationRefus.recevable
         u = rng.random()
         immediate = qualification is QualificationRefus.non_recevable and u < 0.42

@@ -52,10 +52,10 @@ P_RADCON = 0.65
 P_DECOTE_PIECES = 0.004
 P_JUSTIFIE_GUICHET = 0.3  # a guichet checks a declared situation
 P_DALO = 0.12  # of the priority households, recognised DALO by the préfet
-P_CADUC = 0.1
-P_RECOURS = 0.3  # of décotes, contested within 15 days
-P_ANNULEE = 0.35
-P_RETRACTE_JUSTIFICATION = 0.04
+P_CADUC = 0.15
+P_RECOURS = 0.4  # of décotes, contested within 15 days
+P_ANNULEE = 0.4
+P_RETRACTE_JUSTIFICATION = 0.02
 P_RETRACTE_MODIFICATION = 0.01
 
 
@@ -237,7 +237,7 @@ class VieDesDemandes(_Base):
         if r is None:
             return
         d.mise_en_demeure = (r[1], motif)
-        if self.rng.random() < 0.7:
+        if self.rng.random() < 0.8:
             possible = calendrier.radiation_apres_mise_en_demeure(r[1])
             self.planifier(self.ouvre(possible + timedelta(days=self.rng.randint(0, 20))), self.radirr, d, r[1], bailleur)
 

@@ -67,7 +67,7 @@ class Politique:
 
     def issue_cal(self, sim: Simulation, ml: MiseEnLocation, k: Candidat) -> str:
         u = sim.rng.random()
-        if u < 0.02:
+        if u < 0.03:
             return "irrecevabilite"
         if u < 0.10:
             return "non_attribution"
@@ -77,7 +77,7 @@ class Politique:
         pass
 
     def reponse(self, sim: Simulation, ml: MiseEnLocation, k: Candidat) -> str:
-        accepte = 0.62 if ml.spec.qpv else 0.74
+        accepte = 0.55 if ml.spec.qpv else 0.68
         u = sim.rng.random()
         if u < accepte:
             return "accepte"

@@ -243,40 +243,54 @@ class ProjectionCotation(Projection):
         return len(numeros)
 
 
+_REQUETES_RANG: dict[str, tuple[sa.TextClause, sa.TextClause]] = {}
+
+
+def _requetes_rang(t: sa.Table) -> tuple[sa.TextClause, sa.TextClause]:
+    """The two statements of `rang` for this table, built once: plain SQL with bound values, so
+    that a rank costs two round trips and next to no Python (read on every score request)."""
+    q = _REQUETES_RANG.get(t.name)
+    if q is None:
+        h = effectifs(t).name
+        ligne = sa.text(
+            f"SELECT active, points, filed_on, typologie FROM {t.name} WHERE demande = :n"
+        ).columns(filed_on=sa.Date)
+        # Ahead: the buckets with more points (a sum over a few hundred rows), then the demands
+        # tied on points that were filed earlier, or the same day with a smaller numéro (a
+        # range of the index on active, points, filed_on, demande).
+        compter = sa.text(
+            "SELECT c.devant, c.sur, c.devant_typ, c.sur_typ, e.egaux, e.egaux_typ FROM "
+            "(SELECT COALESCE(SUM(CASE WHEN points > :p THEN n ELSE 0 END), 0) AS devant, "
+            "COALESCE(SUM(n), 0) AS sur, "
+            "COALESCE(SUM(CASE WHEN typologie = :typ AND points > :p THEN n ELSE 0 END), 0) AS devant_typ, "
+            "COALESCE(SUM(CASE WHEN typologie = :typ THEN n ELSE 0 END), 0) AS sur_typ "
+            f"FROM {h}) AS c, "
+            "(SELECT COUNT(*) AS egaux, "
+            "COALESCE(SUM(CASE WHEN COALESCE(typologie, '') = :typ THEN 1 ELSE 0 END), 0) AS egaux_typ "
+            f"FROM {t.name} WHERE active AND points = :p AND (filed_on, demande) < (:f, :n)) AS e"
+        ).bindparams(
+            sa.bindparam("p", type_=sa.Integer),
+            sa.bindparam("f", type_=sa.Date),
+            sa.bindparam("n", type_=sa.String),
+            sa.bindparam("typ", type_=sa.String),
+        )
+        q = _REQUETES_RANG[t.name] = (ligne, compter)
+    return q
+
+
 def rang(conn: sa.Connection, t: sa.Table, numero: str) -> tuple[int, int, int, int] | None:
     """(rank, out of, rank in first-choice typology, out of), by points desc, filed_on, numéro.
 
     Two statements whatever the territory's size: the demand's row, then the counts table (one
     row per typology and points value) and the demands tied on its points."""
-    row = conn.execute(
-        sa.select(t.c.active, t.c.points, t.c.filed_on, t.c.typologie).where(t.c.demande == numero)
-    ).one_or_none()
+    ligne, compter = _requetes_rang(t)
+    row = conn.execute(ligne, {"n": numero}).one_or_none()
     if row is None or not row.active or row.points is None:
         return None
-    p, f, typ = row.points, row.filed_on, row.typologie
-    h = effectifs(t)
-    meme_h = h.c.typologie == (typ or SANS_TYPOLOGIE)
-    meme_t = t.c.typologie == typ if typ is not None else t.c.typologie.is_(None)
-
-    def somme(expr: Any) -> Any:
-        return sa.func.coalesce(sa.func.sum(expr), 0)
-
-    compteurs = sa.select(
-        somme(sa.case((h.c.points > p, h.c.n), else_=0)).label("devant"),
-        somme(h.c.n).label("sur"),
-        somme(sa.case((sa.and_(meme_h, h.c.points > p), h.c.n), else_=0)).label("devant_typ"),
-        somme(sa.case((meme_h, h.c.n), else_=0)).label("sur_typ"),
-    ).subquery()
-    # Tied on points: filed earlier, or the same day with a smaller numéro (index range).
-    egaux = sa.select(
-        sa.func.count().label("egaux"),
-        somme(sa.case((meme_t, 1), else_=0)).label("egaux_typ"),
-    ).where(
-        t.c.active,
-        t.c.points == p,
-        sa.tuple_(t.c.filed_on, t.c.demande) < sa.tuple_(f, numero),
-    ).subquery()
-    r = conn.execute(sa.select(compteurs, egaux).select_from(compteurs.join(egaux, sa.true()))).one()
+    r = conn.execute(
+        compter,
+        {"p": row.points, "f": row.filed_on, "n": numero, "typ": row.typologie or SANS_TYPOLOGIE},
+    ).one()
     return (
         int(r.devant) + int(r.egaux) + 1,
         int(r.sur),

@@ -203,62 +203,61 @@ def _suivre(
 ) -> int:
     """Apply pages of the log to every target past its own position, one transaction per page
     (each target's rows and position together); returns how many events were read and applied.
-    While a page is applied, the next is read and decoded in a second thread. Nothing of a page
-    is written before the page before it is committed, so a crash or a stop (`arret`, asked
-    after each page) leaves every position exact."""
+    While a full page is applied, the next is read and decoded in a second thread; a page that
+    is not full was the end of the log, and the follower stops there (no thread, no extra read
+    when a live follower finds a few events). Nothing of a page is written before the page
+    before it is committed, so a crash or a stop (`arret`, asked after each page) leaves every
+    position exact."""
     nom = "+".join(c.nom for c in cibles)
     voulus = [c.topics for c in cibles]
     topics = [] if None in voulus else sorted(set().union(*voulus))  # type: ignore[arg-type]
     total = 0
-    debut = min(c.position for c in cibles)
+    position = min(c.position for c in cibles)
     fin = registre.position()
-    lecteur = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"suivi-{nom}")
+    lecteur: ThreadPoolExecutor | None = None
     try:
-        with tqdm(total=max(fin - debut, 0), disable=not barre, unit="ev", desc=nom) as progres:
-            page = lecteur.submit(_lire, registre, debut, topics, fin)
-            position = debut
+        with tqdm(total=max(fin - position, 0), disable=not barre, unit="ev", desc=nom) as progres:
+            derniere, lot, evenements = _lire(registre, position, topics, fin)
             while True:
-                derniere, lot, evenements = page.result()
-                if not lot:
-                    # Nothing to apply up to `derniere`, the end of the log as it was before the
-                    # read (with topic filters the rest may hold only other events).
-                    en_retard = [c for c in cibles if c.position < derniere]
-                    if en_retard:
-                        with registre.engine.begin() as conn:
-                            for c in en_retard:
-                                c.suiveur._ecrire_position(conn, c.nom, c.position, derniere)
-                        for c in en_retard:
-                            c.position = derniere
-                        progres.update(max(derniere - position, 0))
-                    return total
-                nouvelle = lot[-1].id
-                page = lecteur.submit(_lire, registre, nouvelle, topics, None)
-                with registre.engine.begin() as conn:
-                    for c in cibles:
-                        if c.position >= nouvelle:
-                            continue
-                        voulu = c.topics
-                        a_appliquer = (
-                            evenements
-                            if voulu is None and c.position < lot[0].id
-                            else [
-                                e
-                                for n, e in zip(lot, evenements, strict=True)
-                                if n.id > c.position and (voulu is None or n.topic in voulu)
-                            ]
-                        )
-                        if a_appliquer:
-                            c.suiveur.projection.appliquer_lot(conn, c.tables, a_appliquer)
-                        c.suiveur._ecrire_position(conn, c.nom, c.position, nouvelle)
-                for c in cibles:
-                    c.position = max(c.position, nouvelle)
-                progres.update(nouvelle - position)
+                complet = len(lot) >= LOT
+                suivante = None
+                if complet:
+                    if lecteur is None:
+                        lecteur = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"suivi-{nom}")
+                    suivante = lecteur.submit(_lire, registre, lot[-1].id, topics, None)
+                # A page that is not full holds every wanted event up to `derniere`, the end of
+                # the log read before it: the positions may go that far.
+                nouvelle = lot[-1].id if complet else max(derniere, lot[-1].id if lot else 0)
+                a_faire = [c for c in cibles if c.position < nouvelle]
+                if a_faire:
+                    with registre.engine.begin() as conn:
+                        for c in a_faire:
+                            voulu = c.topics
+                            evs = (
+                                evenements
+                                if voulu is None and (not lot or c.position < lot[0].id)
+                                else [
+                                    e
+                                    for n, e in zip(lot, evenements, strict=True)
+                                    if n.id > c.position and (voulu is None or n.topic in voulu)
+                                ]
+                            )
+                            if evs:
+                                c.suiveur.projection.appliquer_lot(conn, c.tables, evs)
+                            c.suiveur._ecrire_position(conn, c.nom, c.position, nouvelle)
+                    for c in a_faire:
+                        c.position = nouvelle
+                progres.update(max(nouvelle - position, 0))
+                position = max(position, nouvelle)
                 total += len(lot)
-                position = nouvelle
-                if arret is not None and arret(total):
+                if arret is not None and lot and arret(total):
                     return total
+                if suivante is None:
+                    return total
+                derniere, lot, evenements = suivante.result()
     finally:
-        lecteur.shutdown(wait=True, cancel_futures=True)
+        if lecteur is not None:
+            lecteur.shutdown(wait=True, cancel_futures=True)
 
 
 def _lire(

@@ -41,6 +41,22 @@ class Coffre:
         with self._engine.begin() as conn:
             conn.execute(stmt)
 
+    def creer_lot(self, demande_ids: Iterable[UUID]) -> None:
+        """`creer` for many demands in one transaction (an import, a benchmark's fill)."""
+        maintenant = datetime.now(UTC)
+        valeurs = [
+            {"demande_id": str(i), "cle": AESGCM.generate_key(256), "cree_le": maintenant}
+            for i in demande_ids
+        ]
+        if not valeurs:
+            return
+        if self._postgres:
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        with self._engine.begin() as conn:
+            conn.execute(insert(cles_demandes).on_conflict_do_nothing(), valeurs)
+
     def cle(self, demande_id: UUID) -> bytes | None:
         maintenant = time.monotonic()
         with self._verrou:

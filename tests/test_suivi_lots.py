@@ -235,3 +235,15 @@ def test_charger_reads_only_missing_keys_and_remembers_demands_without_one(regis
     finally:
         sa.event.remove(registre.engine, "before_cursor_execute", compter)
     assert len(lectures) == 1
+
+
+def test_creer_lot_is_idempotent_and_never_revives_an_erased_key(registre: Registre) -> None:
+    numeros = peupler(registre, 10)
+    coffre = registre.coffre
+    ids = [Demande.id_pour(n) for n in numeros]
+    avant = {i: coffre.cle(i) for i in ids}
+    nouveau = Demande.id_pour("nouveau")
+    coffre.creer_lot(ids + [nouveau])
+    coffre._cache.clear()
+    assert {i: coffre.cle(i) for i in ids} == avant  # the erased one (numeros[7]) stays erased
+    assert avant[ids[7]] is None and coffre.cle(nouveau) is not None

@@ -33,13 +33,13 @@ from projections.vue_statistiques import ProjectionStatistiques
 @pytest.fixture
 def lot() -> Iterator[Any]:
     """Set the page size for a test, put it back after."""
-    ancien = module.LOT
+    anciens = module.LOT, module.LOT_RECONSTRUCTION
 
     def regler(n: int) -> None:
-        module.LOT = n
+        module.LOT = module.LOT_RECONSTRUCTION = n
 
     yield regler
-    module.LOT = ancien
+    module.LOT, module.LOT_RECONSTRUCTION = anciens
 
 
 def peupler(registre: Registre, n: int = 24) -> list[str]:

@@ -15,6 +15,7 @@ events.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from adapters.generation.parametres import GenerationError, Parametres
@@ -50,16 +51,33 @@ def generer(registre: Registre, parametres: Parametres, barre: bool = True) -> R
 
 
 def ouvrir(
-    parametres: Parametres, database: str, territoire: str | Path, pool_size: int = 5
+    parametres: Parametres, database: str, territoire: str | Path, pool_size: int = 5, cache: int | None = None
 ) -> tuple[Registre, Path]:
     """Writes the territory file of `parametres` at `territoire` and opens a Registre on it and
     on `database`, which must hold no event yet (checked before the file is replaced, so that a
-    ledger's territory file is never overwritten)."""
+    ledger's territory file is never overwritten).
+
+    The Registre keeps up to `cache` aggregates in memory (default: enough for the whole active
+    stock), as the single writer it is during a generation: a command then reads its demand and
+    dwelling without replaying their events. It is the eventsourcing library's aggregate cache,
+    without fast-forward nor deep copies, which only a single writer may use: open another
+    Registre to serve or read the ledger afterwards."""
     from adapters.database import depuis_url
     from adapters.territory_file import load_territory
 
     p = parametres.valider(horloge.aujourdhui())
     stockage = depuis_url(database)
+    taille = cache if cache is not None else 10_000 + p.logements
+    if taille:
+        stockage = replace(
+            stockage,
+            eventsourcing_env={
+                **stockage.eventsourcing_env,
+                "AGGREGATE_CACHE_MAXSIZE": str(taille),
+                "AGGREGATE_CACHE_FASTFORWARD": "n",
+                "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+            },
+        )
     if stockage.postgres and stockage.schema:
         _creer_schema(stockage)
     chemin = Path(territoire)

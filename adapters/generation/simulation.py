@@ -15,6 +15,7 @@ reads the log back."""
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
 import random
 import sys
@@ -24,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as heure
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -31,6 +33,7 @@ from adapters.clock import HorlogeReglable
 from adapters.generation import attributions
 from adapters.generation.demandes import VieDesDemandes
 from adapters.generation.dossiers import Dossier, Ensemble
+from adapters.generation.lot import EN_LOT, Lot
 from adapters.generation.menages import Contexte, choix
 from adapters.generation.parametres import GenerationError, Parametres
 from adapters.generation.politique import Politique
@@ -48,6 +51,7 @@ from domain.codes import (
 )
 from domain.demande import Demande
 from domain.erreurs import RefusCommande
+from domain.logement import Logement
 from domain.territoire import LogementSocial, Organisation
 
 UN_JOUR = timedelta(days=1)
@@ -57,6 +61,14 @@ TAU_JOURS = 45  # registrations steer the active stock to its target within abou
 LOT = 250  # demands per save in the schedule's night run
 GUICHET_COMMUNE = 0.55  # applicants register at their first-choice commune's service, or a bailleur's
 P_TARDIF = 0.08  # typed in one to three days after the fact
+# What the guichets do in their back office, first thing in the day and saved together.
+BUREAU = frozenset(
+    {
+        VieDesDemandes.renouveler, VieDesDemandes.modifier, VieDesDemandes.reactiver,
+        VieDesDemandes.renoncer, VieDesDemandes.mettre_en_demeure, VieDesDemandes.radcon,
+        VieDesDemandes.dalo, VieDesDemandes.dalo_caduc, VieDesDemandes.justifier,
+    }
+)
 
 
 class Simulation(VieDesDemandes):
@@ -107,6 +119,8 @@ class Simulation(VieDesDemandes):
         self._instant = datetime.combine(self.debut, heure(1), UTC)
         self._pas = timedelta(seconds=1)
         self.horloge = HorlogeReglable(self._instant)
+        self.lot = Lot(registre)
+        self._bureau = False
         self.rapport = Rapport(
             scenario=p.scenario, graine=p.graine, debut=self.debut, fin=self.fin,
             logements=len(self.territoire.logements),
@@ -225,14 +239,26 @@ class Simulation(VieDesDemandes):
             )
             commande = msgspec.structs.replace(commande, occurred_on=jour)
         self._tic()
+        en_lot = dossier is not None and self._bureau and type(commande) in EN_LOT
+        if dossier is not None and not en_lot and dossier.numero in self.lot:
+            self.lot.vider()  # the Registre must see what the back office did to it
         try:
-            res = self.registre.executer(
-                self.orgs[org], self.agent(org), commande,
-                numero_unique=dossier.numero if dossier is not None else None, canal=canal,
-            )
+            if en_lot:
+                assert dossier is not None
+                res = self.lot.executer(self.orgs[org], self.agent(org), commande, dossier.numero)
+            else:
+                res = self.registre.executer(
+                    self.orgs[org], self.agent(org), commande,
+                    numero_unique=dossier.numero if dossier is not None else None, canal=canal,
+                )
         except RefusCommande as e:
             quoi = dossier.numero if dossier is not None else ""
             self.rapport.refus.append(f"{jour} {type(commande).__name__} {quoi} by {org}: {e.regle}: {e.message}")
+            logement = getattr(commande, "logement", None)
+            self.oublier(
+                *([Demande.id_pour(dossier.numero)] if dossier is not None and dossier.numero not in self.lot else []),
+                *([Logement.id_pour(logement)] if logement else []),
+            )
             return None
         if dossier is not None:
             self.rattrape(dossier, jour)
@@ -240,6 +266,16 @@ class Simulation(VieDesDemandes):
             dossier.version = res.version
         self.rapport.commandes[type(commande).__name__] += 1
         return res, jour
+
+    def oublier(self, *ids: UUID) -> None:
+        """Evicts aggregates from the Registre's cache, if it has one (`ouvrir`): a refused
+        command may have left them half-changed there, which the store never saw."""
+        cache = getattr(self.registre.repository, "cache", None)
+        if cache is None:
+            return
+        for i in ids:
+            with contextlib.suppress(KeyError):
+                cache.get(i, evict=True)
 
     # -- the mirror of the demands ---------------------------------------------------------
 
@@ -398,10 +434,18 @@ class Simulation(VieDesDemandes):
         n = len(dus) + len(vacances) * 2 + inscriptions
         self._regler(datetime.combine(jour, heure(6, 30), UTC))
         self._pas = timedelta(seconds=min(120.0, 12 * 3600 / max(1, 1.5 * n)))
+        # First the guichets' back office, saved as one transaction (lot.py), then the rest.
+        self._bureau = True
+        for action, args in dus:
+            if getattr(action, "__func__", None) in BUREAU:
+                action(*args)
+        self._bureau = False
+        self.lot.vider()
         for spec in vacances:
             self._declarer_vacance(spec)
         for action, args in dus:
-            action(*args)
+            if getattr(action, "__func__", None) not in BUREAU:
+                action(*args)
         for _ in range(inscriptions):
             self._inscrire()
         # What today's actions planned for today (a same-day retraction, a new round).
@@ -409,6 +453,7 @@ class Simulation(VieDesDemandes):
             _, _, action, args = heapq.heappop(self.agenda)
             action(*args)
         self.politique.fin_de_journee(self, jour)
+        self.lot.vider()
         self.sorties_moyennes += (self.sorties_jour - self.sorties_moyennes) / 60
 
     def _nb_inscriptions(self, jour: date) -> int:
@@ -445,6 +490,7 @@ class Simulation(VieDesDemandes):
             )
         except RefusCommande as e:
             self.rapport.refus.append(f"{self.jour} vacance {spec.identifiant}: {e.regle}: {e.message}")
+            self.oublier(Logement.id_pour(spec.identifiant))
             return
         self.rapport.commandes["DeclarerVacance"] += 1
         self.loues.retirer(spec.identifiant)
@@ -510,7 +556,8 @@ class Simulation(VieDesDemandes):
         from domain.demande import prochaine_echeance
 
         for numero, d in list(self.dossiers.items()):
-            agg = self.registre.demande(numero)
+            # Read back from the store, not from the Registre's cache (a historical read).
+            agg = self.registre.repository.get(Demande.id_pour(numero), version=1 << 40)
             e = agg.etat
             attendu = (agg.version, e.active, e.radiation, e.dernier_jour, e.statut_dalo,
                        prochaine_echeance(e, self.retention))

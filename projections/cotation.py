@@ -34,6 +34,7 @@ from projections.suivi import Projection
 LOT_RECALCUL = 1000  # rows brought to a new day per statement batch
 _IN_MAX = 900  # bound parameters per IN list (SQLite's limit is far higher; keeps plans simple)
 SANS_TYPOLOGIE = ""  # the counts' key for a demand without a first-choice typology
+ANALYSER_APRES = 10_000  # rows rewritten by recalculer after which PostgreSQL re-analyses
 
 
 def tables_cotation(suffixe: str) -> list[sa.Table]:
@@ -50,8 +51,14 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
         sa.Column("calcule_au", sa.Date, nullable=False),
     )
     sa.Index(f"ix_vue_cotation{suffixe}_ordre", t.c.active, t.c.points.desc(), t.c.filed_on, t.c.demande)
-    # `recalculer` asks which rows are not of the day yet: two empty ranges, not a full scan.
-    sa.Index(f"ix_vue_cotation{suffixe}_calcule_au", t.c.calcule_au)
+    # `recalculer` asks on every score read whether any active row is not of the day: the first
+    # and last entries of this index, whatever the planner's statistics say.
+    sa.Index(
+        f"ix_vue_cotation{suffixe}_calcule_au",
+        t.c.calcule_au,
+        postgresql_where=t.c.active,
+        sqlite_where=t.c.active,
+    )
     return [t]
 
 
@@ -229,6 +236,15 @@ class ProjectionCotation(Projection):
 
     def recalculer(self, conn: sa.Connection, t: sa.Table, au: date) -> int:
         """Bring every active demand's score to `au`; returns how many rows changed day."""
+        # Two index probes (each its own subquery: SQLite optimises a lone min or max only).
+        premier, dernier = conn.execute(
+            sa.select(
+                sa.select(sa.func.min(t.c.calcule_au)).where(t.c.active).scalar_subquery(),
+                sa.select(sa.func.max(t.c.calcule_au)).where(t.c.active).scalar_subquery(),
+            )
+        ).one()
+        if premier is None or premier == dernier == au:
+            return 0
         numeros = conn.execute(
             sa.select(t.c.demande)
             .where(t.c.active, sa.or_(t.c.calcule_au < au, t.c.calcule_au > au))
@@ -240,6 +256,9 @@ class ProjectionCotation(Projection):
                 d = self.demandes.get(Demande.id_pour(n)) or self.registre.demande(n)
                 lignes.append(self.ligne(d, au))
             ecrire(conn, t, lignes)
+        if len(numeros) >= ANALYSER_APRES and conn.dialect.name == "postgresql":
+            # The planner's statistics still say every row is of the old day.
+            conn.exec_driver_sql(f"ANALYZE {t.name}")
         return len(numeros)
 
 

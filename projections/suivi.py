@@ -44,6 +44,7 @@ LOT = 2000  # events per read and per transaction when following
 # rewrites the rows of every demand it touches, so fewer pages mean fewer rewrites (on a
 # generated history, pages of 50,000 rebuild about twice as fast as pages of 2,000).
 LOT_RECONSTRUCTION = 50_000
+ANALYSER_APRES = 10_000  # events applied in one run after which PostgreSQL re-analyses the tables
 _CHIFFRE = b'"chiffre"'  # how the mapper stores an encrypted personal field
 
 
@@ -197,12 +198,35 @@ class _Cible:
     reconstruction: bool = False  # into tables not yet live: pages of LOT_RECONSTRUCTION
 
     @property
+    def toutes(self) -> list[sa.Table]:
+        """Its tables and their annexes (named with the same suffix)."""
+        projection = self.suiveur.projection
+        return self.tables + projection.annexes(self.nom[len(projection.nom) :])
+
+    @property
     def topics(self) -> frozenset[str] | None:
         t = self.suiveur.projection.topics
         return frozenset(t) if t else None
 
 
 def _suivre(
+    registre: Registre,
+    cibles: list[_Cible],
+    barre: bool,
+    arret: Callable[[int], bool] | None = None,
+) -> int:
+    total = _suivre_pages(registre, cibles, barre, arret)
+    if total >= ANALYSER_APRES and registre.stockage.postgres:
+        # Fresh statistics for the planner after a big run (a rebuild, a long catch-up), so that
+        # the read models' queries use their indexes even where autovacuum is off or late.
+        with registre.engine.begin() as conn:
+            for c in cibles:
+                for t in c.toutes:
+                    conn.exec_driver_sql(f"ANALYZE {t.name}")
+    return total
+
+
+def _suivre_pages(
     registre: Registre,
     cibles: list[_Cible],
     barre: bool,

@@ -247,3 +247,29 @@ def test_creer_lot_is_idempotent_and_never_revives_an_erased_key(registre: Regis
     coffre._cache.clear()
     assert {i: coffre.cle(i) for i in ids} == avant  # the erased one (numeros[7]) stays erased
     assert avant[ids[7]] is None and coffre.cle(nouveau) is not None
+
+
+def test_a_big_run_leaves_fresh_planner_statistics(registre: Registre, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: after a run of at least ANALYSER_APRES events (and a recalculer of as many
+    rows), the read model's tables are analysed, so their queries use the indexes even where
+    autovacuum is off (reltuples is -1 for a table never analysed)."""
+    import projections.cotation as cotation
+
+    peupler(registre, 10)
+    monkeypatch.setattr(module, "ANALYSER_APRES", 1)
+    monkeypatch.setattr(cotation, "ANALYSER_APRES", 1)
+    s = Suiveur(registre, ProjectionCotation(registre))
+    (t,) = s.tables
+    s.rattraper()
+    if not registre.stockage.postgres:
+        return  # SQLite plans well without statistics: nothing is analysed
+    def reltuples(conn: sa.Connection, table: str) -> float:
+        return float(conn.execute(sa.text(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}).scalar_one())
+
+    with registre.engine.connect() as conn:
+        assert reltuples(conn, t.name) == 10
+        assert reltuples(conn, effectifs(t).name) > 0
+    with registre.engine.begin() as conn:
+        assert s.projection.recalculer(conn, t, date(2026, 11, 30)) == 9  # the radiated one is out  # type: ignore[attr-defined]
+        assert s.projection.recalculer(conn, t, date(2026, 11, 30)) == 0  # type: ignore[attr-defined]

@@ -72,6 +72,9 @@ BUREAU = frozenset(
 
 
 class Simulation(VieDesDemandes):
+    """One generation: the territory's organisations and parc, the generator's memory of every
+    demand and vacancy, the clock, and the day loop (`executer_tout`)."""
+
     def __init__(self, registre: Registre, p: Parametres, politique: Politique, barre: bool = True) -> None:
         assert p.jusquau is not None
         self.registre = registre
@@ -482,6 +485,8 @@ class Simulation(VieDesDemandes):
     # -- dwellings -------------------------------------------------------------------------------
 
     def _declarer_vacance(self, spec: LogementSocial) -> None:
+        if spec.identifiant not in self.loues:
+            return  # drawn twice today
         self._tic()
         org: Organisation = self.orgs[spec.bailleur]
         try:

@@ -356,8 +356,40 @@ def sophia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rapport, 
     same log on PostgreSQL, event for event (test_same_seed_same_log_on_both_databases)."""
     dossier = tmp_path_factory.mktemp("sophia")
     registre, rapport, journal = _generer(SOPHIA, f"sqlite:///{dossier}/sophia.sqlite3", dossier)
+    SOPHIA_REGISTRE.append(registre)
     yield rapport, journal
+    SOPHIA_REGISTRE.clear()
     registre.close()
+
+
+SOPHIA_REGISTRE: list[Registre] = []  # the scenario's ledger, for the observatory's own reading
+
+
+def test_sophia_2017_the_observatory_gives_back_13_95_and_87_7_percent(sophia) -> None:  # type: ignore[no-untyped-def]
+    """The indicators regenerated from the raw log, and the live read model, give back the
+    document's figures (DOMAIN.md §6)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from projections.indicateurs import Periode
+    from projections.journal import regenerer
+    from projections.vue_statistiques import verifier
+
+    registre = SOPHIA_REGISTRE[0]
+    annee = Periode.annee(2017)
+    bilan = regenerer(registre.engine, registre.stockage, registre.territoire, annee)
+    hors_qpv = bilan.figure("premier_quartile_hors_qpv")
+    en_qpv = bilan.figure("hors_premier_quartile_qpv")
+    assert hors_qpv is not None and en_qpv is not None
+    assert (hors_qpv.numerateur, hors_qpv.denominateur, hors_qpv.valeur) == (48, 344, Decimal("13.95"))
+    assert (en_qpv.numerateur, en_qpv.denominateur) == (71, 81)
+    # Shown with two decimals, 87.65 %; the document's 87.7 % is the same ratio to one decimal
+    # (rounding 87.65 again would be a double rounding).
+    assert en_qpv.valeur == Decimal("87.65")
+    assert (Decimal(100) * en_qpv.numerateur / en_qpv.denominateur).quantize(
+        Decimal("0.1"), ROUND_HALF_UP
+    ) == Decimal("87.7")
+    assert hors_qpv.atteinte is False and en_qpv.atteinte is True
+    assert verifier(registre, annee) == []
 
 
 def test_sophia_2017_outside_the_qpv_48_of_344_baux_first_quartile(sophia) -> None:  # type: ignore[no-untyped-def]

@@ -50,7 +50,16 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
         sa.Column("version_grille", sa.String(40), nullable=True),
         sa.Column("calcule_au", sa.Date, nullable=False),
     )
-    sa.Index(f"ix_vue_cotation{suffixe}_ordre", t.c.active, t.c.points.desc(), t.c.filed_on, t.c.demande)
+    # The typology rides along (PostgreSQL): counting a rank's ties needs no visit of the table
+    # where the visibility map is set (after the follower's VACUUM).
+    sa.Index(
+        f"ix_vue_cotation{suffixe}_ordre",
+        t.c.active,
+        t.c.points.desc(),
+        t.c.filed_on,
+        t.c.demande,
+        postgresql_include=["typologie"],
+    )
     # `recalculer` asks on every score read whether any active row is not of the day: the first
     # and last entries of this index, whatever the planner's statistics say.
     sa.Index(
@@ -88,10 +97,17 @@ def _compte(active: bool, points: int | None, typologie: str | None) -> tuple[st
     return (typologie or SANS_TYPOLOGIE, points)
 
 
-def ecrire(conn: sa.Connection, t: sa.Table, lignes: Iterable[dict[str, Any]]) -> None:
+def ecrire(
+    conn: sa.Connection,
+    t: sa.Table,
+    lignes: Iterable[dict[str, Any]],
+    differer: Counter[tuple[str, int]] | None = None,
+) -> None:
     """Insert or replace score rows, keeping the counts table exact, inside the caller's
     transaction. The rows replaced are locked first, in numéro order, so two writers of the
-    same demand queue up instead of both counting it."""
+    same demand queue up instead of both counting it. With `differer`, the counts' changes are
+    added to it for the caller to apply once (`ajouter_effectifs`) before it commits: a
+    transaction that writes many batches then updates each count row once, not once a batch."""
     par_numero = {x["demande"]: x for x in lignes}
     if not par_numero:
         return
@@ -133,10 +149,15 @@ def ecrire(conn: sa.Connection, t: sa.Table, lignes: Iterable[dict[str, Any]]) -
         )
     if neuves:
         conn.execute(sa.insert(t), neuves)
-    _ajouter(conn, effectifs(t), delta)
+    if differer is not None:
+        differer.update(delta)
+    else:
+        ajouter_effectifs(conn, t, delta)
 
 
-def _ajouter(conn: sa.Connection, h: sa.Table, delta: Counter[tuple[str, int]]) -> None:
+def ajouter_effectifs(conn: sa.Connection, t: sa.Table, delta: Counter[tuple[str, int]]) -> None:
+    """Move the counts of `t` by `delta` (in key order, so that writers never deadlock)."""
+    h = effectifs(t)
     valeurs = [
         {"typologie": typ, "points": p, "n": n} for (typ, p), n in sorted(delta.items()) if n
     ]
@@ -203,7 +224,7 @@ class ProjectionCotation(Projection):
             return
         attendus = compter_effectifs(conn, t)
         if attendus:
-            _ajouter(conn, effectifs(t), Counter(attendus))
+            ajouter_effectifs(conn, t, Counter(attendus))
 
     def oublier(self) -> None:
         self.demandes.oublier()
@@ -250,66 +271,63 @@ class ProjectionCotation(Projection):
             .where(t.c.active, sa.or_(t.c.calcule_au < au, t.c.calcule_au > au))
             .order_by(t.c.demande)
         ).scalars().all()
+        delta: Counter[tuple[str, int]] = Counter()
         for i in range(0, len(numeros), LOT_RECALCUL):
             lignes = []
             for n in numeros[i : i + LOT_RECALCUL]:
                 d = self.demandes.get(Demande.id_pour(n)) or self.registre.demande(n)
                 lignes.append(self.ligne(d, au))
-            ecrire(conn, t, lignes)
+            ecrire(conn, t, lignes, differer=delta)
+        ajouter_effectifs(conn, t, delta)
         if len(numeros) >= ANALYSER_APRES and conn.dialect.name == "postgresql":
             # The planner's statistics still say every row is of the old day.
             conn.exec_driver_sql(f"ANALYZE {t.name}")
         return len(numeros)
 
 
-_REQUETES_RANG: dict[str, tuple[sa.TextClause, sa.TextClause]] = {}
+_REQUETES_RANG: dict[str, sa.TextClause] = {}
 
 
-def _requetes_rang(t: sa.Table) -> tuple[sa.TextClause, sa.TextClause]:
-    """The two statements of `rang` for this table, built once: plain SQL with bound values, so
-    that a rank costs two round trips and next to no Python (read on every score request)."""
+def _requete_rang(t: sa.Table) -> sa.TextClause:
+    """The statement of `rang` for this table, built once: plain SQL with the numéro bound, so
+    that a rank is one round trip and next to no Python (it is read on every score request)."""
     q = _REQUETES_RANG.get(t.name)
     if q is None:
         h = effectifs(t).name
-        ligne = sa.text(
-            f"SELECT active, points, filed_on, typologie FROM {t.name} WHERE demande = :n"
-        ).columns(filed_on=sa.Date)
+
+        def de_moi(colonne: str) -> str:
+            # A primary-key lookup, evaluated once (an InitPlan on PostgreSQL).
+            return f"(SELECT {colonne} FROM {t.name} WHERE demande = :n)"
+
+        p, f, typ = de_moi("points"), de_moi("filed_on"), de_moi("COALESCE(typologie, '')")
         # Ahead: the buckets with more points (a sum over a few hundred rows), then the demands
         # tied on points that were filed earlier, or the same day with a smaller numéro (a
         # range of the index on active, points, filed_on, demande).
-        compter = sa.text(
-            "SELECT c.devant, c.sur, c.devant_typ, c.sur_typ, e.egaux, e.egaux_typ FROM "
-            "(SELECT COALESCE(SUM(CASE WHEN points > :p THEN n ELSE 0 END), 0) AS devant, "
+        q = sa.text(
+            f"SELECT {de_moi('active')} AS active, {p} AS points, "
+            "c.devant, c.sur, c.devant_typ, c.sur_typ, e.egaux, e.egaux_typ FROM "
+            f"(SELECT COALESCE(SUM(CASE WHEN points > {p} THEN n ELSE 0 END), 0) AS devant, "
             "COALESCE(SUM(n), 0) AS sur, "
-            "COALESCE(SUM(CASE WHEN typologie = :typ AND points > :p THEN n ELSE 0 END), 0) AS devant_typ, "
-            "COALESCE(SUM(CASE WHEN typologie = :typ THEN n ELSE 0 END), 0) AS sur_typ "
+            f"COALESCE(SUM(CASE WHEN typologie = {typ} AND points > {p} THEN n ELSE 0 END), 0) AS devant_typ, "
+            f"COALESCE(SUM(CASE WHEN typologie = {typ} THEN n ELSE 0 END), 0) AS sur_typ "
             f"FROM {h}) AS c, "
             "(SELECT COUNT(*) AS egaux, "
-            "COALESCE(SUM(CASE WHEN COALESCE(typologie, '') = :typ THEN 1 ELSE 0 END), 0) AS egaux_typ "
-            f"FROM {t.name} WHERE active AND points = :p AND (filed_on, demande) < (:f, :n)) AS e"
-        ).bindparams(
-            sa.bindparam("p", type_=sa.Integer),
-            sa.bindparam("f", type_=sa.Date),
-            sa.bindparam("n", type_=sa.String),
-            sa.bindparam("typ", type_=sa.String),
-        )
-        q = _REQUETES_RANG[t.name] = (ligne, compter)
+            f"COALESCE(SUM(CASE WHEN COALESCE(typologie, '') = {typ} THEN 1 ELSE 0 END), 0) AS egaux_typ "
+            f"FROM {t.name} WHERE active AND points = {p} AND (filed_on, demande) < ({f}, :n)) AS e"
+        ).bindparams(sa.bindparam("n", type_=sa.String))
+        _REQUETES_RANG[t.name] = q
     return q
 
 
 def rang(conn: sa.Connection, t: sa.Table, numero: str) -> tuple[int, int, int, int] | None:
-    """(rank, out of, rank in first-choice typology, out of), by points desc, filed_on, numéro.
+    """(rank, out of, rank in first-choice typology, out of), by points desc, filed_on, numéro;
+    None for a demand unknown, radiated or without a score.
 
-    Two statements whatever the territory's size: the demand's row, then the counts table (one
-    row per typology and points value) and the demands tied on its points."""
-    ligne, compter = _requetes_rang(t)
-    row = conn.execute(ligne, {"n": numero}).one_or_none()
-    if row is None or not row.active or row.points is None:
+    One statement whatever the territory's size: the demand's row, the counts table (one row
+    per typology and points value) and the demands tied on its points."""
+    r = conn.execute(_requete_rang(t), {"n": numero}).one()
+    if not r.active or r.points is None:
         return None
-    r = conn.execute(
-        compter,
-        {"p": row.points, "f": row.filed_on, "n": numero, "typ": row.typologie or SANS_TYPOLOGIE},
-    ).one()
     return (
         int(r.devant) + int(r.egaux) + 1,
         int(r.sur),

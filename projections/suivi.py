@@ -44,7 +44,7 @@ LOT = 2000  # events per read and per transaction when following
 # rewrites the rows of every demand it touches, so fewer pages mean fewer rewrites (on a
 # generated history, pages of 50,000 rebuild about twice as fast as pages of 2,000).
 LOT_RECONSTRUCTION = 50_000
-ANALYSER_APRES = 10_000  # events applied in one run after which PostgreSQL re-analyses the tables
+ANALYSER_APRES = 10_000  # events applied in one run after which PostgreSQL vacuums and analyses
 _CHIFFRE = b'"chiffre"'  # how the mapper stores an encrypted personal field
 
 
@@ -217,12 +217,14 @@ def _suivre(
 ) -> int:
     total = _suivre_pages(registre, cibles, barre, arret)
     if total >= ANALYSER_APRES and registre.stockage.postgres:
-        # Fresh statistics for the planner after a big run (a rebuild, a long catch-up), so that
-        # the read models' queries use their indexes even where autovacuum is off or late.
-        with registre.engine.begin() as conn:
+        # After a big run (a rebuild, a long catch-up): dead row versions cleared and fresh
+        # statistics for the planner, so that the read models' queries use their indexes even
+        # where autovacuum is off or late. VACUUM runs outside any transaction.
+        with registre.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             for c in cibles:
                 for t in c.toutes:
-                    conn.exec_driver_sql(f"ANALYZE {t.name}")
+                    conn.exec_driver_sql(f"VACUUM (ANALYZE) {t.name}")
     return total
 
 
@@ -245,6 +247,8 @@ def _suivre_pages(
     total = 0
     position = min(c.position for c in cibles)
     fin = registre.position()
+    if fin <= position:
+        return 0  # nothing new: a live follower asked on every read costs two queries
     taille = LOT_RECONSTRUCTION if all(c.reconstruction for c in cibles) else LOT
     lecteur: ThreadPoolExecutor | None = None
     try:

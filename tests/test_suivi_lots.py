@@ -251,8 +251,8 @@ def test_creer_lot_is_idempotent_and_never_revives_an_erased_key(registre: Regis
 
 def test_a_big_run_leaves_fresh_planner_statistics(registre: Registre, monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL: after a run of at least ANALYSER_APRES events (and a recalculer of as many
-    rows), the read model's tables are analysed, so their queries use the indexes even where
-    autovacuum is off (reltuples is -1 for a table never analysed)."""
+    rows), the read model's tables are vacuumed and analysed, so their queries use the indexes
+    even where autovacuum is off (reltuples is -1 for a table never analysed)."""
     import projections.cotation as cotation
 
     peupler(registre, 10)

@@ -13,6 +13,7 @@ from typing import Any
 
 from domain import calendrier, menage
 from domain.codes import MotifMiseEnDemeure, MotifPreavis, MotifRadiation, StatutDalo
+from domain.demande import prochaine_echeance
 from domain.foyer import DonneesPersonnelles, Identite, LogementActuel, Membre, Souhaits
 
 
@@ -93,19 +94,9 @@ class Dossier:
     # -- what the schedule owes -----------------------------------------------------------
 
     def echeance(self, retention_mois: int) -> tuple[date, str] | None:
-        """As `domain.demande.prochaine_echeance`."""
-        if self.active:
-            a = self.anniversaire
-            for rang, jour in (
-                (MotifPreavis.premier, calendrier.premier_preavis(a)),
-                (MotifPreavis.second, calendrier.second_preavis(a)),
-            ):
-                if (a, rang) not in self.preavis:
-                    return jour, rang.value
-            return calendrier.radiation_non_renouvellement(a), "radiation"
-        if not self.effacee and self.radiee_le is not None:
-            return calendrier.effacement(self.radiee_le, retention_mois), "effacement"
-        return None
+        # The domain's own rule, read off this memory (it has the fields the rule reads), so
+        # the generator cannot drift from the schedule it predicts.
+        return prochaine_echeance(self, retention_mois)  # type: ignore[arg-type]
 
     def rattraper(self, jusquau: date, retention_mois: int) -> list[str]:
         """As `Demande.rattraper`: what fell due by `jusquau`, each dated on its due date (never

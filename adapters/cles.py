@@ -7,13 +7,13 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.tables import cles_demandes
+from domain import horloge
 
 _CACHE_SECONDES = 30.0  # another process's erasure is seen within this delay
 _CACHE_MAX = 100_000  # keys held at once (a rebuild loads them page by page)
@@ -32,7 +32,7 @@ class Coffre:
 
     def creer(self, demande_id: UUID) -> None:
         """Idempotent: an existing key (or an erased one) is never replaced."""
-        valeurs = {"demande_id": str(demande_id), "cle": AESGCM.generate_key(256), "cree_le": datetime.now(UTC)}
+        valeurs = {"demande_id": str(demande_id), "cle": AESGCM.generate_key(256), "cree_le": horloge.maintenant()}
         if self._postgres:
             from sqlalchemy.dialects.postgresql import insert
         else:
@@ -43,7 +43,7 @@ class Coffre:
 
     def creer_lot(self, demande_ids: Iterable[UUID]) -> None:
         """`creer` for many demands in one transaction (an import, a benchmark's fill)."""
-        maintenant = datetime.now(UTC)
+        maintenant = horloge.maintenant()
         valeurs = [
             {"demande_id": str(i), "cle": AESGCM.generate_key(256), "cree_le": maintenant}
             for i in demande_ids
@@ -106,7 +106,7 @@ class Coffre:
             conn.execute(
                 sa.update(cles_demandes)
                 .where(cles_demandes.c.demande_id == str(demande_id))
-                .values(cle=None, efface_le=datetime.now(UTC))
+                .values(cle=None, efface_le=horloge.maintenant())
             )
         with self._verrou:
             self._cache[demande_id] = (time.monotonic(), None)

@@ -1,5 +1,12 @@
 """Fixtures: every storage test runs on the embedded SQLite default and on a real PostgreSQL,
-each in a database (schema) of its own that is dropped afterwards."""
+each in a database (schema) of its own that is dropped afterwards.
+
+No test depends on the day the suite runs. A test that needs "today" runs on a clock of its own
+(`horloge_test`, standing at INSTANT_DES_TESTS, or one it installs); a subprocess gets
+`environnement_a_l_heure_des_tests()` (LEDGER_HORLOGE, read by domain/horloge.py's system clock).
+The suite may run with the system clock moved (`LEDGER_HORLOGE=2028-03-01 scripts/test`): the
+header says which day the unpinned clock reads, and tests/test_calendrier.py re-runs the tests
+marked `calendrier` (the files in FICHIERS_CALENDRIER) on other days and compares the outcomes."""
 
 from __future__ import annotations
 
@@ -21,6 +28,52 @@ from domain.territoire import Territoire
 
 RACINE = Path(__file__).resolve().parent.parent
 DEMO = RACINE / "territories" / "cannes-pays-de-lerins.toml"
+# "Now" for every test that depends on the date: a Monday, 10:00 in Europe/Paris.
+INSTANT_DES_TESTS = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+# Files whose tests work with dates (deadlines, schedule, scores and ranks as days pass, the
+# demandeur's page, statistics, generated histories): tests/test_calendrier.py re-runs them with
+# the system clock on other days. The Sophia scenario (its own fixed 2016-2017, half a minute to
+# generate) stays out.
+FICHIERS_CALENDRIER = frozenset({
+    "test_cotation.py", "test_cotation_api.py", "test_deadlines.py", "test_demandeur.py",
+    "test_generate.py", "test_http_life.py", "test_personal_data.py", "test_preconditions.py",
+    "test_projections.py", "test_rang_rapide.py", "test_schedule_catch_up.py",
+    "test_schedule_cli.py", "test_statistiques.py", "test_statistiques_api.py",
+    "test_statistiques_cli.py", "test_vue_statistiques.py",
+})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "calendrier: works with dates; re-run on other days by tests/test_calendrier.py"
+    )
+    valeur = os.environ.get(horloge.VARIABLE)
+    if valeur:
+        try:
+            horloge.lire_instant(valeur)
+        except horloge.HorlogeInvalide as e:
+            raise pytest.UsageError(str(e)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    valeur = os.environ.get(horloge.VARIABLE)
+    systeme = horloge.maintenant()  # nothing is installed yet: the system clock, moved or not
+    lui = f"{horloge.VARIABLE}={valeur}" if valeur else "the machine's"
+    return f"system clock: {lui}, today {systeme.astimezone(horloge.FUSEAU).date()} (Europe/Paris)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in FICHIERS_CALENDRIER and "sophia" not in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.calendrier)
+
+
+def environnement_a_l_heure_des_tests(**autres: str) -> dict[str, str]:
+    """The environment for a subprocess (`ledger …`, `scripts/generate`) that must see the suite's
+    day: its system clock starts at INSTANT_DES_TESTS."""
+    return {**os.environ, horloge.VARIABLE: INSTANT_DES_TESTS.isoformat(), **autres}
 
 
 def url_postgres_de_test() -> str:
@@ -40,9 +93,12 @@ def territoire() -> Territoire:
 
 @pytest.fixture
 def horloge_test() -> Iterator[HorlogeReglable]:
-    h = HorlogeReglable(datetime(2026, 11, 23, 9, 0, tzinfo=UTC)).installer()
+    """The suite's clock, standing at INSTANT_DES_TESTS until a test moves it; afterwards the
+    clock that was in force comes back (a module's own fixed clock, or the system's)."""
+    precedente = horloge.source()
+    h = HorlogeReglable(INSTANT_DES_TESTS).installer()
     yield h
-    horloge.reinitialiser()
+    horloge.installer(precedente)
 
 
 @pytest.fixture

@@ -2,7 +2,11 @@
 the domain. Checked by reading the log back, independently of any statistics module: the same
 seed gives the same log event for event (on SQLite and PostgreSQL alike), every event of the mix
 appears, dates are those of a real ledger, the tension lands near 9.61, and the Sophia Antipolis
-scenario gives back its 2017 figures exactly."""
+scenario gives back its 2017 figures exactly.
+
+Nothing here reads the machine's calendar: the histories end on fixed days and the module runs
+on the suite's fixed clock, so the figures are the same whatever day the suite runs
+(tests/test_calendrier.py moves the system clock and checks it)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from adapters.clock import HorlogeReglable
 from adapters.database import Stockage
 from adapters.generation import GenerationError, Parametres, Rapport, generer, ouvrir
 from adapters.generation.__main__ import main
@@ -27,11 +32,16 @@ from domain import calendrier, horloge, menage
 from domain.codes import ATTRIBUTIONS, RoleMembre
 from domain.foyer import DonneesPersonnelles
 from domain.horloge import FUSEAU
-from tests.conftest import url_postgres_de_test
+from tests.conftest import INSTANT_DES_TESTS, url_postgres_de_test
 
-PETIT = Parametres(echelle=0.02, annees=1, graine=7)
+# The suite's day (tests/conftest.py's clock), and the last simulated day of the histories: the
+# eve of the day the reference figures below were taken (the suite was green on 2026-11-22 with
+# histories ending "yesterday").
+AUJOURDHUI = INSTANT_DES_TESTS.date()
+FIN = date(2026, 11, 21)
+PETIT = Parametres(echelle=0.02, annees=1, graine=7, jusquau=FIN)
 # Medium: every event of the mix shows up, and about 30 baux a year make the tension meaningful.
-MOYEN = Parametres(echelle=0.08, annees=2, graine=2024, verifier=True)
+MOYEN = Parametres(echelle=0.08, annees=2, graine=2024, verifier=True, jusquau=FIN)
 SOPHIA = Parametres(scenario="sophia")
 
 
@@ -97,9 +107,21 @@ def _generer(p: Parametres, url: str, dossier: Path) -> tuple[Registre, Rapport,
     return registre, rapport, lire(registre)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def horloge_du_module() -> Iterator[HorlogeReglable]:
+    """The module runs on the suite's fixed day: what the generator and its command line take for
+    today (the default end, "nothing dated in the future") never comes from the machine."""
+    precedente = horloge.source()
+    h = HorlogeReglable(INSTANT_DES_TESTS).installer()
+    yield h
+    horloge.installer(precedente)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def generee(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    horloge_du_module: HorlogeReglable,
 ) -> Iterator[tuple[Registre, Rapport, list[tuple[Any, Any]]]]:
     """One medium history per database, shared by the module's tests."""
     dossier = tmp_path_factory.mktemp("generee")
@@ -119,7 +141,7 @@ def generee(
 
 
 def test_default_territory_has_the_reference_shares(tmp_path: Path) -> None:
-    p = Parametres().valider(horloge.aujourdhui())
+    p = Parametres().valider(AUJOURDHUI)
     raw = contenu(p, tmp_path / "t.toml")
     parc = raw["logements"]
     assert len(parc) == 10_213
@@ -135,7 +157,7 @@ def test_default_territory_has_the_reference_shares(tmp_path: Path) -> None:
 
 
 def test_territory_file_loads_covers_every_year_and_is_reproducible(tmp_path: Path) -> None:
-    p = Parametres(echelle=0.1, annees=12, graine=3).valider(horloge.aujourdhui())
+    p = Parametres(echelle=0.1, annees=12, graine=3).valider(AUJOURDHUI)
     a = ecrire_territoire(p, tmp_path / "a" / "t.toml")
     b = ecrire_territoire(p, tmp_path / "b" / "t.toml")
     assert a.read_bytes() == b.read_bytes()
@@ -148,12 +170,12 @@ def test_territory_file_loads_covers_every_year_and_is_reproducible(tmp_path: Pa
     demo = load_territory(GRILLE.parent / "cannes-pays-de-lerins.toml")
     assert t.organisations == demo.organisations
     assert t.seuil_premier_quartile(2024) == demo.seuil_premier_quartile(2024) == Decimal(9120)
-    assert ecrire_territoire(Parametres(echelle=0.1, annees=12, graine=4).valider(horloge.aujourdhui()),
+    assert ecrire_territoire(Parametres(echelle=0.1, annees=12, graine=4).valider(AUJOURDHUI),
                              tmp_path / "c.toml").read_bytes() != a.read_bytes()
 
 
 def test_sophia_territory(tmp_path: Path) -> None:
-    t = load_territory(ecrire_territoire(SOPHIA.valider(horloge.aujourdhui()), tmp_path / "s.toml"))
+    t = load_territory(ecrire_territoire(SOPHIA.valider(AUJOURDHUI), tmp_path / "s.toml"))
     assert len(t.logements) == 6_743
     qpv = [lgt for lgt in t.logements if lgt.qpv]
     assert len(qpv) == 457 and {lgt.commune for lgt in qpv} == {"06155"}
@@ -351,7 +373,9 @@ def test_households_as_the_reference_figures(generee) -> None:  # type: ignore[n
 
 
 @pytest.fixture(scope="module")
-def sophia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rapport, list[tuple[Any, Any]]]]:
+def sophia(
+    tmp_path_factory: pytest.TempPathFactory, horloge_du_module: HorlogeReglable
+) -> Iterator[tuple[Rapport, list[tuple[Any, Any]]]]:
     """The full scenario (about 65,000 events), on SQLite only: the same parameters write the
     same log on PostgreSQL, event for event (test_same_seed_same_log_on_both_databases)."""
     dossier = tmp_path_factory.mktemp("sophia")

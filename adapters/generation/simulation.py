@@ -388,6 +388,7 @@ class Simulation(VieDesDemandes):
                 f"the database already holds {position0:,} events: generate into an empty database "
                 "(a new SQLite file, or a new PostgreSQL schema with ?schema=NAME)"
             )
+        precedente = horloge.source()  # put back at the end: a test's clock stays in force
         self.horloge.installer()
         jours = (self.fin - self.debut).days + 1
         from tqdm import tqdm
@@ -417,7 +418,7 @@ class Simulation(VieDesDemandes):
             r.secondes = time.perf_counter() - debut_chrono
             return r
         finally:
-            horloge.reinitialiser()
+            horloge.installer(precedente)
 
     def _journee(self, jour: date) -> None:
         self.jour = jour

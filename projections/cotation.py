@@ -206,6 +206,7 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 class ProjectionCotation(Projection):
     nom = "cotation"
     topics = _TOPICS
+    version = 2  # 2: a demand owed its RADREN radiation is out of the ranking at once
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
@@ -230,7 +231,9 @@ class ProjectionCotation(Projection):
         self.demandes.oublier()
 
     def ligne(self, d: Demande, au: date) -> dict[str, Any]:
-        etat = d.etat_au(au)
+        # What fell due by `au` counts as fallen due, so a demand whose RADREN the schedule has
+        # not appended yet is already out of everyone's ranking.
+        etat = d.etat_courant(au, self.registre.territoire.retention_donnees_mois)
         points = version = None
         grille = self.registre.grille
         if etat.active and grille is not None and au >= grille.versions[0].effective_du:

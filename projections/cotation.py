@@ -258,6 +258,9 @@ class ProjectionCotation(Projection):
         au = horloge.aujourdhui()
         ecrire(conn, t, [self.ligne(d, au) for d in touchees.values()])
 
+    def changer_de_jour(self, conn: sa.Connection, tables: list[sa.Table], jour: date) -> int:
+        return self.recalculer(conn, tables[0], jour)
+
     def recalculer(self, conn: sa.Connection, t: sa.Table, au: date) -> int:
         """Bring every active demand's score to `au`; returns how many rows changed day."""
         # Two index probes (each its own subquery: SQLite optimises a lone min or max only).

@@ -8,8 +8,9 @@ Deadlines are those of the demand as a command dated that day would find it: wha
 owes by then counts as fallen due (`Demande.etat_courant`), so in the minutes between midnight
 and the schedule's run the deadlines already agree with the demand view and the ranks. The day a
 row was computed is kept in the worklist (`vue_planification`: per demand, the next thing the
-schedule must append according to what is stored), and `recalculer` recomputes, when the day has
-moved past it, the few demands whose stored state is behind their schedule. The schedule itself
+schedule must append according to what is stored, and the day the rows stop being right), and
+`recalculer` recomputes, when the day reaches it, the few demands whose stored state is behind
+their schedule. The schedule itself
 reads its work from that table (`demandes_dues`) instead of loading every demand."""
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def tables_echeances(suffixe: str) -> list[sa.Table]:
         # The next notice, RADREN radiation or erasure the stored demand is owed, and its date.
         sa.Column("echeance", sa.Date, nullable=False, index=True),
         sa.Column("quoi", sa.String(20), nullable=False),
-        # The day the demand's deadline rows were computed for.
+        # The day the demand's deadline rows were computed for, and the day they stop being
+        # right: the next thing the schedule would append after the ones counted as fallen due.
         sa.Column("calcule_au", sa.Date, nullable=False),
+        sa.Column("a_recalculer_le", sa.Date, nullable=True, index=True),
     )
     return [echeance, recours, planification]
 
@@ -92,16 +95,16 @@ class ProjectionEcheances(Projection):
         if touchees:
             self._ecrire(conn, tables, list(touchees.values()), horloge.aujourdhui())
 
+    def changer_de_jour(self, conn: sa.Connection, tables: list[sa.Table], jour: date) -> int:
+        return self.recalculer(conn, tables, jour)
+
     def recalculer(self, conn: sa.Connection, tables: list[sa.Table], au: date) -> int:
         """Recompute the deadlines of the demands whose schedule fell due after their rows were
         computed (what `etat_courant` adds changed since); returns how many."""
         planification = tables[2]
         numeros = conn.execute(
             sa.select(planification.c.demande)
-            .where(
-                planification.c.echeance <= au,
-                planification.c.calcule_au < planification.c.echeance,
-            )
+            .where(planification.c.a_recalculer_le <= au)
             .order_by(planification.c.demande)
         ).scalars().all()
         for i in range(0, len(numeros), 1000):
@@ -137,8 +140,10 @@ class ProjectionEcheances(Projection):
             # From the stored state: what the schedule still has to append.
             due = prochaine_echeance(d.etat, t.retention_donnees_mois)
             if due is not None:
+                suivante = prochaine_echeance(etat, t.retention_donnees_mois)
                 lignes_p.append(
-                    {"demande": d.numero_unique, "echeance": due[0], "quoi": due[1], "calcule_au": au}
+                    {"demande": d.numero_unique, "echeance": due[0], "quoi": due[1], "calcule_au": au,
+                     "a_recalculer_le": suivante[0] if suivante else None}
                 )
         for table, lignes in ((echeance, lignes_e), (recours, lignes_r), (planification, lignes_p)):
             if lignes:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,6 +84,11 @@ class Projection(ABC):
     def preparer(self, conn: sa.Connection, tables: list[sa.Table]) -> None:
         """Once the live tables exist (at start): bring tables that predate a change up to date."""
         return None
+
+    def changer_de_jour(self, conn: sa.Connection, tables: list[sa.Table], jour: date) -> int:
+        """Bring the rows that depend on the day (not only on events) to `jour`; returns how many
+        demands were recomputed. Cheap when there is nothing to do: it is asked on reads."""
+        return 0
 
 
 class Suiveur:
@@ -193,6 +199,11 @@ class Suiveur:
             for t in r.toutes:
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
             conn.execute(sa.delete(suivi).where(suivi.c.projection == r.nom))
+
+    def changer_de_jour(self, jour: date) -> int:
+        """`Projection.changer_de_jour` on the live tables, in a transaction of its own."""
+        with self._verrou, self.engine.begin() as conn:
+            return self.projection.changer_de_jour(conn, self.tables, jour)
 
     def attendre(self, position: int, delai: float = 10.0) -> bool:
         """Read-your-writes: wait until this read model has applied `position`."""

@@ -131,20 +131,26 @@ def rebuild(args: argparse.Namespace) -> int:
 
 
 def follow(args: argparse.Namespace) -> int:
-    import time
+    """The background work of `ledger serve` without the API: a follower process of its own."""
+    import logging
+    import threading
 
+    from adapters.background import BackgroundWork
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registre = _registre(args)
-    suiveurs = _suiveurs(registre)
-    print(f"following the log for {', '.join(suiveurs)} every {args.interval}s (Ctrl-C to stop)")
+    fond = BackgroundWork(registre, _suiveurs(registre), schedule=args.schedule, interval=args.interval)
+    quoi = ", ".join(fond.suiveurs) + (" and the daily schedule" if args.schedule else "")
+    print(f"following the log for {quoi} every {args.interval}s (Ctrl-C to stop)")
+    fond.start()
     try:
-        while True:
-            for s in suiveurs.values():
-                s.rattraper()
-            time.sleep(args.interval)
+        threading.Event().wait()
     except KeyboardInterrupt:
         return 0
     finally:
+        fond.stop()
         registre.close()
+    return 0
 
 
 def cotation(args: argparse.Namespace) -> int:
@@ -433,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(f=rebuild)
     s = sub.add_parser("follow", help="keep the read models current (followers poll the log)")
     s.add_argument("--interval", type=float, default=1.0)
+    s.add_argument("--schedule", action="store_true", help="also run the daily schedule here")
     s.set_defaults(f=follow)
     s = sub.add_parser(
         "statistiques",

@@ -53,13 +53,30 @@ def _afficher_jetons(t) -> None:  # type: ignore[no-untyped-def]
 
 
 def serve(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
+    from adapters.background import BackgroundWork
     from api.app import creer_app
+    from projections import modeles
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registre = _registre(args)
-    app = creer_app(registre)
-    print(f"Serving on http://{args.host}:{args.port} — API docs at http://{args.host}:{args.port}/docs")
+    planifier = not args.no_schedule and os.environ.get("LEDGER_SCHEDULE", "on") != "off"
+    fond = BackgroundWork(
+        registre, modeles.suiveurs(registre), follow=not args.no_followers, schedule=planifier
+    )
+    app = creer_app(registre, fond=fond)
+    quoi = []
+    if fond.status.followers:
+        quoi.append("read models followed in the background")
+    if planifier:
+        quoi.append("daily schedule at start-up and after each midnight Europe/Paris")
+    print(
+        f"Serving on http://{args.host}:{args.port} — API docs at http://{args.host}:{args.port}/docs"
+        + (f" ({'; '.join(quoi)})" if quoi else " (no background work: reads catch up themselves)")
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
     registre.close()
     return 0
@@ -72,33 +89,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def schedule(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    """What `ledger serve` does each night, by hand or from cron (a served ledger needs neither)."""
+    from adapters.planification import planifier, verrou_planification
+    from projections import modeles
 
     registre = _registre(args)
-    jusquau = date.fromisoformat(args.through)
-    numeros = list(registre.numeros())
-    ajoutes = demandes = 0
-    for n in tqdm(numeros, desc=f"schedule through {jusquau}", unit="demand", disable=args.quiet):
-        r = registre.rattraper(n, jusquau)
-        if r is not None:
-            demandes += 1
-            ajoutes += len(r.evenements)
-    print(f"schedule through {jusquau}: {ajoutes} events appended on {demandes} of {len(numeros)} demands")
-    registre.close()
+    try:
+        jusquau = args.through
+        echeances = modeles.suiveur(registre, modeles.ECHEANCES)
+
+        def attendre() -> bool:
+            print("another process is running the schedule; waiting for it to end…", file=sys.stderr)
+            return True
+
+        with verrou_planification(registre, attendre=attendre):
+            rapport = planifier(registre, echeances, jusquau, barre=not args.quiet)
+        print(rapport.resume())
+    finally:
+        registre.close()
     return 0
 
 
 def _suiveurs(registre):  # type: ignore[no-untyped-def]
-    from projections.cotation import ProjectionCotation
-    from projections.echeances import ProjectionEcheances
-    from projections.suivi import Suiveur
-    from projections.vue_statistiques import ProjectionStatistiques
+    from projections import modeles
 
-    return {
-        "echeances": Suiveur(registre, ProjectionEcheances(registre)),
-        "cotation": Suiveur(registre, ProjectionCotation(registre)),
-        "statistiques": Suiveur(registre, ProjectionStatistiques(registre)),
-    }
+    return modeles.suiveurs(registre)
 
 
 def rebuild(args: argparse.Namespace) -> int:
@@ -116,20 +131,26 @@ def rebuild(args: argparse.Namespace) -> int:
 
 
 def follow(args: argparse.Namespace) -> int:
-    import time
+    """The background work of `ledger serve` without the API: a follower process of its own."""
+    import logging
+    import threading
 
+    from adapters.background import BackgroundWork
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registre = _registre(args)
-    suiveurs = _suiveurs(registre)
-    print(f"following the log for {', '.join(suiveurs)} every {args.interval}s (Ctrl-C to stop)")
+    fond = BackgroundWork(registre, _suiveurs(registre), schedule=args.schedule, interval=args.interval)
+    quoi = ", ".join(fond.suiveurs) + (" and the daily schedule" if args.schedule else "")
+    print(f"following the log for {quoi} every {args.interval}s (Ctrl-C to stop)")
+    fond.start()
     try:
-        while True:
-            for s in suiveurs.values():
-                s.rattraper()
-            time.sleep(args.interval)
+        threading.Event().wait()
     except KeyboardInterrupt:
         return 0
     finally:
+        fond.stop()
         registre.close()
+    return 0
 
 
 def cotation(args: argparse.Namespace) -> int:
@@ -392,9 +413,18 @@ def main(argv: list[str] | None = None) -> int:
         s = sub.add_parser(nom, help=aide)
         s.add_argument("--host", default="127.0.0.1")
         s.add_argument("--port", type=int, default=8000)
+        s.add_argument(
+            "--no-schedule", action="store_true",
+            help="do not run the daily schedule here (a server that only reads, or another "
+            "process runs it); also LEDGER_SCHEDULE=off",
+        )
+        s.add_argument(
+            "--no-followers", action="store_true",
+            help="do not follow the read models in the background (reads then catch up themselves)",
+        )
         s.set_defaults(f=f)
     s = sub.add_parser("schedule", help="append notices, RADREN radiations and erasures due by a date")
-    s.add_argument("--through", required=True, help="YYYY-MM-DD")
+    s.add_argument("--through", required=True, type=_date, help="YYYY-MM-DD (never later than today)")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(f=schedule)
     s = sub.add_parser("cotation", help="score and explanation of a demand, as of a date, as known at an instant")
@@ -409,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(f=rebuild)
     s = sub.add_parser("follow", help="keep the read models current (followers poll the log)")
     s.add_argument("--interval", type=float, default=1.0)
+    s.add_argument("--schedule", action="store_true", help="also run the daily schedule here")
     s.set_defaults(f=follow)
     s = sub.add_parser(
         "statistiques",

@@ -19,6 +19,22 @@ class ConfigurationError(ValueError):
     pass
 
 
+class BaseInjoignable(ConfigurationError):
+    """The database of a ledger cannot be reached or opened: one line naming where and why."""
+
+    def __init__(self, stockage: Stockage, erreur: BaseException) -> None:
+        cause = getattr(erreur, "orig", None) or erreur  # SQLAlchemy wraps the driver's error
+        raison = next((ligne.strip() for ligne in str(cause).splitlines() if ligne.strip()), type(cause).__name__)
+        super().__init__(f"cannot reach the database {sans_mot_de_passe(stockage.url)}: {raison}")
+
+
+def sans_mot_de_passe(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@", 1)
+    return url
+
+
 @dataclass(frozen=True)
 class Stockage:
     url: str
@@ -74,7 +90,12 @@ def depuis_url(url: str | None = None) -> Stockage:
         if not raw:
             raise ConfigurationError(f"LEDGER_DATABASE_URL {url!r}: expected sqlite:///path/to/file")
         path = Path(raw).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigurationError(
+                f"LEDGER_DATABASE_URL {url!r}: cannot create the folder {path.parent}: {e.strerror}"
+            ) from None
         return Stockage(
             url=url,
             kind="sqlite",

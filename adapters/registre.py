@@ -18,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, Notification, RecordConflictError
 
 from adapters.cles import Coffre
-from adapters.database import APP_NAME, Stockage
+from adapters.database import APP_NAME, BaseInjoignable, Stockage
 from adapters.grid_file import load_grid
 from adapters.immutabilite import proteger
 from adapters.mapper import LedgerMapper
@@ -58,7 +58,11 @@ class Registre(Application[UUID]):
         self.stockage = stockage
         self.territoire = territoire
         self.engine = stockage.engine(pool_size=pool_size)
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
+            self.engine.dispose()
+            raise BaseInjoignable(stockage, e) from None
         if stockage.postgres:
             with self.engine.begin() as conn:
                 conn.exec_driver_sql("CREATE SEQUENCE IF NOT EXISTS ledger_numero_seq")

@@ -4,7 +4,8 @@ decoded strictly; the OpenAPI document is generated from the same structs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -14,21 +15,31 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
+from adapters.background import BackgroundWork
 from adapters.registre import Registre, Resultat
 from api.auth import Appelant, appelant
 from api.demandeur import routeur as routeur_demandeur
-from api.problemes import TYPE_MEDIA, ErreurHTTP, Probleme, sur_erreur_http, sur_refus
+from api.lecteurs import lecteur
+from api.problemes import (
+    ERREURS_BASE,
+    TYPE_MEDIA,
+    ErreurHTTP,
+    Probleme,
+    sur_base_injoignable,
+    sur_erreur_http,
+    sur_refus,
+)
+from api.sante import routeur as routeur_sante
 from api.statistiques import routeur as routeur_statistiques
 from domain import commandes as c
 from domain import horloge
 from domain.erreurs import RefusCommande
-from projections.cotation import ProjectionCotation, rang
-from projections.echeances import ProjectionEcheances
+from projections import modeles
+from projections.cotation import rang
 from projections.explication import ReponseCotation, expliquer, rangs_au
 from projections.historique import EntreeHistorique, historique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande, vue
-from projections.vue_statistiques import ProjectionStatistiques
 
 # (path segment, command, summary): one endpoint per event of DOMAIN.md §3 recorded by an
 # organisation; the systeme's (notices, RADREN, erasure) are appended by the schedule only.
@@ -106,8 +117,27 @@ def _resultat(r: Resultat, status: int = 200) -> Response:
     return _json(r, status, headers)
 
 
-def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) -> FastAPI:
+def creer_app(
+    registre: Registre,
+    suiveurs: dict[str, Suiveur] | None = None,
+    fond: BackgroundWork | None = None,
+) -> FastAPI:
+    """The application over `registre`. With `fond` (what `ledger serve` gives), the read
+    models follow the log and the schedule runs in the background while the app is up; without
+    it, reads catch the read models up themselves."""
+
+    @asynccontextmanager
+    async def vie(_app: FastAPI) -> AsyncIterator[None]:
+        if fond is not None:
+            fond.start()
+        try:
+            yield
+        finally:
+            if fond is not None:
+                fond.stop()
+
     app = FastAPI(
+        lifespan=vie,
         title="Demand Ledger",
         version="0.1.0",
         description=(
@@ -119,16 +149,16 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         ),
     )
     app.state.registre = registre
-    suiveurs = suiveurs or {
-        "echeances": Suiveur(registre, ProjectionEcheances(registre)),
-        "cotation": Suiveur(registre, ProjectionCotation(registre)),
-        "statistiques": Suiveur(registre, ProjectionStatistiques(registre)),
-    }
+    suiveurs = suiveurs if suiveurs is not None else (fond.suiveurs if fond else modeles.suiveurs(registre))
     app.state.suiveurs = suiveurs
+    app.state.fond = fond
     app.add_exception_handler(RefusCommande, sur_refus)
     app.add_exception_handler(ErreurHTTP, sur_erreur_http)
+    for erreur in ERREURS_BASE:
+        app.add_exception_handler(erreur, sur_base_injoignable)
     app.include_router(routeur_statistiques)
     app.include_router(routeur_demandeur)
+    app.include_router(routeur_sante)
 
     corps_commande = {"required": True}
 
@@ -153,7 +183,7 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         attendre: bool = Query(False, description="Return once every read model has applied this write"),
     ) -> Response:
         r = registre.executer(qui.organisation, qui.agent.identifiant, commande)
-        _attendre(suiveurs, r, attendre)
+        _apres_commande(app, r, attendre)
         return _resultat(r, 201)
 
     @app.get(
@@ -165,7 +195,9 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
     )
     def lire(numero_unique: str, qui: Appelant = Depends(appelant)) -> Response:
         d = registre.demande(numero_unique)
-        return _json(vue(d), headers={"ETag": f'"{d.version}"'})
+        # As a command dated today would find it: a RADREN that fell due counts as appended.
+        etat = d.etat_courant(horloge.aujourdhui(), registre.territoire.retention_donnees_mois)
+        return _json(vue(d, etat), headers={"ETag": f'"{d.version}"'})
 
     @app.get(
         "/demandes/{numero_unique}/historique",
@@ -218,11 +250,8 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
                     )
                 )
         if au in (None, horloge.aujourdhui()) and connu_a is None and reponse.active:
-            s = suiveurs["cotation"]
-            s.rattraper()
-            (t,) = s.tables
-            with registre.engine.begin() as conn:
-                s.projection.recalculer(conn, t, jour)  # type: ignore[attr-defined]
+            (t,) = lecteur(app, modeles.COTATION, jour).tables
+            with registre.engine.connect() as conn:
                 r = rang(conn, t, numero_unique)
             if r is not None:
                 reponse = msgspec.structs.replace(
@@ -231,7 +260,7 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         return _json(reponse)
 
     for segment, type_commande, resume in COMMANDES:
-        _route_commande(app, registre, suiveurs, segment, type_commande, resume, _body, _ok)
+        _route_commande(app, registre, segment, type_commande, resume, _body, _ok)
 
     @app.get(
         "/echeances",
@@ -246,9 +275,7 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         type: str | None = Query(None, description="e.g. radiation_non_renouvellement, recours_possible"),
         qui: Appelant = Depends(appelant),
     ) -> Response:
-        s = suiveurs["echeances"]
-        s.rattraper()
-        t = s.tables[0]
+        t = lecteur(app, modeles.ECHEANCES, horloge.aujourdhui()).tables[0]
         q = sa.select(t).where(t.c.echeance >= du, t.c.echeance <= au)
         if type:
             q = q.where(t.c.type == type)
@@ -267,9 +294,7 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
         organisation: str | None = Query(None, description="only those this organisation must decide"),
         qui: Appelant = Depends(appelant),
     ) -> Response:
-        s = suiveurs["echeances"]
-        s.rattraper()
-        t = s.tables[1]
+        t = lecteur(app, modeles.ECHEANCES).tables[1]
         q = sa.select(t)
         if organisation:
             q = q.where(t.c.organisation == organisation)
@@ -311,9 +336,12 @@ def creer_app(registre: Registre, suiveurs: dict[str, Suiveur] | None = None) ->
     return app
 
 
-def _attendre(suiveurs: dict[str, Suiveur], r: Resultat, attendre: bool) -> None:
+def _apres_commande(app: FastAPI, r: Resultat, attendre: bool) -> None:
+    fond: BackgroundWork | None = app.state.fond
+    if fond is not None:
+        fond.wake()
     if attendre and r.position is not None:
-        for s in suiveurs.values():
+        for s in app.state.suiveurs.values():
             if not s.attendre(r.position):
                 raise ErreurHTTP(
                     503, "projection_en_retard", f"read model {s.projection.nom} did not reach {r.position} in time"
@@ -323,7 +351,6 @@ def _attendre(suiveurs: dict[str, Suiveur], r: Resultat, attendre: bool) -> None
 def _route_commande(
     app: FastAPI,
     registre: Registre,
-    suiveurs: dict[str, Suiveur],
     segment: str,
     type_commande: type[c.Commande],
     resume: str,
@@ -344,7 +371,7 @@ def _route_commande(
             numero_unique=numero_unique,
             version_attendue=_version_attendue(if_match),
         )
-        _attendre(suiveurs, r, attendre)
+        _apres_commande(app, r, attendre)
         return _resultat(r)
 
     commande_sur_demande.__name__ = f"commande_{segment.replace('-', '_')}"

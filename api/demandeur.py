@@ -43,6 +43,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.database import ConfigurationError, Stockage
 from adapters.registre import Registre
 from api.auth import Appelant, appelant
+from api.lecteurs import lecteur
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from domain import calendrier, horloge, permissions
 from domain.codes import DecisionRecours, QualificationRefus, TypeDecisionCAL
@@ -52,8 +53,8 @@ from projections.cotation import rang
 from projections.explication import expliquer
 from projections.historique import EntreeHistorique, historique
 from projections.indicateurs import Bail, attente
-from projections.suivi import Suiveur, suivi
-from projections.vue_statistiques import GENRES, NOM, suiveur_statistiques, tables_statistiques
+from projections.suivi import suivi
+from projections.vue_statistiques import GENRES, NOM, tables_statistiques
 
 routeur = APIRouter(tags=["demandeur"])
 
@@ -152,15 +153,6 @@ def _etat(app: FastAPI) -> _Etat:
                 e = _Etat(charger_secret(app.state.registre.stockage))
                 app.state.demandeur = e
     return e
-
-
-def _suiveur(app: FastAPI, nom: str) -> Suiveur | None:
-    suiveurs: dict[str, Suiveur] = app.state.suiveurs
-    if nom == NOM:
-        with _verrou_etat:
-            if NOM not in suiveurs:  # an application built with other read models only
-                suiveurs[NOM] = suiveur_statistiques(app.state.registre)
-    return suiveurs.get(nom)
 
 
 # -- authentication ------------------------------------------------------------------------------
@@ -394,9 +386,7 @@ def _attente(app: FastAPI, registre: Registre, typologie: str | None, commune: s
         return Attente(annee, typologie, commune, nom, 0, None, None, None, None,
                        "votre demande n'indique pas de typologie ou de commune en premier choix : "
                        "pas de délai d'attente comparable à indiquer")
-    s = _suiveur(app, NOM)
-    assert s is not None
-    s.rattraper()
+    lecteur(app, NOM)
     n, moyenne, mediane = attentes_de_l_annee(app, annee).get((typologie, commune), (0, None, None))
     if n == 0 or moyenne is None or mediane is None:
         message = (f"aucun bail n'a été signé en {annee} pour un {lieu} : "
@@ -428,13 +418,8 @@ def _cotation(app: FastAPI, registre: Registre, numero: str, jour: date, typolog
         return msgspec.structs.replace(
             c, message="demande radiée : elle garde ses points mais ne figure plus dans aucun classement"
         )
-    s = _suiveur(app, "cotation")
-    if s is None:
-        return c
-    s.rattraper()
-    (t,) = s.tables
-    with registre.engine.begin() as conn:
-        s.projection.recalculer(conn, t, jour)  # type: ignore[attr-defined]
+    (t,) = lecteur(app, "cotation", jour).tables
+    with registre.engine.connect() as conn:
         rg = rang(conn, t, numero)
     if rg is None:
         return c
@@ -640,7 +625,8 @@ def lire_demandeur(request: Request, numero_unique: str = Depends(demandeur)) ->
     registre: Registre = app.state.registre
     jour = horloge.aujourdhui()
     d = registre.demande(numero_unique)
-    e = d.etat  # as GET /demandes/{n} shows it; the score below is taken as of today
+    # As GET /demandes/{n} shows it: what the schedule owes by today counts as fallen due.
+    e = d.etat_courant(jour, registre.territoire.retention_donnees_mois)
     typologie = e.souhaits.typologies[0].value if e.souhaits.typologies else None
     commune = e.souhaits.communes[0] if e.souhaits.communes else None
     decisions, refus, decotes = _decisions_refus_decotes(registre, d, jour)

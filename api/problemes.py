@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import eventsourcing.persistence as es
 import msgspec
+import sqlalchemy as sa
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -20,6 +22,7 @@ TITRES = {
     412: "Precondition failed",
     422: "Unprocessable content",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -63,3 +66,21 @@ async def sur_refus(request: Request, exc: Exception) -> Response:
 async def sur_erreur_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ErreurHTTP)
     return reponse(exc.statut, exc.regle, exc.message, request.url.path, **exc.details)
+
+
+# The database went away under a running server: say so (503, retry later), never a bare 500.
+ERREURS_BASE: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    es.OperationalError,
+    es.InterfaceError,
+    es.ConnectionUnavailableError,
+)
+
+
+async def sur_base_injoignable(request: Request, exc: Exception) -> Response:
+    cause = getattr(exc, "orig", None) or exc
+    raison = next((x.strip() for x in str(cause).splitlines() if x.strip()), type(cause).__name__)
+    r = reponse(503, "base_injoignable", f"the ledger's database cannot be reached: {raison}", request.url.path)
+    r.headers["Retry-After"] = "5"
+    return r

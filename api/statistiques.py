@@ -7,7 +7,6 @@ problem+json naming the parameter, like every other error of the API."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,11 +17,11 @@ from fastapi.responses import Response
 from adapters.exports import en_csv, en_json
 from adapters.registre import Registre
 from api.auth import Appelant, appelant
+from api.lecteurs import lecteur
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from projections.indicateurs import Bilan, Periode
 from projections.journal import regenerer
-from projections.suivi import Suiveur
-from projections.vue_statistiques import NOM, bilan_vue, confronter, suiveur_statistiques
+from projections.vue_statistiques import NOM, bilan_vue, confronter
 
 routeur = APIRouter(tags=["statistiques"])
 
@@ -38,7 +37,6 @@ _PROBLEMES: dict[int | str, dict[str, Any]] = {
         "content": {TYPE_MEDIA: {}},
     },
 }
-_verrou = threading.Lock()
 
 
 def _invalide(parametre: str, message: str, regle: str = "parametre_invalide") -> ErreurHTTP:
@@ -83,14 +81,6 @@ def _instant(texte: str | None) -> datetime | None:
             "connu_a", f"{texte!r} is not an instant, expected ISO 8601 such as 2026-11-23T12:00:00+00:00"
         ) from None
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
-def _suiveur(request: Request) -> Suiveur:
-    suiveurs: dict[str, Suiveur] = request.app.state.suiveurs
-    with _verrou:
-        if NOM not in suiveurs:  # an application built with other read models only
-            suiveurs[NOM] = suiveur_statistiques(request.app.state.registre)
-        return suiveurs[NOM]
 
 
 def _nom_fichier(b: Bilan) -> str:
@@ -150,7 +140,7 @@ def lire_statistiques(
         )
     registre: Registre = request.app.state.registre
     if source == "vue":
-        _suiveur(request).rattraper()
+        lecteur(request.app, NOM)
         b = bilan_vue(registre.engine, registre.territoire, periode)
     else:
         b = regenerer(registre.engine, registre.stockage, registre.territoire, periode, connu_a=instant)
@@ -188,7 +178,7 @@ def verifier_statistiques(
 ) -> Response:
     periode = periode_de(annee, du, au)
     registre: Registre = request.app.state.registre
-    _, vue, ecarts = confronter(registre, periode, _suiveur(request))
+    _, vue, ecarts = confronter(registre, periode, lecteur(request.app, NOM))
     return Response(
         msgspec.json.encode(ecarts), media_type="application/json",
         headers={"X-Ledger-Position": str(vue.position)},

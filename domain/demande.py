@@ -473,26 +473,29 @@ class Demande(Aggregate):
         each dated on its own due date (DOMAIN.md §4). Returns how many events it appended."""
         avant = len(self.pending_events)
         jusquau = min(jusquau, horloge.aujourdhui())  # nothing is ever dated in the future
-        while True:
-            etat = self.etat
-            echeance = prochaine_echeance(etat, retention_mois)
-            if echeance is None or echeance[0] > jusquau:
-                break
-            jour, quoi = echeance
-            jour = max(jour, etat.dernier_jour)  # never backwards, even for a late import
-            acte = acte_systeme(jour)
-            if quoi == "radiation":
-                self.trigger_event(self.Radiee, **_champs(acte), motif=MotifRadiation.RADREN)
-            elif quoi == "effacement":
-                self.trigger_event(self.DonneesEffacees, **_champs(acte))
-            else:
-                self.trigger_event(
-                    self.PreavisEnvoye,
-                    **_champs(acte),
-                    rang=MotifPreavis(quoi),
-                    anniversaire=etat.anniversaire,
-                )
+        while (due := echeance_due(self.etat, jusquau, retention_mois)) is not None:
+            classe, champs = due
+            self.trigger_event(classe, **champs)
         return len(self.pending_events) - avant
+
+    def etat_courant(self, au: date, retention_mois: int) -> EtatDemande:
+        """The state as of `au` with what the schedule owes by then counted as fallen due, as a
+        command dated `au` would find it: every read of "now" agrees with the next command
+        even before the schedule has appended anything. Nothing is recorded."""
+        etat = self.etat_au(au)
+        jusquau = min(au, horloge.aujourdhui())
+        version = self.version
+        while (due := echeance_due(etat, jusquau, retention_mois)) is not None:
+            classe, champs = due
+            version += 1
+            fait = classe(
+                originator_id=self.id,
+                originator_version=version,
+                timestamp=horloge.maintenant(),
+                **champs,
+            )
+            _appliquer(etat, fait)
+        return etat
 
     def modifier(
         self,
@@ -1009,6 +1012,23 @@ def prochaine_echeance(etat: EtatDemande, retention_mois: int) -> tuple[date, st
     if not etat.effacee and etat.radiee_le is not None:
         return calendrier.effacement(etat.radiee_le, retention_mois), "effacement"
     return None
+
+
+def echeance_due(
+    etat: EtatDemande, jusquau: date, retention_mois: int
+) -> tuple[type[Demande.Event], dict[str, Any]] | None:
+    """The schedule's next event for this demand if it fell due by `jusquau`: its class and
+    fields, dated on its own due date (never before the demand's last event)."""
+    echeance = prochaine_echeance(etat, retention_mois)
+    if echeance is None or echeance[0] > jusquau:
+        return None
+    jour, quoi = echeance
+    champs = _champs(acte_systeme(max(jour, etat.dernier_jour)))
+    if quoi == "radiation":
+        return Demande.Radiee, {**champs, "motif": MotifRadiation.RADREN}
+    if quoi == "effacement":
+        return Demande.DonneesEffacees, champs
+    return Demande.PreavisEnvoye, {**champs, "rang": MotifPreavis(quoi), "anniversaire": etat.anniversaire}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -206,6 +206,7 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 class ProjectionCotation(Projection):
     nom = "cotation"
     topics = _TOPICS
+    version = 2  # 2: a demand owed its RADREN radiation is out of the ranking at once
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
@@ -230,7 +231,9 @@ class ProjectionCotation(Projection):
         self.demandes.oublier()
 
     def ligne(self, d: Demande, au: date) -> dict[str, Any]:
-        etat = d.etat_au(au)
+        # What fell due by `au` counts as fallen due, so a demand whose RADREN the schedule has
+        # not appended yet is already out of everyone's ranking.
+        etat = d.etat_courant(au, self.registre.territoire.retention_donnees_mois)
         points = version = None
         grille = self.registre.grille
         if etat.active and grille is not None and au >= grille.versions[0].effective_du:
@@ -254,6 +257,9 @@ class ProjectionCotation(Projection):
             touchees[e.originator_id] = self.demandes.suivre(e)
         au = horloge.aujourdhui()
         ecrire(conn, t, [self.ligne(d, au) for d in touchees.values()])
+
+    def changer_de_jour(self, conn: sa.Connection, tables: list[sa.Table], jour: date) -> int:
+        return self.recalculer(conn, tables[0], jour)
 
     def recalculer(self, conn: sa.Connection, t: sa.Table, au: date) -> int:
         """Bring every active demand's score to `au`; returns how many rows changed day."""

@@ -1,17 +1,29 @@
-"""Read models of deadlines (DOMAIN.md §4) and of the pending recours queue, rebuilt from the log.
+"""Read models of deadlines (DOMAIN.md §4), of the pending recours queue and of the schedule's
+worklist, rebuilt from the log.
 
 The projection folds each demand in memory as its events stream past (a demand missing from the
-cache is loaded up to that event), so a rebuild reads the log once and nothing else."""
+cache is loaded up to that event), so a rebuild reads the log once and nothing else.
+
+Deadlines are those of the demand as a command dated that day would find it: what the schedule
+owes by then counts as fallen due (`Demande.etat_courant`), so in the minutes between midnight
+and the schedule's run the deadlines already agree with the demand view and the ranks. The day a
+row was computed is kept in the worklist (`vue_planification`: per demand, the next thing the
+schedule must append according to what is stored, and the day the rows stop being right), and
+`recalculer` recomputes, when the day reaches it, the few demands whose stored state is behind
+their schedule. The schedule itself
+reads its work from that table (`demandes_dues`) instead of loading every demand."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from adapters.registre import Registre
-from domain.demande import Demande
+from domain import horloge
+from domain.demande import Demande, prochaine_echeance
 from domain.echeances import echeances, recours_pendants
 from projections.demandes_suivies import DemandesSuivies
 from projections.suivi import Projection
@@ -46,12 +58,25 @@ def tables_echeances(suffixe: str) -> list[sa.Table]:
         sa.Column("depose_le", sa.Date, nullable=False),
         sa.Column("organisation", sa.String(40), nullable=False, index=True),
     )
-    return [echeance, recours]
+    planification = sa.Table(
+        f"vue_planification{suffixe}",
+        md,
+        sa.Column("demande", sa.String(64), primary_key=True),
+        # The next notice, RADREN radiation or erasure the stored demand is owed, and its date.
+        sa.Column("echeance", sa.Date, nullable=False, index=True),
+        sa.Column("quoi", sa.String(20), nullable=False),
+        # The day the demand's deadline rows were computed for, and the day they stop being
+        # right: the next thing the schedule would append after the ones counted as fallen due.
+        sa.Column("calcule_au", sa.Date, nullable=False),
+        sa.Column("a_recalculer_le", sa.Date, nullable=True, index=True),
+    )
+    return [echeance, recours, planification]
 
 
 class ProjectionEcheances(Projection):
     nom = "echeances"
     topics = _TOPICS
+    version = 2  # 2: deadlines counted with what fell due; the schedule's worklist
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
@@ -64,31 +89,75 @@ class ProjectionEcheances(Projection):
         self.demandes.oublier()
 
     def appliquer_lot(self, conn: sa.Connection, tables: list[sa.Table], evenements: list[Any]) -> None:
-        echeance, recours = tables
         touchees: dict[UUID, Demande] = {}
         for e in evenements:
             touchees[e.originator_id] = self.demandes.suivre(e)
-        if not touchees:
-            return
+        if touchees:
+            self._ecrire(conn, tables, list(touchees.values()), horloge.aujourdhui())
+
+    def changer_de_jour(self, conn: sa.Connection, tables: list[sa.Table], jour: date) -> int:
+        return self.recalculer(conn, tables, jour)
+
+    def recalculer(self, conn: sa.Connection, tables: list[sa.Table], au: date) -> int:
+        """Recompute the deadlines of the demands whose schedule fell due after their rows were
+        computed (what `etat_courant` adds changed since); returns how many."""
+        planification = tables[2]
+        numeros = conn.execute(
+            sa.select(planification.c.demande)
+            .where(planification.c.a_recalculer_le <= au)
+            .order_by(planification.c.demande)
+        ).scalars().all()
+        for i in range(0, len(numeros), 1000):
+            demandes = [
+                self.demandes.get(Demande.id_pour(n)) or self.registre.demande(n)
+                for n in numeros[i : i + 1000]
+            ]
+            self._ecrire(conn, tables, demandes, au)
+        return len(numeros)
+
+    def _ecrire(self, conn: sa.Connection, tables: list[sa.Table], demandes: list[Demande], au: date) -> None:
+        echeance, recours, planification = tables
         t = self.registre.territoire
-        numeros = [d.numero_unique for d in touchees.values()]
-        conn.execute(sa.delete(echeance).where(echeance.c.demande.in_(numeros)))
-        conn.execute(sa.delete(recours).where(recours.c.demande.in_(numeros)))
+        numeros = [d.numero_unique for d in demandes]
+        for table in tables:
+            conn.execute(sa.delete(table).where(table.c.demande.in_(numeros)))
         lignes_e: list[dict[str, Any]] = []
         lignes_r: list[dict[str, Any]] = []
-        for d in touchees.values():
-            for x in echeances(d.etat, t.retention_donnees_mois, t.delai_anormalement_long_mois):
+        lignes_p: list[dict[str, Any]] = []
+        for d in demandes:
+            etat = d.etat_courant(au, t.retention_donnees_mois)
+            for x in echeances(etat, t.retention_donnees_mois, t.delai_anormalement_long_mois):
                 lignes_e.append(
                     {"demande": d.numero_unique, "type": x.type, "echeance": x.echeance,
                      "reference": x.reference, "detail": x.detail}
                 )
-            for r in recours_pendants(d.etat):
+            for r in recours_pendants(etat):
                 lignes_r.append(
                     {"demande": r.demande, "decote": r.decote, "code": r.code, "decote_le": r.decote_le,
                      "notifiee_le": r.notifiee_le, "recours": r.recours, "depose_le": r.depose_le,
                      "organisation": r.organisation}
                 )
-        if lignes_e:
-            conn.execute(sa.insert(echeance), lignes_e)
-        if lignes_r:
-            conn.execute(sa.insert(recours), lignes_r)
+            # From the stored state: what the schedule still has to append.
+            due = prochaine_echeance(d.etat, t.retention_donnees_mois)
+            if due is not None:
+                suivante = prochaine_echeance(etat, t.retention_donnees_mois)
+                lignes_p.append(
+                    {"demande": d.numero_unique, "echeance": due[0], "quoi": due[1], "calcule_au": au,
+                     "a_recalculer_le": suivante[0] if suivante else None}
+                )
+        for table, lignes in ((echeance, lignes_e), (recours, lignes_r), (planification, lignes_p)):
+            if lignes:
+                conn.execute(sa.insert(table), lignes)
+
+
+def demandes_dues(conn: sa.Connection, tables: list[sa.Table], jusquau: date) -> list[str]:
+    """The demands the schedule owes something by `jusquau`, by due date: its whole work for
+    that day, as of the read model's position."""
+    planification = tables[2]
+    return list(
+        conn.execute(
+            sa.select(planification.c.demande)
+            .where(planification.c.echeance <= jusquau)
+            .order_by(planification.c.echeance, planification.c.demande)
+        ).scalars()
+    )

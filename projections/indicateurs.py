@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from domain import calendrier
 from domain.calendrier import ajouter_mois
 from domain.codes import ATTRIBUTIONS
 from domain.territoire import Territoire
@@ -137,12 +138,15 @@ class Changement(Fait, tag="changement"):
     """What the stocks need of a demand: whether it is active, and the attributes pressure and
     the délai anormalement long look at. None: unchanged by this event."""
 
-    genre: str  # enregistree | modifiee | radiee | reactivee
+    genre: str  # enregistree | modifiee | radiee | reactivee | renouvelee
     souhaits: bool = False  # premier_choix and typologie are set by this event
     filed_on: date | None = None
     premier_choix: str | None = None
     typologie: str | None = None
     mutation: bool | None = None
+    # The anniversary this event sets (registration, renewal, reactivation): a demand whose
+    # RADREN radiation fell due counts as radiated even before the schedule appends it.
+    anniversaire: date | None = None
 
 
 class Retraction(Fait, tag="retraction"):
@@ -168,6 +172,7 @@ EVENEMENTS_LUS = frozenset(
     {
         "Enregistree",
         "Modifiee",
+        "Renouvelee",
         "Radiee",
         "Reactivee",
         "Designee",
@@ -199,8 +204,11 @@ def extraire(
                 premier_choix=s.communes[0] if s.communes else None,
                 typologie=str(s.typologies[0]) if s.typologies else None,
                 mutation=la is not None and str(la.modele) == "HLM",
+                anniversaire=evenement.anniversaire,
             )
         ]
+    if genre == "Renouvelee":
+        return [Changement(demande, v, jour, "renouvelee", anniversaire=calendrier.anniversaire(jour))]
     if genre == "Modifiee":
         s, la = evenement.souhaits, evenement.logement_actuel
         if s is None and la is None:
@@ -219,7 +227,7 @@ def extraire(
             Radiation(demande, v, jour, str(evenement.motif)),
         ]
     if genre == "Reactivee":
-        return [Changement(demande, v, jour, "reactivee")]
+        return [Changement(demande, v, jour, "reactivee", anniversaire=calendrier.anniversaire(jour))]
     if genre == "Designee":
         return [
             Proposition(
@@ -310,11 +318,14 @@ class Faits:
 
 def replier(changements: Iterable[Changement], au: date) -> DemandeActive | None:
     """A demand's state on `au` from its non-retracted changes in version order; None if it is
-    not active that day."""
-    actif, etat = False, None
+    not active that day, radiated or owed a RADREN radiation by then (the schedule appends it
+    dated on its due date: a day's figures do not wait for it)."""
+    actif, etat, anniversaire = False, None, None
     for c in changements:
         if c.jour > au:
             break
+        if c.anniversaire is not None:
+            anniversaire = c.anniversaire
         if c.genre == "enregistree":
             actif = True
             etat = DemandeActive(
@@ -334,6 +345,8 @@ def replier(changements: Iterable[Changement], au: date) -> DemandeActive | None
             actif = False
         elif c.genre == "reactivee":
             actif = True
+    if anniversaire is not None and calendrier.radiation_non_renouvellement(anniversaire) <= au:
+        actif = False
     return etat if actif else None
 
 

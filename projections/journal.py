@@ -64,6 +64,7 @@ class _Evenement(msgspec.Struct):
 
 class _Enregistree(_Evenement):
     filed_on: date
+    anniversaire: date
     souhaits: _Souhaits
     logement_actuel: _LogementActuel | None = None
 
@@ -123,6 +124,7 @@ class _Retractee(_Evenement):
 _TYPES: dict[str, type[_Evenement]] = {
     "Enregistree": _Enregistree,
     "Modifiee": _Modifiee,
+    "Renouvelee": _Evenement,
     "Radiee": _Radiee,
     "Reactivee": _Evenement,
     "Designee": _Designee,

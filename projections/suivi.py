@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,14 @@ suivi = sa.Table(
     sa.Column("projection", sa.String(100), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
 )
+# The version of each read model's tables and rules: a read model stored by an older version is
+# rebuilt (beside the live one, then swapped) before it is followed again.
+versions = sa.Table(
+    "ledger_suivi_version",
+    metadata_suivi,
+    sa.Column("projection", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
 
 LOT = 2000  # events per read and per transaction when following
 # A rebuild reads bigger pages: a demand's events are spread over years of log, and each page
@@ -51,6 +60,9 @@ _CHIFFRE = b'"chiffre"'  # how the mapper stores an encrypted personal field
 class Projection(ABC):
     nom: str
     topics: tuple[str, ...] = ()  # empty: every event
+    # Raised whenever what the read model stores changes meaning or shape: a stored read model
+    # of another version is rebuilt from the log before it serves again.
+    version: int = 1
 
     @abstractmethod
     def tables(self, suffixe: str) -> list[sa.Table]:
@@ -73,6 +85,11 @@ class Projection(ABC):
         """Once the live tables exist (at start): bring tables that predate a change up to date."""
         return None
 
+    def changer_de_jour(self, conn: sa.Connection, tables: list[sa.Table], jour: date) -> int:
+        """Bring the rows that depend on the day (not only on events) to `jour`; returns how many
+        demands were recomputed. Cheap when there is nothing to do: it is asked on reads."""
+        return 0
+
 
 class Suiveur:
     def __init__(self, registre: Registre, projection: Projection) -> None:
@@ -82,10 +99,21 @@ class Suiveur:
         metadata_suivi.create_all(self.engine)
         self.tables = projection.tables("")
         self._verrou = threading.Lock()  # one runner per process; the position CAS guards others
-        for t in self.tables + projection.annexes(""):
-            _creer(self.engine, t)
+        creees = [_creer(self.engine, t) for t in self.tables + projection.annexes("")]
         with self.engine.begin() as conn:
             projection.preparer(conn, self.tables)
+            stockee = conn.execute(
+                sa.select(versions.c.version).where(versions.c.projection == projection.nom)
+            ).scalar_one_or_none()
+        position = self.position()
+        # A table created now beside a read model that already applied events is empty where
+        # it should not be; a stored read model without a version predates versions (1).
+        self.reconstruction_requise = position > 0 and (
+            any(creees) or (stockee or 1) != projection.version
+        )
+        if position == 0 and stockee != projection.version:
+            with self.engine.begin() as conn:
+                _ecrire_version(conn, projection)
 
     def position(self, nom: str | None = None) -> int:
         with self.engine.connect() as conn:
@@ -95,8 +123,11 @@ class Suiveur:
         return int(p or 0)
 
     def rattraper(self, barre: bool = False, arret: Callable[[int], bool] | None = None) -> int:
-        """Apply every event past the recorded position; returns how many were applied."""
+        """Apply every event past the recorded position; returns how many were applied. A read
+        model stored by an older version is rebuilt instead."""
         with self._verrou:
+            if self.reconstruction_requise:
+                return self._reconstruire(barre)
             return self._suivre(self.projection.nom, self.tables, barre, arret)
 
     def _suivre(
@@ -135,6 +166,7 @@ class Suiveur:
             total += self._suivre(r.nom, r.tables, False)
             with self.engine.begin() as conn:
                 self._echanger(conn, r)
+            self.reconstruction_requise = False
             return total
         except BaseException:
             self._abandonner(r)
@@ -160,12 +192,18 @@ class Suiveur:
             conn.exec_driver_sql(f"ALTER TABLE {neuve.name} RENAME TO {vieille.name}")
         conn.execute(sa.delete(suivi).where(suivi.c.projection.in_([r.nom, self.projection.nom])))
         conn.execute(sa.insert(suivi).values(projection=self.projection.nom, position=position))
+        _ecrire_version(conn, self.projection)
 
     def _abandonner(self, r: _Reconstruction) -> None:
         with self.engine.begin() as conn:
             for t in r.toutes:
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
             conn.execute(sa.delete(suivi).where(suivi.c.projection == r.nom))
+
+    def changer_de_jour(self, jour: date) -> int:
+        """`Projection.changer_de_jour` on the live tables, in a transaction of its own."""
+        with self._verrou, self.engine.begin() as conn:
+            return self.projection.changer_de_jour(conn, self.tables, jour)
 
     def attendre(self, position: int, delai: float = 10.0) -> bool:
         """Read-your-writes: wait until this read model has applied `position`."""
@@ -316,8 +354,12 @@ def _ensemble(suiveurs: Iterable[Suiveur]) -> tuple[list[Suiveur], Registre]:
 
 
 def rattraper_ensemble(suiveurs: Iterable[Suiveur], barre: bool = False) -> int:
-    """`rattraper` for several read models, reading and decoding the log once for all."""
+    """`rattraper` for several read models, reading and decoding the log once for all (those
+    stored by an older version are rebuilt first, together)."""
     liste, registre = _ensemble(suiveurs)
+    a_reconstruire = [s for s in liste if s.reconstruction_requise]
+    if a_reconstruire:
+        reconstruire_ensemble(a_reconstruire, barre=barre)
     with ExitStack() as pile:
         for s in liste:
             pile.enter_context(s._verrou)
@@ -343,6 +385,8 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
             with registre.engine.begin() as conn:
                 for s, r in zip(liste, neuves, strict=True):
                     s._echanger(conn, r)
+            for s in liste:
+                s.reconstruction_requise = False
             return total
         except BaseException:
             for s, r in zip(liste, neuves, strict=True):
@@ -350,17 +394,23 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
             raise
 
 
-def _creer(engine: sa.Engine, t: sa.Table) -> None:
+def _ecrire_version(conn: sa.Connection, projection: Projection) -> None:
+    conn.execute(sa.delete(versions).where(versions.c.projection == projection.nom))
+    conn.execute(sa.insert(versions).values(projection=projection.nom, version=projection.version))
+
+
+def _creer(engine: sa.Engine, t: sa.Table) -> bool:
     """Create a table, or the indexes an existing one lacks (matched by columns, since a swap
-    leaves the rebuilt table's index names behind)."""
+    leaves the rebuilt table's index names behind); True if the table was created."""
     if not sa.inspect(engine).has_table(t.name):
         t.create(engine)
-        return
+        return True
     existants = {tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes(t.name)}
     for index in t.indexes:
         colonnes = tuple(c.name for c in index.columns)
         if colonnes not in existants:
             index.create(engine, checkfirst=True)
+    return False
 
 
 def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:

@@ -114,6 +114,7 @@ class ProjectionStatistiques(Projection):
 
     nom = NOM
     topics = tuple(PREFIXE_TOPIC + g for g in sorted(EVENEMENTS_LUS))
+    version = 2  # 2: renewals and anniversaries, for the RADREN that fell due
 
     def __init__(self, registre: Registre) -> None:
         self.territoire: Territoire = registre.territoire

@@ -39,7 +39,9 @@ def _peupler(registre: Registre, n: int) -> list[str]:
     return numeros
 
 
-def test_echeances_of_a_demand(registre: Registre) -> None:
+def test_echeances_of_a_demand(registre: Registre, horloge_test: HorlogeReglable) -> None:
+    # Deadlines are those of the demand as of the day they are computed: that of registration.
+    horloge_test.regler(date(2024, 1, 31))
     num = _enregistrer(registre, date(2024, 1, 31))
     suiveur = Suiveur(registre, ProjectionEcheances(registre))
     suiveur.rattraper()

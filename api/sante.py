@@ -1,0 +1,111 @@
+"""Health for operators and load balancers, without a token: `/sante` says the process answers,
+`/sante/pret` whether it can serve — the database reachable, each read model's lag behind the
+log in events, the background work's state (last schedule run, errors)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from adapters.background import BackgroundWork
+from adapters.registre import Registre
+from domain import horloge
+from projections.suivi import Suiveur
+
+routeur = APIRouter(tags=["sante"])
+
+
+class Vivant(msgspec.Struct, frozen=True):
+    statut: str
+
+
+class ModeleLu(msgspec.Struct, frozen=True):
+    nom: str
+    position: int
+    retard: int  # events of the log not yet applied
+    reconstruction_requise: bool
+
+
+class Planification(msgspec.Struct, frozen=True):
+    active: bool
+    dernier_jour: date | None
+    dernier_resume: str | None
+
+
+class Pret(msgspec.Struct, frozen=True):
+    pret: bool
+    aujourdhui: date
+    base: str  # "ok" or what failed
+    position: int | None
+    modeles: list[ModeleLu]
+    suivi_en_arriere_plan: bool
+    planification: Planification
+    erreurs: dict[str, str]
+    raisons: list[str]  # why not ready, if not
+
+
+def _json(obj: object, status: int = 200) -> Response:
+    return Response(
+        msgspec.json.encode(obj), status_code=status, media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@routeur.get("/sante", summary="Liveness: the process answers", response_class=Response)
+def vivant() -> Response:
+    return _json(Vivant("ok"))
+
+
+@routeur.get(
+    "/sante/pret",
+    summary="Readiness: database reachable, each read model's lag in events, background work",
+    description="200 when the ledger can serve, 503 otherwise (database unreachable, background "
+    "work failing, or a read model more than `retard_max` events behind when given).",
+    response_class=Response,
+)
+def pret(
+    request: Request,
+    retard_max: int | None = Query(None, ge=0, description="503 if a read model lags more than this"),
+) -> Response:
+    registre: Registre = request.app.state.registre
+    suiveurs: dict[str, Suiveur] = request.app.state.suiveurs
+    fond: BackgroundWork | None = request.app.state.fond
+    raisons: list[str] = []
+    position: int | None = None
+    modeles: list[ModeleLu] = []
+    try:
+        with registre.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        position = registre.position()
+        for nom, s in suiveurs.items():
+            p = s.position()
+            modeles.append(ModeleLu(nom, p, max(position - p, 0), s.reconstruction_requise))
+        base = "ok"
+    except Exception as e:  # the answer to an operator is what failed, not a 500
+        base = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        raisons.append("database unreachable")
+    erreurs = dict(fond.status.errors) if fond else {}
+    raisons += [f"{k}: {v}" for k, v in erreurs.items()]
+    if retard_max is not None:
+        raisons += [f"{m.nom} lags {m.retard} events" for m in modeles if m.retard > retard_max]
+    st = fond.status if fond else None
+    corps = Pret(
+        pret=not raisons,
+        aujourdhui=horloge.aujourdhui(),
+        base=base,
+        position=position,
+        modeles=modeles,
+        suivi_en_arriere_plan=bool(fond and fond.following),
+        planification=Planification(
+            active=bool(st and st.schedule),
+            dernier_jour=st.last_schedule_day if st else None,
+            dernier_resume=st.last_schedule.resume() if st and st.last_schedule else None,
+        ),
+        erreurs=erreurs,
+        raisons=raisons,
+    )
+    return _json(corps, 200 if corps.pret else 503)

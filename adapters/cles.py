@@ -101,6 +101,12 @@ class Coffre:
             for i in ids:
                 self._cache[i] = (maintenant, trouvees.get(str(i)))
 
+    def oublier(self) -> None:
+        """Forget every cached key: the next reads go to the database, as in a fresh process (the
+        benchmark's cold reads of the log)."""
+        with self._verrou:
+            self._cache.clear()
+
     def effacer(self, demande_id: UUID) -> None:
         with self._engine.begin() as conn:
             conn.execute(

@@ -1,0 +1,58 @@
+"""The parts of `scripts/bench` (docs/benchmarks.md): every figure measured on PostgreSQL beside a
+baseline measured in the same run, and printed with the ratio between them.
+
+- `mesure`: a figure's line (result, baseline, ratio, goal), the table and the JSON;
+- `postgres`: a schema of its own per part, the raw sequential read of the log;
+- `serveur`: the API on uvicorn in a child process (`python -m adapters.banc.serveur URL PORT`);
+- `foyers`: varied households and the batched fill of active demands;
+- `historique`: (a) import, (b) rebuild, (c) indicators, on a generated history;
+- `actives`: (d) score over HTTP, (e) the cotation read model's upkeep, (f) as-of replays, on
+  `--actives` active demands;
+- `commandes`: (g) commands over HTTP and in-process beside the plain library's saves.
+
+Like `adapters.cli`, these modules import `projections` and `api` inside the functions that use
+them: the bench sits on top of every floor, and nothing imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RACINE = Path(__file__).resolve().parent.parent.parent
+DEMO = RACINE / "territories" / "cannes-pays-de-lerins.toml"
+GUICHETS = ("OPH-CPL", "CANNES", "LE-CANNET", "MANDELIEU", "MOUGINS", "THEOULE")
+AUDIT = "demo-cil-cacpl-1"  # an agent's token that may read every demand
+
+# letter -> (name, what it measures); `--figures` takes either.
+FIGURES: dict[str, tuple[str, str]] = {
+    "a": ("import", "a generated history through the domain, beside raw COPY and the plain recorder"),
+    "b": ("rebuild", "every read model rebuilt from the log, beside a raw sequential read"),
+    "c": ("indicators", "every indicator of a year from the raw log, beside the raw read"),
+    "d": ("score", "score + explanation + rank over HTTP, beside the same read in-process"),
+    "e": ("recompute", "the cotation read model: catch-up, every score to a new day, every rank"),
+    "f": ("asof", "a score as of a past date, in-process and over HTTP"),
+    "g": ("commands", "commands over HTTP and in-process, beside the library's plain saves"),
+}
+HISTOIRE = frozenset("abc")  # the figures measured on a generated history
+ACTIVES = frozenset("def")  # the figures measured on --actives active demands
+
+
+def choisir(texte: str) -> list[str]:
+    """The letters asked for by `--figures` (letters, names or `all`, comma-separated), in
+    order; ValueError for an unknown one."""
+    par_nom = {nom: lettre for lettre, (nom, _) in FIGURES.items()}
+    voulues: set[str] = set()
+    for x in (y.strip().lower() for y in texte.split(",")):
+        if not x:
+            continue
+        if x == "all":
+            voulues |= set(FIGURES)
+        elif x in FIGURES:
+            voulues.add(x)
+        elif x in par_nom:
+            voulues.add(par_nom[x])
+        else:
+            raise ValueError(x)
+    if not voulues:
+        raise ValueError(texte)
+    return sorted(voulues)

@@ -1,0 +1,48 @@
+"""Smoke test of `scripts/bench`: two of its fastest figures at the tiniest sizes on the test
+PostgreSQL, run as a person runs it (a few seconds; it measures nothing worth keeping). It checks
+that the script runs, prints its table, and gives each figure a baseline from the same run and a
+ratio, in the table and in the JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RACINE = Path(__file__).resolve().parent.parent
+
+
+def test_bench_prints_figures_beside_their_baselines(tmp_path: Path) -> None:
+    url = os.environ.get("LEDGER_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail("LEDGER_TEST_DATABASE_URL is not set: run the suite through scripts/test")
+    sortie = tmp_path / "bench.json"
+    r = subprocess.run(
+        [sys.executable, str(RACINE / "scripts" / "bench"), "--database", url,
+         "--figures", "score,g", "--actives", "100", "--requetes", "10",
+         "--commandes", "6", "--clients", "2", "--quiet", "--json", str(sortie)],
+        capture_output=True, text=True, timeout=120, cwd=RACINE,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "baseline (same run)" in r.stdout and "ratio" in r.stdout
+
+    lignes = {ligne.split("  ")[0]: ligne for ligne in r.stdout.splitlines() if ligne[:1] in ("d", "g")}
+    assert set(lignes) == {"d", "g"}, r.stdout
+    # Printed as: letter, figure, result, "baseline — what it is", ratio.
+    for code, ligne in lignes.items():
+        assert re.search(r" — .*\s\d+\.\d{3}\s", ligne), (code, ligne)
+
+    resultat = json.loads(sortie.read_text())
+    assert resultat["parametres"]["figures"] == ["d", "g"]
+    figures = [f for f in resultat["figures"] if f["code"]]
+    assert {f["code"] for f in figures} == {"d", "g"}
+    for f in figures:
+        assert f["resultat"] > 0 and f["base"] > 0 and f["ratio"] > 0, f
+        assert f["base_figure"] and f["erreurs"] == 0, f
+    assert any(f["figure"].startswith("commands over HTTP") for f in figures)
+    assert any(f["figure"].startswith("score + explanation + rank over HTTP") for f in figures)

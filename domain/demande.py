@@ -732,9 +732,9 @@ class Demande(Aggregate):
         *,
         refus: int | None = None,
         notifiee_le: date | None = None,
-        bailleur_du_refus: str | None = None,
     ) -> int:
-        """`bailleur_du_refus` is the owner of the refused dwelling, looked up by the caller."""
+        """Who may apply it (the refused proposal's bailleur, or a guichet for pièces) is a
+        permission, asked by the command's handler first (`permissions.decote`)."""
         self._verifier_acte(acte)
         self._verifier_active("decote")
         if code is CodeDecote.decote_refus:
@@ -748,11 +748,6 @@ class Demande(Aggregate):
                     "refus_recevable",
                     f"refusal {refus} was qualified {fait.qualification}: only a non_recevable "
                     "refusal may be penalised",
-                )
-            if bailleur_du_refus is not None and bailleur_du_refus != acte.organisation:
-                raise RegleEnfreinte(
-                    "decote_par_le_bailleur_de_la_proposition",
-                    f"only {bailleur_du_refus}, bailleur of the refused proposal, may apply it",
                 )
             limite = calendrier.ajouter_ans(fait.occurred_on, 1)
             if acte.occurred_on >= limite:
@@ -796,15 +791,12 @@ class Demande(Aggregate):
     def decider_recours(
         self, acte: Acte, decote: int, decision: DecisionRecours, motivation: str
     ) -> None:
+        """That the décote's author decides is a permission (`permissions.auteur_de_la_decote`),
+        asked by the command's handler first."""
         self._verifier_acte(acte)
         d = self._decote(decote)
         if d.recours is None or d.decision is not None:
             raise RegleEnfreinte("aucun_recours_pendant", f"décote {decote} has no pending recours")
-        if acte.organisation != d.organisation:
-            raise RegleEnfreinte(
-                "decision_par_l_auteur_de_la_decote",
-                f"only {d.organisation}, which applied the décote, decides on its recours",
-            )
         if not motivation.strip():
             raise RegleEnfreinte("motivation_requise", "a decision on a recours must be motivated")
         self.trigger_event(

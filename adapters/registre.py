@@ -301,7 +301,8 @@ class Lot:
     """Commands applied one by one as `Registre.executer` applies them (the same handlers, the
     same catch-up), kept in memory and saved together by `sauver`: the generator's day of back
     office, the schedule's night, a bulk import. A refused command leaves the lot as it was
-    before it, so the caller may go on with the next one.
+    before it, so the caller may go on with the next one. Each aggregate's events keep the order
+    of the commands; in the log they come aggregate after aggregate, in the order first touched.
 
     Until `sauver`, what the lot did is nowhere but here: a reader (or `Registre.executer`) sees
     the store without it, so a caller that mixes both saves the lot first (`in` tells whether a

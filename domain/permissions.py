@@ -16,7 +16,7 @@ from domain.erreurs import Interdit
 from domain.territoire import LogementSocial, Organisation
 
 if TYPE_CHECKING:
-    from domain.demande import EtatDemande
+    from domain.etat_demande import EtatDemande
 
 G, B, R, E = (
     TypeOrganisation.guichet,

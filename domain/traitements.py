@@ -30,8 +30,9 @@ from domain.codes import (
     QualificationRefus,
     TypeReservataire,
 )
-from domain.demande import Demande, EtatDemande, SituationAttribution
+from domain.demande import Demande
 from domain.erreurs import Introuvable, RegleEnfreinte
+from domain.etat_demande import EtatDemande, SituationAttribution
 from domain.foyer import DonneesPersonnelles
 from domain.logement import Logement
 from domain.permissions import exiger

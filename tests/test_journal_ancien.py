@@ -47,10 +47,15 @@ def _classes_d_evenements(agregat: type) -> set[type]:
     }
 
 
+# Event classes added after the fixture was written: an old log cannot hold them (and the fixture
+# is never rewritten; a newer one may be added beside it).
+AJOUTEES_DEPUIS: set[str] = set()
+
+
 def test_the_fixture_covers_every_event_class() -> None:
     stockes = {e["topic"] for e in JOURNAL["evenements"]}
     for agregat in (Demande, Logement):
-        manquants = {get_topic(k) for k in _classes_d_evenements(agregat)} - stockes
+        manquants = {get_topic(k) for k in _classes_d_evenements(agregat)} - stockes - AJOUTEES_DEPUIS
         assert not manquants, f"event classes missing from the fixture log: {sorted(manquants)}"
 
 

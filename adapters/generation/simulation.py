@@ -555,7 +555,7 @@ class Simulation(VieDesDemandes):
     # -- checking the mirror against the log ------------------------------------------------------
 
     def _verifier(self) -> None:
-        from domain.demande import prochaine_echeance
+        from domain.etat_demande import prochaine_echeance
 
         for numero, d in list(self.dossiers.items()):
             # Read back from the store, not from the Registre's cache (a historical read).

@@ -1,8 +1,11 @@
 """The ledger application: the eventsourcing Application that executes commands.
 
-A command loads the demand (and the dwelling it concerns), catches the demand up with its own
-schedule, checks permissions and preconditions, and saves every resulting event of every
-aggregate in one transaction. A refused command saves nothing, so the log stays as it was.
+A command loads the demand (and the dwelling it concerns), checks If-Match, catches the demand up
+with its own schedule, hands everything to the domain's handler (`domain/traitements.py`:
+permissions, preconditions, events), and saves every aggregate it returns in one transaction,
+retrying when another writer touched a dwelling meanwhile. A refused command saves nothing, so
+the log stays as it was. The Registre decides nothing itself: it loads, saves, mints numéros and
+keeps the demands' keys. `Lot` and `executer_lot` do the same for many commands in one transaction.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """What the ledger does with each command: one handler per command, from the acting organisation,
 the act, the demand, the dwelling it concerns and the territory, to the aggregates to save.
 
-A handler asks `permissions.peut` first (403), then lets the aggregates check their preconditions
-and record their events (422). It reads nothing and writes nothing: the `Registre` loads the
-aggregates beforehand (`logement_concerne` tells it which dwelling), catches the demand up with
-its schedule, and saves what the handler returns, demand first, in one transaction. So a single
-command, a batch (`Registre.executer_lot`, the generator) and a page asking what it may offer
-all go through the same rules.
+A handler asks `permissions.exiger` (`peut`, raising) first (403), then lets the aggregates
+check their preconditions and record their events (422). It reads nothing and writes nothing:
+the `Registre` loads the aggregates beforehand (`logement_concerne` tells it which dwelling),
+catches the demand up with its schedule, and saves what the handler returns, demand first, in
+one transaction. So a single command, a batch (`Registre.executer_lot`, the generator) and a
+page asking what it may offer (`permissions.peut`) all go through the same rules.
 
 `TRAITEMENTS` maps each command on an existing demand to its handler; registration
 (`preparer_enregistrement`, `enregistrer`) and a vacancy (`declarer_vacance`, a dwelling's own
@@ -61,8 +61,9 @@ class Contexte:
     def agregat(self, spec: LogementSocial) -> Logement:
         """The dwelling's aggregate, opened in the state the territory file gives on first use."""
         lgt = self.agregat_logement
-        if lgt is None or lgt.identifiant != spec.identifiant:
-            lgt = Logement.ouvrir(spec, self.acte)
+        if lgt is None:
+            return Logement.ouvrir(spec, self.acte)
+        assert lgt.identifiant == spec.identifiant, "the Registre loads the dwelling concerned"
         return lgt
 
 

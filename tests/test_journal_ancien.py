@@ -101,6 +101,9 @@ def test_erased_demands_stay_erased_and_the_others_decrypt(ancien: Registre) -> 
 
 
 def test_the_read_models_rebuilt_from_an_old_log_hold_the_same_rows(ancien: Registre) -> None:
+    """A read model changed on purpose (a column, a new table) changes these rows: recompute them
+    from the stored log with `python -m tests.fixtures.journal_v1.ecrire --lectures` and review
+    the diff. Never rewrite the log itself (`--journal`)."""
     lu = ecrire.lectures_des_projections(ancien)
     assert sorted(lu) == sorted(ATTENDU["projections"])
     for nom, lignes in ATTENDU["projections"].items():

@@ -30,7 +30,7 @@ class LedgerMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         etat = dict(vars(domain_event))
-        for nom, defaut in _recents(type(domain_event)).items():
+        for nom, defaut in champs_recents(type(domain_event)).items():
             # A field added to the class since logs were written: stored only when used, so an
             # event that does not use it is written as before (tests/test_journal_ancien.py).
             if nom in etat and etat[nom] == defaut:
@@ -74,7 +74,8 @@ class LedgerMapper(Mapper[UUID]):
 
 
 @cache
-def _recents(cls: type) -> dict[str, Any]:
+def champs_recents(cls: type) -> dict[str, Any]:
+    """The fields added to an event class since logs were written with it, with their defaults."""
     noms: frozenset[str] = getattr(cls, "champs_recents", frozenset())
     if not noms:
         return {}

@@ -18,6 +18,8 @@ from fastapi.responses import Response
 from adapters.background import BackgroundWork
 from adapters.registre import Registre, Resultat
 from api.auth import Appelant, appelant
+from api.commissions import DecisionEnSeance, Inscription
+from api.commissions import routeur as routeur_commissions
 from api.demandeur import routeur as routeur_demandeur
 from api.lecteurs import lecteur
 from api.problemes import (
@@ -51,7 +53,10 @@ COMMANDES: list[tuple[str, type[c.Commande], str]] = [
     ("reactivations", c.Reactiver, "Réactivation within a month of a RADREN radiation (guichet)"),
     ("reconnaissances-dalo", c.ReconnaitreDalo, "DALO or priority recognition (Etat)"),
     ("justifications", c.Justifier, "Justification of a criterion: justifie or rejete"),
-    ("designations", c.Designer, "Désignation on a dwelling (its bailleur, or the holder of its contingent)"),
+    ("designations", c.Designer, "Désignation on a dwelling (its bailleur, the holder of its contingent, or in flux the réservataire its vacancy was oriented to)"),
+    ("reponses", c.Accepter, "The candidate's favourable answer: before the CAL (counts towards three) or to the offer"),
+    ("inscriptions-cal", c.InscrireCAL, "Inscription à une CAL: the candidate on a session's agenda (bailleur)"),
+    ("notifications", c.NotifierDecision, "Notification of the latest CAL decision to the candidate: the 10 days run from it"),
     ("decisions-cal", c.DeciderCAL, "CAL decision (bailleur owning the dwelling)"),
     ("conditions-levees", c.LeverCondition, "Suspensive condition met (bailleur owning the dwelling)"),
     ("refus", c.Refuser, "Refusal by the candidate, qualified by the bailleur; optionally its décote"),
@@ -75,6 +80,11 @@ ERREURS = {
 TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
+    c.OrienterVacance,
+    c.OuvrirSession,
+    c.CloreSession,
+    Inscription,
+    DecisionEnSeance,
 ]
 
 
@@ -159,6 +169,7 @@ def creer_app(
     app.include_router(routeur_statistiques)
     app.include_router(routeur_demandeur)
     app.include_router(routeur_sante)
+    app.include_router(routeur_commissions)
 
     corps_commande = {"required": True}
 

@@ -115,6 +115,7 @@ class Logement(Aggregate):
         """In flux: the bailleur orients the vacancy (DOMAIN.md §9)."""
 
         vacance: int
+        ouverte_le: date  # the vacancy's opening: its year is the flux's year
         reservataire: str | None  # None: the bailleur keeps it, or it is withdrawn
         contingent: TypeReservataire  # what designations on it carry (AUCUN when kept)
         convention: str | None = None  # Convention.identifiant
@@ -334,7 +335,8 @@ class Logement(Aggregate):
                 "its orientation can no longer change",
             )
         self.trigger_event(
-            self.VacanceOrientee, **_champs(acte), vacance=v.numero, reservataire=reservataire,
+            self.VacanceOrientee, **_champs(acte), vacance=v.numero, ouverte_le=v.ouverte_le or acte.occurred_on,
+            reservataire=reservataire,
             contingent=contingent, convention=convention, retrait=retrait,
         )
         return v.numero

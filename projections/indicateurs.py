@@ -24,7 +24,8 @@ import msgspec
 from domain import calendrier
 from domain.calendrier import ajouter_mois
 from domain.codes import ATTRIBUTIONS
-from domain.territoire import Territoire
+from domain.logement import Logement
+from domain.territoire import Convention, Territoire
 
 # -- what is asked -------------------------------------------------------------------------------
 
@@ -62,6 +63,9 @@ class Fait(msgspec.Struct, frozen=True, tag=True):
     jour: date  # occurred_on
 
 
+SANS_RESERVATAIRE = "AUCUN"  # the organisation key of what no réservataire holds: the bailleur's
+
+
 class Bail(Fait, tag="bail"):
     logement: str
     bailleur: str
@@ -74,6 +78,11 @@ class Bail(Fait, tag="bail"):
     dalo: bool
     filed_on: date
     mutation: bool
+    # The réservataire organisation (contingent holder in stock, flux share in flux) and whether
+    # the vacancy was in flux (DOMAIN.md §6, §9).
+    organisation: str = SANS_RESERVATAIRE
+    flux: bool = False
+    vacance: int = 0
 
 
 class Attribution(Fait, tag="attribution"):
@@ -87,6 +96,8 @@ class Attribution(Fait, tag="attribution"):
     premier_quartile: bool
     prioritaire: bool
     dalo: bool
+    organisation: str = SANS_RESERVATAIRE
+    flux: bool = False
 
 
 class Proposition(Fait, tag="proposition"):
@@ -96,6 +107,8 @@ class Proposition(Fait, tag="proposition"):
     vacance: int
     bailleur: str
     contingent: str
+    organisation: str = SANS_RESERVATAIRE
+    flux: bool = False
 
 
 class Refus(Fait, tag="refus"):
@@ -153,6 +166,32 @@ class Retraction(Fait, tag="retraction"):
     cible: int  # version of the retracted event on the same demand
 
 
+class VacanceOuverte(Fait, tag="vacance"):
+    """A dwelling's vacancy opened (`demande` holds the dwelling aggregate's id): the bailleur's
+    flux of the year is made of those opened in flux (DOMAIN.md §9)."""
+
+    logement: str
+    bailleur: str
+    typologie: str
+    commune: str
+    flux: bool
+
+
+class Orientation(Fait, tag="orientation"):
+    """A vacancy in flux oriented by its bailleur (`reservataire` "" when kept or withdrawn)."""
+
+    logement: str
+    vacance: int
+    ouverte_le: date
+    bailleur: str
+    typologie: str
+    commune: str
+    reservataire: str
+    contingent: str
+    convention: str
+    retrait: str
+
+
 TypeFait = (
     Bail
     | Attribution
@@ -165,6 +204,8 @@ TypeFait = (
     | ExamenCAL
     | Changement
     | Retraction
+    | VacanceOuverte
+    | Orientation
 )
 
 # Demand events the statistics read; every other event (and every dwelling event) counts nothing.
@@ -186,6 +227,66 @@ EVENEMENTS_LUS = frozenset(
     }
 )
 PREFIXE_TOPIC = "domain.demande:Demande."
+# Dwelling events the flux reads (DOMAIN.md §9): vacancies and their orientation.
+EVENEMENTS_LOGEMENT_LUS = frozenset({"Ouvert", "VacanceDeclaree", "VacanceOrientee"})
+PREFIXE_TOPIC_LOGEMENT = "domain.logement:Logement."
+
+
+def organisation_reservataire(
+    territoire: Territoire, logement: str, contingent: str, reservataire: str | None
+) -> str:
+    """The réservataire organisation of a designation or attribution: the one recorded (since
+    the flux), else the holder of the dwelling's contingent in the territory file (stock), else
+    nobody (the bailleur's own, hors contingent)."""
+    if reservataire:
+        return reservataire
+    try:
+        spec = territoire.logement(logement)
+    except KeyError:
+        return SANS_RESERVATAIRE
+    if spec.reservataire and spec.contingent.value == contingent:
+        return spec.reservataire
+    return SANS_RESERVATAIRE
+
+
+def extraire_logement(genre: str, logement_id: str, v: int, evenement: Any, territoire: Territoire) -> list[Fait]:
+    """The facts one dwelling event contributes (the flux's vacancies and orientations);
+    `logement_id` is the dwelling aggregate's id as text."""
+    jour = evenement.occurred_on
+    if genre == "Ouvert" and not evenement.vacant:
+        return []
+    if genre in ("Ouvert", "VacanceDeclaree"):
+        spec = _logement_par_id(territoire, logement_id)
+        if spec is None:
+            return []
+        return [
+            VacanceOuverte(
+                logement_id, v, jour, spec.identifiant, spec.bailleur, spec.typologie.value,
+                spec.commune, territoire.en_flux(jour),
+            )
+        ]
+    if genre == "VacanceOrientee":
+        spec = _logement_par_id(territoire, logement_id)
+        if spec is None:
+            return []
+        return [
+            Orientation(
+                logement_id, v, jour, spec.identifiant, evenement.vacance, evenement.ouverte_le,
+                spec.bailleur, spec.typologie.value, spec.commune, evenement.reservataire or "",
+                str(evenement.contingent), evenement.convention or "",
+                str(evenement.retrait) if evenement.retrait else "",
+            )
+        ]
+    return []
+
+
+def _logement_par_id(territoire: Territoire, logement_id: str) -> Any:
+    index = territoire.__dict__.get("_logements_par_id")
+    if index is None:
+        index = {str(Logement.id_pour(lg.identifiant)): lg for lg in territoire.logements}
+        index.update({k.replace("-", ""): lg for k, lg in list(index.items())})
+        territoire.__dict__["_logements_par_id"] = index
+    return index.get(logement_id)
 
 
 def extraire(
@@ -233,14 +334,19 @@ def extraire(
             Proposition(
                 demande, v, jour, evenement.logement, evenement.vacance,
                 _bailleur(territoire, evenement.logement), str(evenement.contingent),
+                organisation_reservataire(
+                    territoire, evenement.logement, str(evenement.contingent), evenement.reservataire
+                ),
+                evenement.flux,
             )
         ]
     if genre == "DecisionCAL":
         bailleur = _bailleur(territoire, evenement.logement)
+        # The reason's code; a free-text reason of a log written before the codes reads `autre`.
+        raison = evenement.code_moins_de_trois or ("autre" if evenement.moins_de_trois_candidats else None)
         faits: list[Fait] = [
             ExamenCAL(
-                demande, v, jour, evenement.logement, evenement.vacance, bailleur,
-                evenement.moins_de_trois_candidats,
+                demande, v, jour, evenement.logement, evenement.vacance, bailleur, raison and str(raison),
             )
         ]
         s = evenement.situation
@@ -250,6 +356,8 @@ def extraire(
                     demande, v, jour, evenement.logement, evenement.vacance,
                     str(evenement.decision), s.bailleur, str(s.contingent), s.commune, s.qpv,
                     s.premier_quartile, s.prioritaire, s.dalo,
+                    organisation_reservataire(territoire, evenement.logement, str(s.contingent), s.reservataire),
+                    s.flux,
                 )
             )
         return faits
@@ -257,7 +365,7 @@ def extraire(
         return [
             Refus(
                 demande, v, jour, evenement.logement, _bailleur(territoire, evenement.logement),
-                str(evenement.stade), evenement.motif, str(evenement.qualification),
+                str(evenement.stade), str(evenement.code), str(evenement.qualification),
             )
         ]
     if genre == "DecoteAppliquee":
@@ -273,6 +381,8 @@ def extraire(
                 demande, v, jour, evenement.logement, s.bailleur, str(s.contingent), s.commune,
                 s.qpv, str(s.typologie), s.premier_quartile, s.prioritaire, s.dalo, s.filed_on,
                 s.mutation,
+                organisation_reservataire(territoire, evenement.logement, str(s.contingent), s.reservataire),
+                s.flux, evenement.vacance,
             )
         ]
     if genre == "Retractee":
@@ -314,6 +424,8 @@ class Faits:
     recours_en_attente: int = 0  # filed by `au`, undecided on `au`
     examens: list[ExamenCAL] = field(default_factory=list)
     actives: list[DemandeActive] = field(default_factory=list)  # on `au`
+    vacances: list[VacanceOuverte] = field(default_factory=list)  # opened in the period
+    orientations: list[Orientation] = field(default_factory=list)  # recorded by `au`
 
 
 def replier(changements: Iterable[Changement], au: date) -> DemandeActive | None:
@@ -393,6 +505,9 @@ class Collecte:
                     r.recours_decides.append(f)
                 if f.jour <= periode.au:
                     decides[(f.demande, f.decote)] = f.jour
+            elif isinstance(f, Orientation):
+                if f.jour <= periode.au:
+                    r.orientations.append(f)
             elif dans:
                 _liste(r, f).append(f)
         r.recours_en_attente = recours_en_attente(deposes, decides)
@@ -417,7 +532,119 @@ def _liste(r: Faits, f: Fait) -> list[Any]:
         Radiation: r.radiations,
         Decote: r.decotes,
         ExamenCAL: r.examens,
+        VacanceOuverte: r.vacances,
     }[type(f)]
+
+
+# -- the bilan du flux (DOMAIN.md §9, R.441-5-1) -----------------------------------------------
+
+
+class LigneFlux(msgspec.Struct, frozen=True):
+    """One convention's year: the vacancies of the bailleur's flux it covers (`base`, those
+    withdrawn left out), what it promised (its share of the base, or its number), the
+    vacancies oriented to it, and the CAL attributions and baux on them in the period."""
+
+    convention: str
+    reservataire: str
+    bailleur: str
+    annee: int
+    contingent: str
+    part: Decimal | None
+    nombre: int | None
+    base: int
+    promises: Decimal
+    orientees: int
+    attributions: int
+    baux: int
+
+    @property
+    def ecart(self) -> Decimal:
+        return Decimal(self.orientees) - self.promises
+
+
+class BilanFlux(msgspec.Struct, frozen=True):
+    periode: Periode
+    conventions: tuple[LigneFlux, ...]
+    # Per bailleur: vacancies of the flux opened in the period, kept by the bailleur, withdrawn
+    # from the base (by reason), and not oriented yet.
+    vacances: dict[str, int]
+    gardees: dict[str, int]
+    retirees: dict[str, dict[str, int]]
+    non_orientees: dict[str, int]
+
+
+def bilan_flux(faits: Faits, periode: Periode, territoire: Territoire) -> BilanFlux:
+    """The bilan du flux of the period's vacancies, convention by convention. Each vacancy's
+    last orientation counts (a bailleur may orient it again until someone is designated)."""
+    derniere: dict[tuple[str, int], Orientation] = {}
+    for o in sorted(faits.orientations, key=lambda o: (o.jour, o.demande, o.version)):
+        derniere[(o.logement, o.vacance)] = o
+    vacances: dict[str, int] = defaultdict(int)
+    for v in faits.vacances:
+        if v.flux:
+            vacances[v.bailleur] += 1
+    dans = [o for o in derniere.values() if periode.contient(o.ouverte_le)]
+    gardees: dict[str, int] = defaultdict(int)
+    retirees: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for o in dans:
+        if o.retrait:
+            retirees[o.bailleur][o.retrait] += 1
+        elif not o.reservataire:
+            gardees[o.bailleur] += 1
+    non_orientees = {b: max(0, n - sum(1 for o in dans if o.bailleur == b)) for b, n in vacances.items()}
+    annees = set(range(periode.du.year, periode.au.year + 1))
+    retire: dict[tuple[str, str, str], int] = defaultdict(int)
+    for o in dans:
+        if o.retrait:
+            retire[(o.bailleur, o.typologie, o.commune)] += 1
+    ouvertes: dict[tuple[str, str, str], int] = defaultdict(int)
+    for v in faits.vacances:
+        if v.flux:
+            ouvertes[(v.bailleur, v.typologie, v.commune)] += 1
+    attribuees: dict[tuple[str, int], int] = defaultdict(int)
+    for a in faits.attributions:
+        attribuees[(a.logement, a.vacance)] += 1
+    louees: dict[tuple[str, int], int] = defaultdict(int)
+    for b in faits.baux:
+        louees[(b.logement, b.vacance)] += 1
+    lignes: list[LigneFlux] = []
+    for cv in sorted(territoire.conventions, key=lambda c: c.identifiant):
+        if cv.annee not in annees:
+            continue
+        base = sum(
+            n - retire[k] for k, n in ouvertes.items()
+            if k[0] == cv.bailleur and _couvre(cv, k[1], k[2])
+        )
+        promises = (
+            (cv.part * base / CENT).quantize(Decimal("0.01"), ROUND_HALF_UP) if cv.part is not None
+            else Decimal(cv.nombre or 0)
+        )
+        siennes = [
+            (o.logement, o.vacance) for o in derniere.values()
+            if o.convention == cv.identifiant and o.ouverte_le.year == cv.annee
+        ]
+        lignes.append(
+            LigneFlux(
+                convention=cv.identifiant, reservataire=cv.reservataire, bailleur=cv.bailleur,
+                annee=cv.annee, contingent=cv.contingent.value, part=cv.part, nombre=cv.nombre,
+                base=base, promises=promises,
+                orientees=sum(1 for o in dans if o.convention == cv.identifiant),
+                attributions=sum(attribuees[k] for k in siennes),
+                baux=sum(louees[k] for k in siennes),
+            )
+        )
+    return BilanFlux(
+        periode=periode,
+        conventions=tuple(lignes),
+        vacances=dict(sorted(vacances.items())),
+        gardees=dict(sorted(gardees.items())),
+        retirees={b: dict(sorted(r.items())) for b, r in sorted(retirees.items())},
+        non_orientees=dict(sorted(non_orientees.items())),
+    )
+
+
+def _couvre(cv: Convention, typologie: str, commune: str) -> bool:
+    return (cv.typologie is None or cv.typologie.value == typologie) and (cv.commune is None or cv.commune == commune)
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -475,13 +702,19 @@ INDICATEURS: tuple[tuple[str, str, str], ...] = (
     ("recours", "nombre", "recours"),
     ("delai_anormalement_long", "%", "demandes actives au-delà du délai anormalement long"),
     ("cal_moins_de_trois", "%", "CAL examinant moins de trois candidats"),
+    ("flux_vacances", "nombre", "vacances du flux (hors retraits)"),
+    ("flux_promises", "nombre", "vacances promises par convention de réservation"),
+    ("flux_orientees", "nombre", "vacances orientées"),
+    ("flux_attributions", "nombre", "attributions sur le flux orienté"),
+    ("flux_baux", "nombre", "baux sur le flux orienté"),
 )
 ORDRE = {nom: i for i, (nom, _, _) in enumerate(INDICATEURS)}
 UNITES = {nom: unite for nom, unite, _ in INDICATEURS}
 LIBELLES = {nom: libelle for nom, _, libelle in INDICATEURS}
 DIMENSIONS = (
-    "territoire", "bailleur", "reservataire", "commune", "typologie", "typologie_commune",
-    "decision", "stade", "motif", "qualification", "code", "issue", "raison",
+    "territoire", "bailleur", "reservataire", "organisation", "organisation_gestion", "commune",
+    "typologie", "typologie_commune", "decision", "stade", "motif", "qualification", "code",
+    "issue", "raison", "convention", "retrait",
 )
 CIBLES: dict[str, Decimal] = {
     "premier_quartile_hors_qpv": Decimal(25),  # L.441-1, CIA
@@ -489,7 +722,12 @@ CIBLES: dict[str, Decimal] = {
     "prioritaires_dalo": Decimal(25),  # per bailleur and per réservataire
 }
 # The priority target is set per bailleur and per réservataire (and so for their sum).
-_CIBLE_DIMENSIONS = {"prioritaires_dalo": {"territoire", "bailleur", "reservataire"}}
+# Per réservataire means per organisation, each on its own contingent or flux share, in flux and
+# in stock (DOMAIN.md §6): the kind of contingent (`reservataire`) is shown, the target is the
+# organisation's.
+_CIBLE_DIMENSIONS = {
+    "prioritaires_dalo": {"territoire", "bailleur", "reservataire", "organisation", "organisation_gestion"}
+}
 
 CENT = Decimal(100)
 
@@ -544,6 +782,8 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
         **tout,
         "bailleur": lambda f: f.bailleur,
         "reservataire": lambda f: f.contingent,
+        "organisation": lambda f: f.organisation,
+        "organisation_gestion": gestion,
         "commune": lambda f: f.commune,
     }
     # Whole-territory figures exist even when nothing happened, so a target always shows.
@@ -578,6 +818,8 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
     # Waiting times of the period's baux.
     attentes: dict[str, Callable[[Bail], str]] = {
         "territoire": lambda b: "",
+        "organisation": lambda b: b.organisation,
+        "organisation_gestion": gestion,
         "typologie": lambda b: b.typologie,
         "commune": lambda b: b.commune,
         "typologie_commune": lambda b: f"{b.typologie} {b.commune}",
@@ -646,7 +888,28 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
     for r, n in par_raison.items():
         figures.append(Figure("cal_moins_de_trois", "raison", r, n, len(cals), pourcentage(n, len(cals)), "%"))
 
+    flux = bilan_flux(faits, periode, territoire)
+    if territoire.flux_depuis is not None:
+        for b, n in flux.vacances.items():
+            figures.append(Figure("flux_vacances", "bailleur", b, n, None, Decimal(n), "nombre"))
+        for b, raisons_ in flux.retirees.items():
+            for r, n in raisons_.items():
+                figures.append(Figure("flux_vacances", "retrait", f"{b} {r}", n, None, Decimal(n), "nombre"))
+        for b, n in flux.gardees.items():
+            figures.append(Figure("flux_orientees", "organisation", f"{b} {SANS_RESERVATAIRE}", n, None, Decimal(n), "nombre"))
+        for ligne in flux.conventions:
+            k = ligne.convention
+            figures.append(Figure("flux_promises", "convention", k, None, ligne.base, ligne.promises, "nombre"))
+            figures.append(Figure("flux_orientees", "convention", k, ligne.orientees, None, Decimal(ligne.orientees), "nombre"))
+            figures.append(Figure("flux_attributions", "convention", k, ligne.attributions, None, Decimal(ligne.attributions), "nombre"))
+            figures.append(Figure("flux_baux", "convention", k, ligne.baux, None, Decimal(ligne.baux), "nombre"))
+
     return tuple(sorted(figures, key=cle_de_tri))
+
+
+def gestion(f: Any) -> str:
+    """The organisation and how its share is managed: "ALS flux", "ETAT-06 stock"."""
+    return f"{f.organisation} {'flux' if f.flux else 'stock'}"
 
 
 def cle_de_tri(f: Figure) -> tuple[int, int, str]:

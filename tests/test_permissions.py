@@ -32,7 +32,9 @@ from domain.codes import (
     ModeleLogement,
     MotifMiseEnDemeure,
     MotifRadiation,
+    MotifRefus,
     QualificationRefus,
+    RaisonMoinsDeTrois,
     RessourceRecue,
     RoleMembre,
     SousMotifIrrecevabilite,
@@ -121,29 +123,29 @@ def preparer(registre: Registre) -> list[Essai]:
     x("ERILIA", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT_ERILIA), sous_condition)
     x("ERILIA", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT_ERILIA,
                              decision=TypeDecisionCAL.attribution_sous_condition, piece_manquante="avis",
-                             delai_jours=10, moins_de_trois_candidats="trop peu de candidats"), sous_condition)
+                             delai_jours=10, moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), sous_condition)
 
     attribuee = x.demande()
     x("ALS", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT_ALS), attribuee)
     x("OPH-CPL", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT_ALS,
                               decision=TypeDecisionCAL.attribution,
-                              moins_de_trois_candidats="trop peu de candidats"), attribuee)
+                              moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), attribuee)
 
     refusee = x.demande()
     x("OPH-CPL", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT), refusee)
     (refus,) = x("OPH-CPL", c.Refuser(occurred_on=j(2026, 11, 2), logement=LGT, stade=StadeRefus.avant_cal,
-                                      motif="trop loin", qualification=QualificationRefus.non_recevable), refusee)
+                                      motif=MotifRefus.localisation, texte="trop loin", qualification=QualificationRefus.non_recevable), refusee)
 
     irrecevable = x.demande()
     x("OPH-CPL", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT), irrecevable)
     x("OPH-CPL", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.irrecevabilite,
                               sous_motif_irrecevabilite=SousMotifIrrecevabilite.IRRSEJ,
-                              moins_de_trois_candidats="trop peu de candidats"), irrecevable)
+                              moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), irrecevable)
     averti_irr = x.demande()
     x("OPH-CPL", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT), averti_irr)
     x("OPH-CPL", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.irrecevabilite,
                               sous_motif_irrecevabilite=SousMotifIrrecevabilite.IRRRES,
-                              moins_de_trois_candidats="trop peu de candidats"), averti_irr)
+                              moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), averti_irr)
     x("OPH-CPL", c.MettreEnDemeure(occurred_on=j(2026, 6, 1), motif=MotifMiseEnDemeure.irrecevabilite), averti_irr)
     averti = x.demande()
     x("CANNES", c.MettreEnDemeure(occurred_on=j(2026, 6, 1), motif=MotifMiseEnDemeure.absence_reponse), averti)
@@ -174,12 +176,12 @@ def preparer(registre: Registre) -> list[Essai]:
               base),
         Essai("designation_logement_inconnu", c.Designer(occurred_on=on, logement="RPLS-INCONNU"), base),
         Essai("decision_cal", c.DeciderCAL(occurred_on=on, logement=LGT, decision=TypeDecisionCAL.attribution,
-                                           moins_de_trois_candidats="trop peu de candidats"), designee),
+                                           moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), designee),
         Essai("condition_levee", c.LeverCondition(occurred_on=on, logement=LGT_ERILIA), sous_condition),
-        Essai("refus", c.Refuser(occurred_on=on, logement=LGT, stade=StadeRefus.avant_cal, motif="trop cher",
+        Essai("refus", c.Refuser(occurred_on=on, logement=LGT, stade=StadeRefus.avant_cal, motif=MotifRefus.localisation, texte="trop cher",
                                  qualification=QualificationRefus.recevable), designee),
         Essai("refus_et_decote", c.Refuser(occurred_on=on, logement=LGT, stade=StadeRefus.avant_cal,
-                                           motif="trop cher", qualification=QualificationRefus.non_recevable,
+                                           motif=MotifRefus.localisation, texte="trop cher", qualification=QualificationRefus.non_recevable,
                                            appliquer_decote=True), designee),
         Essai("decote_pieces", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_pieces), base),
         Essai("decote_refus", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_refus, refus=refus), refusee),

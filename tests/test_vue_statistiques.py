@@ -229,8 +229,11 @@ def _histoire_aleatoire(registre: Registre, graine: int, tentatives: int) -> int
     from domain.codes import (
         DecisionRecours,
         ModeleLogement,
+        MotifNonAttribution,
         MotifRadiation,
+        MotifRefus,
         QualificationRefus,
+        RaisonMoinsDeTrois,
         RoleMembre,
         StadeRefus,
         StatutDalo,
@@ -304,16 +307,15 @@ def _histoire_aleatoire(registre: Registre, graine: int, tentatives: int) -> int
             if faire(lg.bailleur, c.DeciderCAL(
                 occurred_on=jour, logement=lg.identifiant, decision=decision,
                 rang=rng.choice((1, 2)) if decision is TypeDecisionCAL.attribution_par_classement else None,
-                motif="dossier incomplet" if decision in (TypeDecisionCAL.non_attribution,
-                                                           TypeDecisionCAL.irrecevabilite) else None,
-                moins_de_trois_candidats=rng.choice(("too_few", "plai_adapte", "un seul")),
+                motif=MotifNonAttribution.dossier_incomplet if decision is TypeDecisionCAL.non_attribution else None,
+                moins_de_trois_candidats=rng.choice(list(RaisonMoinsDeTrois)),
             ), n):
                 attribues.append((n, lg))
         elif action < 0.62 and (attribues or designes):
             n, lg = rng.choice(attribues or designes)
             if faire(lg.bailleur, c.Refuser(
                 occurred_on=jour, logement=lg.identifiant, stade=rng.choice(list(StadeRefus)),
-                motif=rng.choice(("localisation", "taille")),
+                motif=rng.choice((MotifRefus.localisation, MotifRefus.typologie_surface)),
                 qualification=rng.choice(list(QualificationRefus)), appliquer_decote=rng.random() < 0.7,
             ), n):
                 avec_decote.append(n)

@@ -61,7 +61,7 @@ from domain.etat_demande import (
     prochaine_echeance,
     replier,
 )
-from domain.foyer import Efface, LogementActuel, Membre, Personnel, Souhaits, TexteOuEfface
+from domain.foyer import Efface, LogementActuel, Membre, Personnel, Souhaits, TexteLibre, TexteOuEfface
 from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier
@@ -330,6 +330,13 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
             return MotifNonAttribution.autre if self.motif else None
 
         @property
+        def texte(self) -> str | None:
+            """The free text beside the codes (None once erased), or an older log's motif."""
+            if isinstance(self.personnel, TexteLibre):
+                return self.personnel.texte
+            return self.motif
+
+        @property
         def raison(self) -> RaisonMoinsDeTrois | None:
             """Why fewer than three candidates, as a code; older free text reads `autre`."""
             if self.code_moins_de_trois is not None:
@@ -361,6 +368,13 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         personnel: TexteOuEfface | None = None  # free text beside the code, encrypted
         concerne_logement: ClassVar[bool] = True
         champs_recents: ClassVar[frozenset[str]] = frozenset({"code", "personnel"})
+
+        @property
+        def texte(self) -> str | None:
+            """The free text beside the code (None once erased), or an older log's motif."""
+            if isinstance(self.personnel, TexteLibre):
+                return self.personnel.texte
+            return self.motif or None
 
         def evoluer(self, etat: EtatDemande) -> None:
             c = etat.candidatures.get((self.logement, self.vacance))

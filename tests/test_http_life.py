@@ -261,7 +261,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
             "logement": lgt1.identifiant,
             "decision": "attribution_par_classement",
             "rang": 1,
-            "moins_de_trois_candidats": "un seul candidat présenté par le réservataire",
+            "moins_de_trois_candidats": "insuffisance_candidats",
         },
         version,
     )
@@ -281,7 +281,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
             "occurred_on": j.isoformat(),
             "logement": lgt1.identifiant,
             "stade": "apres_cal",
-            "motif": "logement trop éloigné de l'école",
+            "motif": "localisation", "texte": "logement trop éloigné de l'école",
             "qualification": "non_recevable",
             "appliquer_decote": True,
             "decote_notifiee_le": notification.isoformat(),
@@ -376,7 +376,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
             "occurred_on": j.isoformat(),
             "logement": lgt2.identifiant,
             "decision": "attribution",
-            "moins_de_trois_candidats": "trop peu de demandes pour cette typologie",
+            "moins_de_trois_candidats": "insuffisance_candidats",
         },
         version,
     )
@@ -555,7 +555,7 @@ def test_403_auditeur_et_bailleur_d_un_autre_logement(
     probleme(r, 403, "lecture_seule")
     r = client.post(
         f"/demandes/{numero}/decisions-cal",
-        json={"occurred_on": "2026-11-04", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "un seul candidat proposé"},
+        json={"occurred_on": "2026-11-04", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "insuffisance_candidats"},
         headers=entetes(erilia),
     )
     p = probleme(r, 403, "bailleur_du_logement")
@@ -577,7 +577,7 @@ def test_403_auditeur_et_bailleur_d_un_autre_logement(
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
             "decision": "attribution",
-            "moins_de_trois_candidats": "test",
+            "moins_de_trois_candidats": "insuffisance_candidats",
         },
     )
 
@@ -637,7 +637,7 @@ def test_422_champ_inconnu_mauvais_type_et_regle_du_domaine(
         json={
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
-            "decision": "attribution_par_classement", "moins_de_trois_candidats": "un seul candidat proposé",
+            "decision": "attribution_par_classement", "moins_de_trois_candidats": "insuffisance_candidats",
             "rang": "premier",
         },
         headers=entetes(oph),
@@ -663,7 +663,7 @@ def test_422_champ_inconnu_mauvais_type_et_regle_du_domaine(
         json={
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
-            "decision": "attribution_par_classement", "moins_de_trois_candidats": "un seul candidat proposé",
+            "decision": "attribution_par_classement", "moins_de_trois_candidats": "insuffisance_candidats",
         },
         headers=entetes(oph),
     )
@@ -707,7 +707,7 @@ def test_recours_au_seizieme_jour_refuse_avec_la_date_due(
         oph,
         numero,
         "decisions-cal",
-        {"occurred_on": "2026-12-03", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "un seul candidat proposé"},
+        {"occurred_on": "2026-12-03", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "insuffisance_candidats"},
     )
     horloge_test.regler(date(2026, 12, 10))
     res = commande(
@@ -719,7 +719,7 @@ def test_recours_au_seizieme_jour_refuse_avec_la_date_due(
             "occurred_on": "2026-12-10",
             "logement": lgt.identifiant,
             "stade": "apres_cal",
-            "motif": "sans motif",
+            "motif": "autre",
             "qualification": "non_recevable",
             "appliquer_decote": True,
         },
@@ -756,7 +756,15 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
     } | {(f"/demandes/{{numero_unique}}/{segment}", "post") for segment, _, _ in COMMANDES}
     presents = {(p, m) for p, ops in chemins.items() for m in ops}
     assert attendus <= presents, attendus - presents
-    assert len(COMMANDES) == 16
+    assert len(COMMANDES) == 19
+    commissions = {
+        ("/commissions", "post"), ("/commissions", "get"), ("/commissions/{session}/inscriptions", "post"),
+        ("/commissions/{session}/decisions", "post"), ("/commissions/{session}/cloture", "post"),
+        ("/commissions/{session}/proces-verbal", "get"), ("/commissions/{session}/proces-verbal.pdf", "get"),
+        ("/demandes/{numero_unique}/commissions", "get"), ("/logements/{identifiant}/orientations", "post"),
+        ("/flux/bilan", "get"),
+    }
+    assert commissions <= presents, commissions - presents
 
     schemas = doc["components"]["schemas"]
     noms = {"Probleme", "Resultat", Enregistrer.__name__, DeclarerVacance.__name__} | {

@@ -153,7 +153,7 @@ def designer(registre: Registre, numero: str, jour: date, logement: str = LGT, o
 def decider(
     registre: Registre, numero: str, jour: date, decision: TypeDecisionCAL, logement: str = LGT, **kw: object
 ) -> Resultat:
-    kw.setdefault("moins_de_trois_candidats", "trop peu de candidats sur ce logement")
+    kw.setdefault("moins_de_trois_candidats", RaisonMoinsDeTrois.insuffisance_candidats)
     return executer(
         registre, "OPH-CPL", c.DeciderCAL(occurred_on=jour, logement=logement, decision=decision, **kw), numero  # type: ignore[arg-type]
     )
@@ -594,10 +594,6 @@ def test_refusal_preconditions(registre: Registre) -> None:
            c.Refuser(occurred_on=date(2026, 4, 5), logement=LGT, stade=StadeRefus.apres_cal,
                      motif=MotifRefus.localisation, texte="trop loin", qualification=QualificationRefus.recevable),
            numero, "refus_sans_decision", "apres_cal")
-    refuse(registre, "OPH-CPL",
-           c.Refuser(occurred_on=date(2026, 4, 5), logement=LGT, stade=StadeRefus.avant_cal,
-                     motif=MotifRefus.localisation, texte=" ", qualification=QualificationRefus.recevable),
-           numero, "motif_requis")
     executer(registre, "OPH-CPL", commande, numero)
     refuse(registre, "OPH-CPL", commande, numero, "deja_refusee")
 
@@ -728,7 +724,8 @@ def test_duplicate_rank_on_the_same_cal_is_refused(registre: Registre) -> None:
     designer(registre, x, date(2026, 4, 2))
     refuse(registre, "OPH-CPL",
            c.DeciderCAL(occurred_on=date(2026, 4, 15), logement=LGT,
-                        decision=TypeDecisionCAL.attribution_par_classement, rang=1),
+                        decision=TypeDecisionCAL.attribution_par_classement, rang=1,
+                        moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats),
            x, "rang_deja_attribue", "rank 1", LGT, "2026-04-15", a, aussi=[a, b])
     # Rank 3 is free; rank 1 at another CAL is another ranking.
     decider(registre, x, date(2026, 4, 15), TypeDecisionCAL.attribution_par_classement, rang=3)
@@ -938,10 +935,6 @@ def test_fewer_than_three_candidates_needs_its_reason(registre: Registre) -> Non
     e = refuse(registre, "OPH-CPL",
                c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.attribution),
                numero, "moins_de_trois_candidats", LGT)
-    assert e.details == {"candidats": 1}
-    refuse(registre, "OPH-CPL",
-           c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.attribution,
-                        moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats),
-           numero, "moins_de_trois_candidats")
+    assert e.details == {"favorables": 0, "designes": 1}
     decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.attribution,
-            moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats)
+            moins_de_trois_candidats=RaisonMoinsDeTrois.dalo_prefet)

@@ -261,4 +261,4 @@ def test_only_favourable_answers_count_towards_three(
     with registre.engine.connect() as conn:
         etats = [bytes(r[0]) for r in conn.exec_driver_sql(
             f"SELECT state FROM {registre.stockage.table_evenements}").all()]
-    assert not any("812".encode() in e for e in etats)
+    assert not any(b"812" in e for e in etats)

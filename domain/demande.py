@@ -61,7 +61,15 @@ from domain.etat_demande import (
     prochaine_echeance,
     replier,
 )
-from domain.foyer import Efface, LogementActuel, Membre, Personnel, Souhaits, TexteLibre, TexteOuEfface
+from domain.foyer import (
+    Efface,
+    LogementActuel,
+    Membre,
+    Personnel,
+    Souhaits,
+    TexteLibre,
+    TexteOuEfface,
+)
 from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier

@@ -25,20 +25,25 @@ from adapters.registre import Registre
 from adapters.territory_file import load_territory
 from domain import commandes as c
 from domain import horloge
+from domain.cal import MembreCAL
 from domain.codes import (
+    CanalNotification,
     CodeDecote,
     DecisionRecours,
+    FormeSession,
     Justification,
     ModeleLogement,
     MotifMiseEnDemeure,
     MotifRadiation,
     MotifRefus,
     QualificationRefus,
+    QualiteMembre,
     RaisonMoinsDeTrois,
     RessourceRecue,
     RoleMembre,
     SousMotifIrrecevabilite,
     StadeRefus,
+    StadeReponse,
     StatutDalo,
     TypeContratTravail,
     TypeDecisionCAL,
@@ -154,6 +159,9 @@ def preparer(registre: Registre) -> list[Essai]:
     non_renouvelee = x.demande(filed_on=j(2025, 10, 1), anniversaire=j(2026, 10, 1))
 
     on = JOUR
+    oph = registre.territoire.organisation("OPH-CPL")
+    session = registre.ouvrir_session(oph, "oph-cpl-1", c.OuvrirSession(
+        occurred_on=on, forme=FormeSession.presentiel, membres=(MembreCAL("OPH-CPL", QualiteMembre.bailleur),)))
     return [
         Essai("enregistrement", _enregistrement(on)),
         Essai("modification", c.Modifier(occurred_on=on, motifs=("SANS", "DIV")), base),
@@ -197,6 +205,10 @@ def preparer(registre: Registre) -> list[Essai]:
         Essai("bail", c.SignerBail(occurred_on=on, logement=LGT_ALS), attribuee),
         Essai("retractation", c.Retracter(occurred_on=on, evenement=modification, motif="erreur"), base),
         Essai("vacance", c.DeclarerVacance(occurred_on=on), logement=LGT_LOUE),
+        Essai("reponse_favorable", c.Accepter(occurred_on=on, logement=LGT, stade=StadeReponse.avant_cal), designee),
+        Essai("notification", c.NotifierDecision(occurred_on=on, logement=LGT_ALS, canal=CanalNotification.courrier),
+              attribuee),
+        Essai("inscription_cal", c.InscrireCAL(occurred_on=on, logement=LGT, session=session.identifiant), designee),
     ]
 
 
@@ -290,7 +302,8 @@ ACCEPTES: dict[str, set[str]] = {
     "OPH-CPL": _GUICHET | {
         "enregistrement", "med_irrecevabilite", "radiation_radirr", "designation_sans_contingent",
         "designation_colact", "designation_pprior", "designation_hors_contingent", "decision_cal",
-        "refus", "refus_et_decote", "decote_refus", "bail", "vacance",
+        "refus", "refus_et_decote", "decote_refus", "bail", "vacance", "reponse_favorable",
+        "notification", "inscription_cal",
     },
     # A bailleur records everything a guichet may. RADIRR needs a mise en demeure for
     # irrecevabilité a month before, whichever bailleur's CAL pronounced it.

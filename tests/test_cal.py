@@ -20,8 +20,6 @@ from api.app import creer_app
 from domain.territoire import Territoire
 from tests.test_http_life import entetes, foyer
 
-pytestmark = pytest.mark.calendrier
-
 A, B, C = "RPLS-0602900023", "RPLS-0602900105", "RPLS-0602900110"  # OPH-CPL's, vacant
 SEANCE = date(2026, 11, 5)
 

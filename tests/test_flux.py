@@ -26,8 +26,6 @@ from projections.journal import bilan_flux_du_journal
 from projections.vue_statistiques import bilan_vue, suiveur_statistiques, verifier
 from tests.test_http_life import entetes, foyer
 
-pytestmark = pytest.mark.calendrier
-
 ALS_LGT = "RPLS-0602900110"  # OPH-CPL, contingent COLACT held by ALS, vacant when the ledger starts
 FLUX = date(2026, 6, 1)
 

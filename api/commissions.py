@@ -8,6 +8,7 @@ read-side function of `projections/` (the same ones the pages use), and encodes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -58,16 +59,21 @@ def _registre(request: Request) -> Registre:
     return request.app.state.registre  # type: ignore[no-any-return]
 
 
-async def _corps(request: Request, t: type[Any]) -> Any:
-    brut = await request.body()
-    if not brut:
-        raise ErreurHTTP(422, "payload_requis", f"a JSON body ({t.__name__}) is required")
-    try:
-        return msgspec.json.decode(brut, type=t)
-    except msgspec.ValidationError as e:
-        raise ErreurHTTP(422, "payload_invalide", f"{t.__name__}: {e}") from None
-    except msgspec.DecodeError as e:
-        raise ErreurHTTP(422, "json_invalide", f"the body is not valid JSON: {e}") from None
+def _corps(t: type[Any]) -> Callable[..., Any]:
+    """A dependency reading the body as `t`; the endpoints stay plain `def` (thread pool)."""
+
+    async def lire(request: Request) -> Any:
+        brut = await request.body()
+        if not brut:
+            raise ErreurHTTP(422, "payload_requis", f"a JSON body ({t.__name__}) is required")
+        try:
+            return msgspec.json.decode(brut, type=t)
+        except msgspec.ValidationError as e:
+            raise ErreurHTTP(422, "payload_invalide", f"{t.__name__}: {e}") from None
+        except msgspec.DecodeError as e:
+            raise ErreurHTTP(422, "json_invalide", f"the body is not valid JSON: {e}") from None
+
+    return lire
 
 
 def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -88,8 +94,9 @@ def _corps_openapi(t: type) -> dict[str, Any]:
     summary="Opens a session of the bailleur's CAL (its date, form and members present)",
     openapi_extra=_corps_openapi(c.OuvrirSession),
 )
-async def ouvrir(request: Request, qui: Appelant = Depends(appelant)) -> Response:
-    cmd = await _corps(request, c.OuvrirSession)
+def ouvrir(
+    request: Request, qui: Appelant = Depends(appelant), cmd: Any = Depends(_corps(c.OuvrirSession))
+) -> Response:
     s = _registre(request).ouvrir_session(qui.organisation, qui.agent.identifiant, cmd)
     return _json({"session": s.identifiant, "date": s.date}, 201, {"Location": f"/commissions/{s.identifiant}"})
 
@@ -110,8 +117,9 @@ def lister(
     summary="Inscription à une CAL: a designated candidate on the session's agenda for a dwelling",
     openapi_extra=_corps_openapi(Inscription),
 )
-async def inscrire(session: str, request: Request, qui: Appelant = Depends(appelant)) -> Response:
-    i = await _corps(request, Inscription)
+def inscrire(
+    session: str, request: Request, qui: Appelant = Depends(appelant), i: Any = Depends(_corps(Inscription))
+) -> Response:
     cmd = c.InscrireCAL(occurred_on=i.occurred_on, logement=i.logement, session=session)
     r = _registre(request).executer(qui.organisation, qui.agent.identifiant, cmd, numero_unique=i.numero_unique)
     return _resultat(r)
@@ -122,8 +130,9 @@ async def inscrire(session: str, request: Request, qui: Appelant = Depends(appel
     summary="A CAL decision within the session (coded motifs; free text beside them is encrypted)",
     openapi_extra=_corps_openapi(DecisionEnSeance),
 )
-async def decider(session: str, request: Request, qui: Appelant = Depends(appelant)) -> Response:
-    d = await _corps(request, DecisionEnSeance)
+def decider(
+    session: str, request: Request, qui: Appelant = Depends(appelant), d: Any = Depends(_corps(DecisionEnSeance))
+) -> Response:
     if d.session not in (None, session):
         raise ErreurHTTP(422, "session_incoherente", f"the body names session {d.session}, the path {session}")
     champs = msgspec.structs.asdict(d)
@@ -138,8 +147,9 @@ async def decider(session: str, request: Request, qui: Appelant = Depends(appela
     "/commissions/{session}/cloture", response_class=Response, responses=_PROBLEMES,
     summary="Closes the session: its minutes are final", openapi_extra=_corps_openapi(c.CloreSession),
 )
-async def clore(session: str, request: Request, qui: Appelant = Depends(appelant)) -> Response:
-    cmd = await _corps(request, c.CloreSession)
+def clore(
+    session: str, request: Request, qui: Appelant = Depends(appelant), cmd: Any = Depends(_corps(c.CloreSession))
+) -> Response:
     s = _registre(request).clore_session(qui.organisation, qui.agent.identifiant, session, cmd)
     return _json({"session": s.identifiant, "close": s.close})
 
@@ -178,8 +188,10 @@ def examens(numero_unique: str, request: Request, qui: Appelant = Depends(appela
     summary="In flux: the bailleur orients its vacancy to a réservataire, keeps it, or withdraws it",
     openapi_extra=_corps_openapi(c.OrienterVacance),
 )
-async def orienter(identifiant: str, request: Request, qui: Appelant = Depends(appelant)) -> Response:
-    cmd = await _corps(request, c.OrienterVacance)
+def orienter(
+    identifiant: str, request: Request, qui: Appelant = Depends(appelant),
+    cmd: Any = Depends(_corps(c.OrienterVacance)),
+) -> Response:
     n = _registre(request).orienter_vacance(qui.organisation, qui.agent.identifiant, identifiant, cmd)
     return _json({"logement": identifiant, "vacance": n}, 201)
 

@@ -316,7 +316,7 @@ def statistiques(args: argparse.Namespace) -> int:
     registre = _registre(args)
     try:
         if args.source == "vue":
-            suiveur_statistiques(registre).rattraper(barre=not args.quiet)
+            suiveur_statistiques(registre).suivre(barre=not args.quiet)
             bilan = bilan_vue(registre.engine, registre.territoire, periode)
         else:
             bilan = regenerer(

@@ -28,7 +28,7 @@ def lecteur(app: FastAPI, nom: str, jour: date | None = None) -> Suiveur:
                 s = suiveurs[nom] = modeles.suiveur(app.state.registre, nom)
     fond = getattr(app.state, "fond", None)
     if fond is None or not fond.following:
-        s.rattraper()
+        s.suivre()
         if jour is not None:
             s.changer_de_jour(jour)
     return s

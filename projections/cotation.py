@@ -27,8 +27,7 @@ from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import coter
 from domain.demande import Demande
-from projections.demandes_suivies import DemandesSuivies
-from projections.echeances import _TOPICS
+from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
 from projections.suivi import Projection
 
 LOT_RECALCUL = 1000  # rows brought to a new day per statement batch
@@ -205,7 +204,7 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 
 class ProjectionCotation(Projection):
     nom = "cotation"
-    topics = _TOPICS
+    topics = TOPICS_DEMANDE
     version = 2  # 2: a demand owed its RADREN radiation is out of the ranking at once
 
     def __init__(self, registre: Registre) -> None:

@@ -25,14 +25,8 @@ from adapters.registre import Registre
 from domain import horloge
 from domain.demande import Demande, prochaine_echeance
 from domain.echeances import echeances, recours_pendants
-from projections.demandes_suivies import DemandesSuivies
+from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
 from projections.suivi import Projection
-
-_TOPICS = tuple(
-    f"domain.demande:Demande.{n}"
-    for n, v in vars(Demande).items()
-    if isinstance(v, type) and issubclass(v, Demande.Event) and n != "Event"
-)
 
 
 def tables_echeances(suffixe: str) -> list[sa.Table]:
@@ -75,7 +69,7 @@ def tables_echeances(suffixe: str) -> list[sa.Table]:
 
 class ProjectionEcheances(Projection):
     nom = "echeances"
-    topics = _TOPICS
+    topics = TOPICS_DEMANDE
     version = 2  # 2: deadlines counted with what fell due; the schedule's worklist
 
     def __init__(self, registre: Registre) -> None:

@@ -252,7 +252,7 @@ def bilan_vue(engine: sa.Engine, territoire: Territoire, periode: Periode) -> Bi
     snapshot as the facts); `evenements` is the number of facts the read model has stored
     (retractions and retracted facts included) — facts, not events: one event may give none,
     one or two facts. The read model is read as it stands: bring it up to date first
-    (`Suiveur.rattraper`) for figures as of the log's end."""
+    (`Suiveur.suivre`) for figures as of the log's end."""
     t = tables_statistiques("")[0]
     with _instantane(engine) as conn:
         if not sa.inspect(conn).has_table(t.name):
@@ -288,7 +288,7 @@ def confronter(
     """(raw log, read model, differences): the read model brought up to date, then the raw log
     regenerated up to the very position the read model stands at."""
     suiveur = suiveur or suiveur_statistiques(registre)
-    suiveur.rattraper(barre=barre)
+    suiveur.suivre(barre=barre)
     vue = bilan_vue(registre.engine, registre.territoire, periode)
     journal = regenerer(
         registre.engine, registre.stockage, registre.territoire, periode, jusqua=vue.position, barre=barre

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -29,6 +29,9 @@ from domain.cotation import coter
 from domain.demande import Demande
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
 from projections.suivi import Projection
+
+if TYPE_CHECKING:  # projections.modeles builds this module's read model
+    from projections.modeles import Lecteurs
 
 LOT_RECALCUL = 1000  # rows brought to a new day per statement batch
 _IN_MAX = 900  # bound parameters per IN list (SQLite's limit is far higher; keeps plans simple)
@@ -339,3 +342,24 @@ def rang(conn: sa.Connection, t: sa.Table, numero: str) -> tuple[int, int, int, 
         int(r.devant_typ) + int(r.egaux_typ) + 1,
         int(r.sur_typ),
     )
+
+
+class RangCourant(NamedTuple):
+    """A demand's rank today: among every active scored demand, and among those of its
+    first-choice typology (the fields of the same name in the cotation and demandeur answers)."""
+
+    rang: int
+    sur: int
+    rang_typologie: int
+    sur_typologie: int
+
+
+def rang_courant(lecteurs: Lecteurs, numero: str, jour: date) -> RangCourant | None:
+    """The current rank: the cotation read model brought to `jour` (today) unless the background
+    does it, then `rang`. None for a demand unknown, radiated or without a score. The one place
+    the current rank is read, for GET /demandes/{n}/cotation and the demandeur's information."""
+    suiveur = lecteurs.lecteur(ProjectionCotation.nom, jour)
+    (t,) = suiveur.tables
+    with suiveur.engine.connect() as conn:
+        r = rang(conn, t, numero)
+    return None if r is None else RangCourant(*r)

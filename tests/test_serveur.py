@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from adapters.background import BackgroundWork
 from adapters.cli import main
 from adapters.clock import HorlogeReglable
+from adapters.code_demandeur import VARIABLE_DOSSIER, VARIABLE_SECRET
 from adapters.database import Stockage, depuis_url
 from adapters.registre import Registre
 from api.app import creer_app
-from api.demandeur import VARIABLE_DOSSIER, VARIABLE_SECRET
 from domain import commandes as c
 from domain.codes import MotifRadiation, RoleMembre, Typologie
 from domain.demande import Demande

@@ -22,7 +22,7 @@ from domain import commandes as c
 from domain import horloge
 from projections.historique import EntreeHistorique, historique
 from projections.modeles import Lecteurs
-from projections.vue_demande import VueDemande, vue
+from projections.vue_demande import VueDemande, vue_courante
 
 routeur = APIRouter()
 # The command endpoints, included after the cotation router: the OpenAPI document (and /docs)
@@ -132,10 +132,8 @@ def enregistrer(
 def lire(
     numero_unique: str, qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)
 ) -> Response:
-    d = registre.demande(numero_unique)
-    # As a command dated today would find it: a RADREN that fell due counts as appended.
-    etat = d.etat_courant(horloge.aujourdhui(), registre.territoire.retention_donnees_mois)
-    return reponses.json(vue(d, etat), headers={"ETag": f'"{d.version}"'})
+    v = vue_courante(registre, numero_unique, horloge.aujourdhui())
+    return reponses.json(v, headers={"ETag": f'"{v.version}"'})
 
 
 @routeur.get(

@@ -14,7 +14,7 @@ from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
 from projections.explication import ReponseCotation, cotation_expliquee
-from projections.modeles import Lecteurs
+from projections.lecteurs import Lecteurs
 
 routeur = APIRouter()
 

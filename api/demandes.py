@@ -21,7 +21,7 @@ from api.problemes import ErreurHTTP
 from domain import commandes as c
 from domain import horloge
 from projections.historique import EntreeHistorique, historique
-from projections.modeles import Lecteurs
+from projections.lecteurs import Lecteurs
 from projections.vue_demande import VueDemande, vue_courante
 
 routeur = APIRouter()

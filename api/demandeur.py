@@ -28,7 +28,7 @@ from projections.information_demandeur import (
     ReponseDemandeur,
     information_demandeur,
 )
-from projections.modeles import Lecteurs
+from projections.lecteurs import Lecteurs
 
 routeur = APIRouter(tags=["demandeur"])
 

@@ -1,5 +1,5 @@
 """What a route is given, as FastAPI dependencies: the `Registre`, the read models as reads find
-them (`projections.modeles.Lecteurs`), the background work, the demandeur's secret and
+them (`projections.lecteurs.Lecteurs`), the background work, the demandeur's secret and
 waiting-time memory. `installer` puts them on the application once (in `creer_app`); this module
 is the only one that reads `app.state`, so a router names what it needs in its signature
 (`registre: Registre = Depends(registre)`) and a test or a page can give the same."""
@@ -15,8 +15,9 @@ from adapters.background import BackgroundWork
 from adapters.code_demandeur import charger_secret
 from adapters.registre import Registre
 from domain import horloge
+from projections import modeles
 from projections.information_demandeur import AttentesParAnnee
-from projections.modeles import Lecteurs
+from projections.lecteurs import Lecteurs
 from projections.suivi import Suiveur
 
 _verrou_secret = threading.Lock()
@@ -29,7 +30,7 @@ def installer(
     app.state.registre = registre
     app.state.suiveurs = suiveurs  # the same dict the background follows and Lecteurs extends
     app.state.fond = fond
-    app.state.lecteurs = Lecteurs(registre, suiveurs, lambda: fond is not None and fond.following)
+    app.state.lecteurs = modeles.lecteurs(registre, suiveurs, lambda: fond is not None and fond.following)
     app.state.attentes = AttentesParAnnee(registre.engine)
     app.state.secret_demandeur = None  # loaded on the first demandeur request
 

@@ -11,7 +11,7 @@ from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
 from projections.echeances import lister_recours
-from projections.modeles import Lecteurs
+from projections.lecteurs import Lecteurs
 
 routeur = APIRouter()
 

@@ -20,7 +20,8 @@ from api import dependances as dep
 from api.auth import Appelant, appelant
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from projections.indicateurs import Bilan, Periode
-from projections.modeles import STATISTIQUES, Lecteurs
+from projections.lecteurs import Lecteurs
+from projections.modeles import STATISTIQUES
 from projections.suivi import Suiveur
 from projections.vue_statistiques import confronter, lire_bilan
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -28,10 +28,8 @@ from domain import horloge
 from domain.cotation import coter
 from domain.demande import Demande
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
+from projections.lecteurs import Lecteurs
 from projections.suivi import Projection
-
-if TYPE_CHECKING:  # projections.modeles builds this module's read model
-    from projections.modeles import Lecteurs
 
 LOT_RECALCUL = 1000  # rows brought to a new day per statement batch
 _IN_MAX = 900  # bound parameters per IN list (SQLite's limit is far higher; keeps plans simple)

@@ -18,7 +18,7 @@ reads its work from that table (`demandes_dues`) instead of loading every demand
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -28,10 +28,8 @@ from domain import horloge
 from domain.demande import Demande, prochaine_echeance
 from domain.echeances import echeances, recours_pendants
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
+from projections.lecteurs import Lecteurs
 from projections.suivi import Projection
-
-if TYPE_CHECKING:  # projections.modeles builds this module's read model
-    from projections.modeles import Lecteurs
 
 
 def tables_echeances(suffixe: str) -> list[sa.Table]:

@@ -9,7 +9,7 @@ date or a knowledge time, one replayed over the whole territory (`rangs_au`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
@@ -20,9 +20,7 @@ from domain.erreurs import RegleEnfreinte
 from domain.rang import Rang, candidat, classer
 from projections.cotation import rang_courant
 from projections.historique import historique
-
-if TYPE_CHECKING:
-    from projections.modeles import Lecteurs
+from projections.lecteurs import Lecteurs
 
 
 class Provenance(msgspec.Struct, frozen=True):

@@ -31,7 +31,8 @@ from projections.cotation import rang_courant
 from projections.explication import expliquer
 from projections.historique import EntreeHistorique, historique
 from projections.indicateurs import Bail, Periode, attente
-from projections.modeles import STATISTIQUES, Lecteurs
+from projections.lecteurs import Lecteurs
+from projections.modeles import STATISTIQUES
 from projections.vue_statistiques import baux_de_la_periode, instantane, position_appliquee
 
 JOURS_PAR_MOIS = Decimal("365.25") / 12

@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -56,10 +56,8 @@ from projections.indicateurs import (
     replier,
 )
 from projections.journal import regenerer
+from projections.lecteurs import Lecteurs
 from projections.suivi import Projection, Suiveur, suivi
-
-if TYPE_CHECKING:  # projections.modeles builds this module's read model
-    from projections.modeles import Lecteurs
 
 NOM = "statistiques"
 TABLE = "vue_stat_faits"

@@ -2,7 +2,7 @@
 them (`projections.lecteurs.Lecteurs`), the background work, the demandeur's secret and
 waiting-time memory. `installer` puts them on the application once (in `creer_app`); this module
 is the only one that reads `app.state`, so a router names what it needs in its signature
-(`registre: Registre = Depends(registre)`) and a test or a page can give the same."""
+(`registre: Registre = Depends(dep.registre)`) and a page takes the same."""
 
 from __future__ import annotations
 

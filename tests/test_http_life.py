@@ -236,8 +236,13 @@ def test_une_demande_de_l_enregistrement_au_bail(
         == "2028-11-05"
     )
 
-    # 4. Designation by the réservataire of the dwelling's contingent.
+    # 4. Designation by the réservataire of the dwelling's contingent. The demo territory is in
+    # flux from 2027: its bailleur first orients the vacancy to that réservataire, under their
+    # convention (docs/rules.md, "Gestion en flux").
     j = jour_de(h, date(2028, 2, 2))
+    r = client.post(f"/logements/{lgt1.identifiant}/orientations",
+                    json={"occurred_on": j.isoformat(), "reservataire": "ALS"}, headers=entetes(b1))
+    assert r.status_code == 201, r.text
     res = commande(
         client,
         als,

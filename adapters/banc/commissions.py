@@ -155,7 +155,7 @@ def figure_i(h: Historique) -> list[Figure]:
     t_brut, n = min(chrono(brut) for _ in range(3))
     dire(f"(i) the bilan du flux of {annee} from the raw log, then from the read model…")
     t_journal, (b, _) = chrono(bilan_flux_du_journal, registre.engine, registre.stockage, t, periode)
-    suiveur_statistiques(registre).rattraper()
+    suiveur_statistiques(registre).suivre()
     t_vue, (b_vue, _) = chrono(bilan_flux_vue, registre.engine, t, periode)
     egal = b == b_vue
     return [

@@ -309,8 +309,9 @@ def _demandes(
     postgres = stockage.postgres
 
     def borne(i: int) -> Any:
+        # SQLite stores the ids as 32 hex digits: they sort as the UUIDs do.
         u = UUID(int=i)
-        return u if postgres else str(u)
+        return u if postgres else u.hex
 
     conditions = [f"{pos} <= :fin", f"topic IN ({topics})", "originator_id >= :debut"]
     params: dict[str, Any] = {"fin": tr.fin, "debut": borne(tr.debut)}
@@ -368,7 +369,9 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> int:
             for oid, v, topic, state in page:
                 genre, decodeur = _DECODEURS_STATISTIQUES[topic]
                 e = decodeur.decode(state)
-                for f in extraire(genre, str(oid), v, e, territoire):
+                # The follower names a demand by its UUID's text (SQLite stores bare hex).
+                demande = str(oid if isinstance(oid, UUID) else UUID(oid))
+                for f in extraire(genre, demande, v, e, territoire):
                     ordre += 1
                     lignes.append(
                         (ordre, f.demande, f.version, GENRES[type(f)], f.jour, _ENCODEUR.encode(f).decode(), False)

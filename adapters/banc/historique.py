@@ -257,6 +257,7 @@ def figure_b(h: Historique, barre: bool) -> list[Figure]:
             f"rebuild runs at {debit / (n_ens / s_ens):.2f} × this",
             details={"evenements": n_ens, "secondes": s_ens},
         ))
+    figures.append(disque(h))
     registre.coffre.oublier()
     s_dec, decodes = chrono(lire_decoder)
     figures.append(Figure(
@@ -266,6 +267,28 @@ def figure_b(h: Historique, barre: bool) -> list[Figure]:
         "keys loaded per page (projections.suivi.decoder), one process",
     ))
     return figures
+
+
+def disque(h: Historique) -> Figure:
+    """The log's and the read models' size on disk (tables, indexes, TOAST), as an informative
+    line: bytes per event, and what a national log would weigh."""
+    import psycopg
+
+    with psycopg.connect(url_libpq(h.base)) as conn:
+        tailles = dict(conn.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+            (h.schema,),
+        ).fetchall())
+        (n,) = conn.execute(f'SELECT count(*) FROM "{h.schema}".ledger_events').fetchone()  # type: ignore[misc]
+    journal = tailles.get("ledger_events", 0)
+    vues = sum(v for k, v in tailles.items() if k.startswith("vue_"))
+    return Figure(
+        "", "disk: the log, bytes per event", journal / max(n, 1), "B",
+        note=f"ledger_events {journal / 1e9:.2f} GB for {n:,} events (heap, primary key, position "
+        f"index); read models {vues / 1e9:.2f} GB; keys {tailles.get('ledger_cles_demandes', 0) / 1e6:.0f} MB",
+        details={"octets_journal": journal, "octets_vues": vues, "evenements": n, "tables": tailles},
+    )
 
 
 # -- (c) -------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from adapters.background import BackgroundWork
 from adapters.registre import Registre, Resultat
+from adapters.replique import attendre_replique
 from api.auth import Appelant, appelant
 from api.demandeur import routeur as routeur_demandeur
 from api.lecteurs import lecteur
@@ -40,6 +41,8 @@ from projections.explication import ReponseCotation, expliquer, rangs_au
 from projections.historique import EntreeHistorique, historique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande, vue
+
+DELAI_REPLIQUE = 10.0  # seconds `?attendre=true` waits for the read replica
 
 # (path segment, command, summary): one endpoint per event of DOMAIN.md §3 recorded by an
 # organisation; the systeme's (notices, RADREN, erasure) are appended by the schedule only.
@@ -251,7 +254,7 @@ def creer_app(
                 )
         if au in (None, horloge.aujourdhui()) and connu_a is None and reponse.active:
             (t,) = lecteur(app, modeles.COTATION, jour).tables
-            with registre.engine.connect() as conn:
+            with registre.lecture.connect() as conn:
                 r = rang(conn, t, numero_unique)
             if r is not None:
                 reponse = msgspec.structs.replace(
@@ -279,7 +282,7 @@ def creer_app(
         q = sa.select(t).where(t.c.echeance >= du, t.c.echeance <= au)
         if type:
             q = q.where(t.c.type == type)
-        with registre.engine.connect() as conn:
+        with registre.lecture.connect() as conn:
             rows = conn.execute(q.order_by(t.c.echeance, t.c.demande, t.c.type)).mappings().all()
         return _json([dict(r) for r in rows])
 
@@ -298,7 +301,7 @@ def creer_app(
         q = sa.select(t)
         if organisation:
             q = q.where(t.c.organisation == organisation)
-        with registre.engine.connect() as conn:
+        with registre.lecture.connect() as conn:
             rows = conn.execute(q.order_by(t.c.depose_le, t.c.demande)).mappings().all()
         return _json([dict(r) for r in rows])
 
@@ -346,6 +349,15 @@ def _apres_commande(app: FastAPI, r: Resultat, attendre: bool) -> None:
                 raise ErreurHTTP(
                     503, "projection_en_retard", f"read model {s.projection.nom} did not reach {r.position} in time"
                 )
+        registre: Registre = app.state.registre
+        # Reads off a replica: it must also have replayed what the read models just committed.
+        if registre.lecture is not registre.engine and not attendre_replique(
+            registre.engine, registre.lecture, DELAI_REPLIQUE
+        ):
+            raise ErreurHTTP(
+                503, "replique_en_retard",
+                f"the read replica did not replay the primary's log up to this write within {DELAI_REPLIQUE:g} s",
+            )
 
 
 def _route_commande(

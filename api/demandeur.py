@@ -347,7 +347,7 @@ def attentes_de_l_annee(
     """(count, mean, median) in days per (typology, commune) of the baux signed in `annee`, as
     the read model stands; computed again only when the read model has moved."""
     etat = _etat(app)
-    engine: sa.Engine = app.state.registre.engine
+    engine: sa.Engine = app.state.registre.lecture
     with engine.connect() as conn:
         cle = (annee, _position(conn))
     with etat.verrou:
@@ -419,7 +419,7 @@ def _cotation(app: FastAPI, registre: Registre, numero: str, jour: date, typolog
             c, message="demande radiée : elle garde ses points mais ne figure plus dans aucun classement"
         )
     (t,) = lecteur(app, "cotation", jour).tables
-    with registre.engine.connect() as conn:
+    with registre.lecture.connect() as conn:
         rg = rang(conn, t, numero)
     if rg is None:
         return c

@@ -141,9 +141,9 @@ def lire_statistiques(
     registre: Registre = request.app.state.registre
     if source == "vue":
         lecteur(request.app, NOM)
-        b = bilan_vue(registre.engine, registre.territoire, periode)
+        b = bilan_vue(registre.lecture, registre.territoire, periode)
     else:
-        b = regenerer(registre.engine, registre.stockage, registre.territoire, periode, connu_a=instant)
+        b = regenerer(registre.lecture, registre.stockage, registre.territoire, periode, connu_a=instant)
     entetes = {"X-Ledger-Position": str(b.position)}
     if format_ == "csv":
         entetes["Content-Disposition"] = f'attachment; filename="{_nom_fichier(b)}"'

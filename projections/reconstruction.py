@@ -92,12 +92,13 @@ class _Tranche:
 
 
 def reconstruire_vite(
-    suiveurs: Iterable[Suiveur], processus: int | None = None, barre: bool = False
+    suiveurs: Iterable[Suiveur], processus: int | None = None, barre: bool = False, au: date | None = None
 ) -> int:
     """Rebuild the given read models beside the live ones and swap them in one transaction;
     returns how many demand events were read (every demand event, as `reconstruire_ensemble`
     counts them). `processus`: how many processes fold demands (default: up to two, one per
-    core; 1 folds in this process)."""
+    core; 1 folds in this process). `au`: the day the day-dependent rows are computed for
+    (default today): `recalculer_vite` brings every score to a new day this way."""
     liste, registre = _ensemble(suiveurs)
     connus = (ProjectionEcheances, ProjectionCotation, ProjectionStatistiques)
     autres = [s for s in liste if not isinstance(s.projection, connus)]
@@ -113,7 +114,7 @@ def reconstruire_vite(
             for s in liste:
                 neuves.append(s._neuve())
             par_type = {type(s.projection): r for s, r in zip(liste, neuves, strict=True)}
-            total += _remplir(registre, par_type, processus, barre)
+            total += _remplir(registre, par_type, processus, barre, au)
             fin = _fin_lue(registre, neuves)
             # What was appended meanwhile: the follower's own path, exactly once.
             cibles = [_Cible(s, r.nom, r.tables, fin, True) for s, r in zip(liste, neuves, strict=True)]
@@ -136,6 +137,17 @@ def reconstruire_vite(
             raise
 
 
+def recalculer_vite(suiveur: Suiveur, jour: date, processus: int | None = None) -> int:
+    """Every score brought to `jour` at once, for a territory too big for
+    `ProjectionCotation.recalculer` (which rewrites the rows of the day in the caller's
+    transaction, one demand at a time): the cotation read model rebuilt as of `jour` beside the
+    live one, then swapped. The rows are those `recalculer` gives, except that the rows of
+    inactive demands carry `jour` too (they are not scored). Returns the events read."""
+    if not isinstance(suiveur.projection, ProjectionCotation):
+        raise ValueError(f"recalculer_vite rebuilds the cotation read model, not {suiveur.projection.nom}")
+    return reconstruire_vite([suiveur], processus=processus, au=jour)
+
+
 def _fin_lue(registre: Registre, neuves: list[_Reconstruction]) -> int:
     with registre.engine.connect() as conn:
         return int(
@@ -146,14 +158,15 @@ def _fin_lue(registre: Registre, neuves: list[_Reconstruction]) -> int:
 
 
 def _remplir(
-    registre: Registre, par_type: dict[type, _Reconstruction], processus: int | None, barre: bool
+    registre: Registre, par_type: dict[type, _Reconstruction], processus: int | None, barre: bool,
+    au: date | None = None,
 ) -> int:
     """Fill the new tables up to the log's end as read now, and record that position for each;
     returns the demand events read."""
     fin = registre.position()
     if fin == 0:
         return 0
-    au = horloge.aujourdhui()
+    au = au or horloge.aujourdhui()
     r_ech = par_type.get(ProjectionEcheances)
     r_cot = par_type.get(ProjectionCotation)
     r_stat = par_type.get(ProjectionStatistiques)

@@ -198,8 +198,8 @@ def figure_a(h: Historique) -> list[Figure]:
 # -- (b) -------------------------------------------------------------------------------------------
 
 
-# The follower's rebuild beside the fast one only up to this many events: beyond, it would take
-# the better part of an hour (≈ 8,000 events/s).
+# The follower's rebuild (and the library's read + mapper) beside the fast one only up to this
+# many events: beyond, they would take the better part of an hour (≈ 8,000 events/s).
 SUIVEUR_JUSQUA = 2_500_000
 
 
@@ -258,6 +258,8 @@ def figure_b(h: Historique, barre: bool) -> list[Figure]:
             details={"evenements": n_ens, "secondes": s_ens},
         ))
     figures.append(disque(h))
+    if lus > SUIVEUR_JUSQUA:
+        return figures
     registre.coffre.oublier()
     s_dec, decodes = chrono(lire_decoder)
     figures.append(Figure(

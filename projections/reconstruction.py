@@ -148,6 +148,28 @@ def recalculer_vite(suiveur: Suiveur, jour: date, processus: int | None = None) 
     return reconstruire_vite([suiveur], processus=processus, au=jour)
 
 
+# From this many active demands on, a served ledger brings the scores to a new day in bulk
+# (`recalculer_vite`, ≈ a minute at a million) rather than in one transaction demand by demand.
+SEUIL_RECALCUL_EN_MASSE = 100_000
+
+
+def changer_de_jour(suiveur: Suiveur, jour: date) -> int:
+    """What the background work does at each new day for one read model: the transactional
+    `Suiveur.changer_de_jour`, or for a cotation read model of `SEUIL_RECALCUL_EN_MASSE` active
+    demands or more, `recalculer_vite` (the ranks read yesterday's scores until its swap).
+    Returns how many demands were brought to `jour`."""
+    if isinstance(suiveur.projection, ProjectionCotation):
+        (t,) = suiveur.tables
+        with suiveur.engine.connect() as conn:
+            actives, du_jour = conn.execute(
+                sa.select(sa.func.count(), sa.func.count().filter(t.c.calcule_au == jour)).where(t.c.active)
+            ).one()
+        if actives >= SEUIL_RECALCUL_EN_MASSE and du_jour < actives:
+            recalculer_vite(suiveur, jour)
+            return int(actives)
+    return suiveur.changer_de_jour(jour)
+
+
 def _fin_lue(registre: Registre, neuves: list[_Reconstruction]) -> int:
     with registre.engine.connect() as conn:
         return int(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +141,32 @@ def test_a_failing_rebuild_leaves_the_live_read_models_and_no_table_behind(
         reconstruire_vite(liste, processus=1)
     assert contenu(registre, liste) == avant
     assert tables_de_reconstruction(registre) == []
+
+
+def test_the_bulk_recompute_of_a_new_day_gives_the_transactional_rows(
+    generee: Registre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`recalculer_vite` (what a served ledger of 100,000 active demands or more does at each new
+    day) gives every active demand the row `recalculer` gives it; only the rows of inactive
+    demands, which carry no score, differ by the day they were computed for."""
+    registre = generee
+    s = suiveurs(registre)["cotation"]
+    s.rattraper()
+    (t,) = s.tables
+    jour = INSTANT_DES_TESTS.date() + timedelta(days=40)  # ages, ancienneté and décotes move
+
+    def lignes() -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+        with registre.engine.connect() as conn:
+            rows = [tuple(r) for r in conn.execute(sa.select(t))]
+        return {r for r in rows if r[1]}, {r[:6] for r in rows if not r[1]}
+
+    with registre.engine.begin() as conn:
+        assert s.projection.recalculer(conn, t, jour) > 100
+    actives, inactives = lignes()
+    avec_effectifs = contenu(registre, [s])["vue_cotation_effectifs"]
+    reconstruire_ensemble([s], barre=False)  # back to today
+    monkeypatch.setattr(module, "SEUIL_RECALCUL_EN_MASSE", 1)
+    assert module.changer_de_jour(s, jour) == len(actives)
+    assert lignes() == (actives, inactives)
+    assert contenu(registre, [s])["vue_cotation_effectifs"] == avec_effectifs
+    assert {r[6] for r in actives} == {jour}

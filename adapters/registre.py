@@ -1,13 +1,17 @@
 """The ledger application: the eventsourcing Application that executes commands.
 
-A command loads the demand (and the dwelling it concerns), catches the demand up with its own
-schedule, checks permissions and preconditions, and saves every resulting event of every
-aggregate in one transaction. A refused command saves nothing, so the log stays as it was.
+A command loads the demand (and the dwelling it concerns), checks If-Match, catches the demand up
+with its own schedule, hands everything to the domain's handler (`domain/traitements.py`:
+permissions, preconditions, events), and saves every aggregate it returns in one transaction,
+retrying when another writer touched a dwelling meanwhile. A refused command saves nothing, so
+the log stays as it was. The Registre decides nothing itself: it loads, saves, mints numéros and
+keeps the demands' keys. `Lot` and `executer_lot` do the same for many commands in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import copy
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -24,19 +28,11 @@ from adapters.immutabilite import proteger
 from adapters.mapper import LedgerMapper
 from adapters.tables import metadata, numerotation
 from domain import commandes as c
-from domain import menage, permissions
+from domain import permissions, traitements
 from domain.acte import Acte
-from domain.codes import (
-    ATTRIBUTIONS,
-    Canal,
-    CodeDecote,
-    Justification,
-    QualificationRefus,
-    TypeReservataire,
-)
-from domain.demande import Demande, SituationAttribution
-from domain.erreurs import Introuvable, RegleEnfreinte, VersionPerimee
-from domain.foyer import DonneesPersonnelles
+from domain.codes import Canal
+from domain.demande import Demande
+from domain.erreurs import Introuvable, RefusCommande, RegleEnfreinte, VersionPerimee
 from domain.logement import Logement
 from domain.numero_unique import composer
 from domain.territoire import LogementSocial, Organisation, Territoire
@@ -94,14 +90,6 @@ class Registre(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
-    def spec_logement(self, identifiant: str) -> LogementSocial:
-        try:
-            return self.territoire.logement(identifiant)
-        except KeyError:
-            raise Introuvable(
-                "logement_inconnu", f"dwelling {identifiant!r} is not in the territory"
-            ) from None
-
     def position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
@@ -119,27 +107,76 @@ class Registre(Application[UUID]):
         version_attendue: int | None = None,
         canal: Canal = Canal.api,
     ) -> Resultat:
+        """One command in one transaction: the demand loaded (and the dwelling it concerns),
+        If-Match checked, the demand caught up with its schedule, the domain's handler
+        (`domain.traitements`) applied, everything it returns saved; retried when another
+        writer touched the same dwelling meanwhile."""
         permissions.ecriture(org)
         acte = Acte(commande.occurred_on, org.code, agent, canal)
         if isinstance(commande, c.Enregistrer):
             return self._enregistrer(org, acte, commande)
-        if numero_unique is None:
-            raise RegleEnfreinte("numero_requis", "this command concerns an existing demand")
-        handler = self._handlers[type(commande)]
-        return self._sur_demande(
-            numero_unique, acte, version_attendue, lambda d: handler(self, org, acte, d, commande)
-        )
+        numero = _numero_requis(numero_unique)
+        for _ in range(TENTATIVES):
+            demande = self.demande(numero)
+            avant = demande.version
+            _verifier_version(demande, version_attendue)
+            a_sauver = self._appliquer(org, acte, demande, commande, self.logement)
+            try:
+                recordings = self.save(*a_sauver)
+            except RecordConflictError:
+                # Someone else wrote meanwhile. On this demand: the client decided on a state
+                # that no longer is, so say so. On a dwelling only: decide again.
+                if self.demande(numero).version != avant:
+                    raise VersionPerimee(
+                        "ecriture_concurrente",
+                        f"demand {numero} was changed by another writer; reload and retry",
+                    ) from None
+                continue
+            self._apres_sauvegarde(demande)
+            return self._resultat(demande, avant, recordings)
+        raise VersionPerimee("conflit", f"dwelling kept changing while recording on {numero}")
+
+    def executer_lot(self, ordres: Iterable[Ordre]) -> list[Resultat]:
+        """Many commands, on many demands, through the same handlers as `executer`, saved in one
+        transaction: all of them or, if one is refused, none (its refusal is raised, with the
+        order's index in `details["ordre"]`). Retried as a whole when another writer touched one
+        of its dwellings meanwhile; refused as stale if it touched one of its demands."""
+        liste = list(ordres)
+        for _ in range(TENTATIVES):
+            lot = Lot(self)
+            resultats: list[Resultat] = []
+            for i, o in enumerate(liste):
+                try:
+                    resultats.append(
+                        lot.executer(
+                            o.organisation, o.agent, o.commande, o.numero_unique, o.version_attendue, o.canal
+                        )
+                    )
+                except RefusCommande as e:
+                    lot.abandonner()
+                    e.details.setdefault("ordre", i)
+                    raise
+            try:
+                position = lot.sauver()
+            except RecordConflictError:
+                if lot.demandes_changees():
+                    raise VersionPerimee(
+                        "ecriture_concurrente",
+                        "a demand of the batch was changed by another writer; reload and retry",
+                    ) from None
+                continue
+            return [msgspec.structs.replace(r, position=position) for r in resultats]
+        raise VersionPerimee("conflit", "dwellings kept changing while recording the batch")
 
     def declarer_vacance(
         self, org: Organisation, agent: str, identifiant: str, commande: c.DeclarerVacance
     ) -> int:
         permissions.ecriture(org)
-        spec = self.spec_logement(identifiant)
-        permissions.bailleur_du_logement(org, spec, "a vacancy")
         acte = Acte(commande.occurred_on, org.code, agent)
+        spec = self._spec(identifiant)
         for _ in range(TENTATIVES):
-            lgt = self._logement_ou_ouvrir(spec, acte)
-            lgt.declarer_vacance(acte)
+            ctx = traitements.Contexte(org, acte, self.territoire, spec, self.logement(identifiant))
+            lgt = traitements.declarer_vacance(ctx, identifiant, commande)
             try:
                 self.save(lgt)
                 return len(lgt.vacances)
@@ -162,39 +199,51 @@ class Registre(Application[UUID]):
             return self._resultat(demande, avant, recordings)
         raise VersionPerimee("conflit", f"demand {numero_unique} kept changing during the schedule")
 
-    def _sur_demande(
+    def _appliquer(
         self,
-        numero_unique: str,
+        org: Organisation,
         acte: Acte,
-        version_attendue: int | None,
-        action: Callable[[Demande], list[Logement]],
-    ) -> Resultat:
-        for _ in range(TENTATIVES):
-            demande = self.demande(numero_unique)
-            avant = demande.version
-            if version_attendue is not None and avant != version_attendue:
-                raise VersionPerimee(
-                    "version_perimee",
-                    f"demand {numero_unique} is at version {avant}, not {version_attendue}",
-                    version=avant,
-                )
-            # A demand is never behind its own schedule (DOMAIN.md §4).
-            demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
-            autres = action(demande)
-            try:
-                recordings = self.save(demande, *autres)
-            except RecordConflictError:
-                # Someone else wrote meanwhile. On this demand: the client decided on a state
-                # that no longer is, so say so. On a dwelling only: decide again.
-                if self.demande(numero_unique).version != avant:
-                    raise VersionPerimee(
-                        "ecriture_concurrente",
-                        f"demand {numero_unique} was changed by another writer; reload and retry",
-                    ) from None
-                continue
-            self._apres_sauvegarde(demande)
-            return self._resultat(demande, avant, recordings)
-        raise VersionPerimee("conflit", f"dwelling kept changing while recording on {numero_unique}")
+        demande: Demande,
+        commande: c.Commande,
+        logement: Callable[[str], Logement | None],
+    ) -> list[traitements.Agregat]:
+        """The demand caught up with its schedule, the dwelling the command concerns loaded
+        (through `logement`: the store, or a batch's own copy first), the handler applied."""
+        # A demand is never behind its own schedule (DOMAIN.md §4).
+        demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
+        identifiant = traitements.logement_concerne(demande, commande)
+        spec = agregat = None
+        if identifiant is not None:
+            spec = self._spec_ou_rien(identifiant)
+            agregat = logement(identifiant)
+        ctx = traitements.Contexte(org, acte, self.territoire, spec, agregat)
+        return traitements.traiter(ctx, demande, commande)
+
+    def _nouvelle_demande(self, org: Organisation, acte: Acte, cmd: c.Enregistrer) -> Demande:
+        """Registration up to the key: the numéro (given, or minted once the payload holds),
+        the demand, its catch-up, and its key, which exists before the first event is encoded:
+        personal data never reach the store in clear, not even once."""
+        ctx = traitements.Contexte(org, acte, self.territoire)
+        code_guichet = traitements.preparer_enregistrement(ctx, cmd)
+        if code_guichet is None:
+            assert cmd.numero_unique is not None
+            numero = cmd.numero_unique
+        else:
+            numero = composer(
+                self.territoire.code, cmd.filed_on or acte.occurred_on, self._sequence(), code_guichet
+            )
+        demande = traitements.enregistrer(ctx, cmd, numero)
+        demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
+        self.coffre.creer(demande.id)
+        return demande
+
+    def _enregistrer(self, org: Organisation, acte: Acte, cmd: c.Enregistrer) -> Resultat:
+        demande = self._nouvelle_demande(org, acte, cmd)
+        try:
+            recordings = self.save(demande)
+        except RecordConflictError:
+            raise _deja_enregistree(demande.numero_unique) from None
+        return self._resultat(demande, 0, recordings)
 
     def _apres_sauvegarde(self, demande: Demande) -> None:
         # Crypto-shredding happens once the erasure event is safely in the log.
@@ -209,49 +258,6 @@ class Registre(Application[UUID]):
             position=max((r.notification.id for r in recordings), default=None),
         )
 
-    def _enregistrer(self, org: Organisation, acte: Acte, cmd: c.Enregistrer) -> Resultat:
-        permissions.guichet(org, "a registration")
-        if cmd.numero_unique is not None:
-            numero = cmd.numero_unique
-        else:
-            if org.code_guichet is None:
-                raise RegleEnfreinte(
-                    "code_guichet_manquant",
-                    f"{org.code} has no guichet code to mint a numéro unique with",
-                )
-            # Validate before taking a number, so a bad payload does not burn one.
-            Demande.enregistrer(
-                "validation", acte, membres=cmd.membres, logement_actuel=cmd.logement_actuel,
-                souhaits=cmd.souhaits, motifs=cmd.motifs, situations=cmd.situations,
-                personnel=cmd.personnel, filed_on=cmd.filed_on, anniversaire=cmd.anniversaire,
-            )
-            numero = composer(
-                self.territoire.code, cmd.filed_on or acte.occurred_on, self._sequence(), org.code_guichet
-            )
-        demande = Demande.enregistrer(
-            numero,
-            acte,
-            membres=cmd.membres,
-            logement_actuel=cmd.logement_actuel,
-            souhaits=cmd.souhaits,
-            motifs=cmd.motifs,
-            situations=cmd.situations,
-            personnel=cmd.personnel,
-            filed_on=cmd.filed_on,
-            anniversaire=cmd.anniversaire,
-        )
-        demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
-        # The key exists before the first event is encoded: personal data never reach the
-        # store in clear, not even once.
-        self.coffre.creer(demande.id)
-        try:
-            recordings = self.save(demande)
-        except RecordConflictError:
-            raise RegleEnfreinte(
-                "numero_unique_existant", f"numéro unique {numero} is already registered"
-            ) from None
-        return self._resultat(demande, 0, recordings)
-
     def _sequence(self) -> int:
         with self.engine.begin() as conn:
             if self.stockage.postgres:
@@ -259,231 +265,17 @@ class Registre(Application[UUID]):
             res = conn.execute(sa.insert(numerotation).values(territoire=self.territoire.code))
             return int(res.inserted_primary_key[0])
 
-    def _logement_ou_ouvrir(self, spec: LogementSocial, acte: Acte) -> Logement:
-        lgt = self.logement(spec.identifiant)
-        if lgt is None:
-            lgt = Logement.ouvrir(spec, acte)
-        return lgt
+    def _spec(self, identifiant: str) -> LogementSocial:
+        spec = self._spec_ou_rien(identifiant)
+        if spec is None:
+            raise Introuvable("logement_inconnu", f"dwelling {identifiant!r} is not in the territory")
+        return spec
 
-    # -- handlers, one per command ---------------------------------------------------------
-
-    def _modifier(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Modifier) -> list[Logement]:
-        permissions.guichet(org, "a modification")
-        d.modifier(
-            acte,
-            membres=cmd.membres,
-            logement_actuel=cmd.logement_actuel,
-            souhaits=cmd.souhaits,
-            motifs=cmd.motifs,
-            situations=cmd.situations,
-            personnel=cmd.personnel,
-        )
-        return []
-
-    def _renouveler(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Renouveler) -> list[Logement]:
-        permissions.guichet(org, "a renewal")
-        d.renouveler(acte)
-        return []
-
-    def _mettre_en_demeure(
-        self, org: Organisation, acte: Acte, d: Demande, cmd: c.MettreEnDemeure
-    ) -> list[Logement]:
-        permissions.mise_en_demeure(org, cmd.motif)
-        d.mettre_en_demeure(acte, cmd.motif)
-        return []
-
-    def _radier(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Radier) -> list[Logement]:
-        permissions.radiation(org, cmd.motif)
-        d.radier(acte, cmd.motif)
-        return []
-
-    def _reactiver(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Reactiver) -> list[Logement]:
-        permissions.guichet(org, "a reactivation")
-        d.reactiver(acte)
-        return []
-
-    def _dalo(self, org: Organisation, acte: Acte, d: Demande, cmd: c.ReconnaitreDalo) -> list[Logement]:
-        permissions.dalo(org)
-        d.reconnaitre_dalo(acte, cmd.statut)
-        return []
-
-    def _justifier(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Justifier) -> list[Logement]:
-        permissions.guichet(org, "a justification")
-        d.justifier(acte, cmd.critere, cmd.justification)
-        return []
-
-    def _designer(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Designer) -> list[Logement]:
-        spec = self.spec_logement(cmd.logement)
-        permissions.designation(org, spec)
-        contingent = cmd.contingent or spec.contingent
-        est_bailleur = spec.bailleur == org.code
-        if contingent is not spec.contingent and not (est_bailleur and contingent is TypeReservataire.AUCUN):
-            raise RegleEnfreinte(
-                "contingent_invalide",
-                f"dwelling {spec.identifiant} belongs to contingent {spec.contingent}, not {contingent}",
-            )
-        lgt = self._logement_ou_ouvrir(spec, acte)
-        vacance = lgt.designer(acte, d.numero_unique)
-        d.designer(acte, spec, vacance, contingent)
-        return [lgt]
-
-    def _decider(self, org: Organisation, acte: Acte, d: Demande, cmd: c.DeciderCAL) -> list[Logement]:
-        spec = self.spec_logement(cmd.logement)
-        permissions.bailleur_du_logement(org, spec, "a CAL decision")
-        lgt = self._logement_ou_ouvrir(spec, acte)
-        vacance = lgt.vacance_ouverte().numero
-        candidature = d.etat.candidature(spec.identifiant, vacance)
-        contingent = (candidature.contingent if candidature else None) or spec.contingent
-        d.decider_cal(
-            acte,
-            spec,
-            vacance,
-            cmd.decision,
-            rang=cmd.rang,
-            motif=cmd.motif,
-            sous_motif_irrecevabilite=cmd.sous_motif_irrecevabilite,
-            piece_manquante=cmd.piece_manquante,
-            delai_jours=cmd.delai_jours,
-            moins_de_trois_candidats=cmd.moins_de_trois_candidats,
-            situation=(
-                self._situation(d, spec, contingent, acte.occurred_on)
-                if cmd.decision in ATTRIBUTIONS
-                else None
-            ),
-        )
-        lgt.enregistrer_decision(acte, d.numero_unique, cmd.decision, cmd.rang, cmd.moins_de_trois_candidats)
-        return [lgt]
-
-    def _lever(self, org: Organisation, acte: Acte, d: Demande, cmd: c.LeverCondition) -> list[Logement]:
-        spec = self.spec_logement(cmd.logement)
-        permissions.bailleur_du_logement(org, spec, "meeting a suspensive condition")
-        lgt = self._logement_ou_ouvrir(spec, acte)
-        d.lever_condition(acte, spec, lgt.vacance_ouverte().numero)
-        lgt.lever_condition(acte, d.numero_unique)
-        return [lgt]
-
-    def _refuser(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Refuser) -> list[Logement]:
-        spec = self.spec_logement(cmd.logement)
-        permissions.bailleur_du_logement(org, spec, "a refusal")
-        if cmd.appliquer_decote and cmd.qualification is not QualificationRefus.non_recevable:
-            raise RegleEnfreinte(
-                "refus_recevable", "only a non_recevable refusal may carry a décote"
-            )
-        lgt = self._logement_ou_ouvrir(spec, acte)
-        v = lgt.vacance_ouverte().numero
-        refus = d.refuser(acte, spec, v, cmd.stade, cmd.motif, cmd.qualification)
-        lgt.enregistrer_refus(acte, d.numero_unique)
-        if cmd.appliquer_decote:
-            d.appliquer_decote(
-                acte,
-                CodeDecote.decote_refus,
-                refus=refus,
-                notifiee_le=cmd.decote_notifiee_le,
-                bailleur_du_refus=spec.bailleur,
-            )
-        return [lgt]
-
-    def _decote(self, org: Organisation, acte: Acte, d: Demande, cmd: c.AppliquerDecote) -> list[Logement]:
-        spec: LogementSocial | None = None
-        if cmd.code is CodeDecote.decote_refus and cmd.refus is not None:
-            fait = d.fait(cmd.refus)
-            if isinstance(fait, Demande.Refusee):
-                spec = self.spec_logement(fait.logement)
-        permissions.decote(org, cmd.code, spec)
-        d.appliquer_decote(
-            acte,
-            cmd.code,
-            refus=cmd.refus,
-            notifiee_le=cmd.notifiee_le,
-            bailleur_du_refus=spec.bailleur if spec else None,
-        )
-        return []
-
-    def _recours(self, org: Organisation, acte: Acte, d: Demande, cmd: c.DeposerRecours) -> list[Logement]:
-        permissions.guichet(org, "a recours")
-        d.deposer_recours(acte, cmd.decote)
-        return []
-
-    def _decision_recours(
-        self, org: Organisation, acte: Acte, d: Demande, cmd: c.DeciderRecours
-    ) -> list[Logement]:
-        decote = d.etat.decotes.get(cmd.decote)
-        if decote is not None and decote.organisation != org.code:
-            raise permissions.Interdit(
-                "auteur_de_la_decote",
-                f"only {decote.organisation}, which applied décote {cmd.decote}, decides on its recours",
-            )
-        d.decider_recours(acte, cmd.decote, cmd.decision, cmd.motivation)
-        return []
-
-    def _bail(self, org: Organisation, acte: Acte, d: Demande, cmd: c.SignerBail) -> list[Logement]:
-        spec = self.spec_logement(cmd.logement)
-        permissions.bailleur_du_logement(org, spec, "a bail")
-        lgt = self._logement_ou_ouvrir(spec, acte)
-        v = lgt.vacance_ouverte().numero
-        candidature = d.etat.candidature(spec.identifiant, v)
-        contingent = (candidature.contingent if candidature else None) or spec.contingent
-        lgt.louer(acte, d.numero_unique)
-        d.signer_bail(acte, spec, v, self._situation(d, spec, contingent, acte.occurred_on))
-        return [lgt]
-
-    def _retracter(self, org: Organisation, acte: Acte, d: Demande, cmd: c.Retracter) -> list[Logement]:
-        fait = d.retracter(acte, cmd.evenement, cmd.motif)
-        if not fait.concerne_logement:
-            return []
-        quoi = {
-            Demande.Designee: "designation",
-            Demande.DecisionCAL: "decision",
-            Demande.Refusee: "refus",
-            Demande.ConditionLevee: "condition",
-        }[type(fait)]
-        lgt = self.logement(fait.logement)  # type: ignore[attr-defined]
-        assert lgt is not None
-        lgt.retracter(acte, fait.vacance, d.numero_unique, quoi)  # type: ignore[attr-defined]
-        return [lgt]
-
-    def _situation(
-        self, d: Demande, spec: LogementSocial, contingent: TypeReservataire, jour: date
-    ) -> SituationAttribution:
-        e = d.etat
-        personnel = e.personnel if isinstance(e.personnel, DonneesPersonnelles) else None
-        par_uc = menage.ressources_par_uc(e.membres, personnel, jour)
-        rejetes = frozenset(k for k, v in e.justifications.items() if v is Justification.rejete)
-        return SituationAttribution(
-            ressources_par_uc=menage.arrondi(par_uc),
-            premier_quartile=menage.premier_quartile(
-                par_uc, self.territoire.seuil_premier_quartile(jour.year)
-            ),
-            prioritaire=menage.prioritaire(e.situations, e.logement_actuel, rejetes),
-            dalo=menage.dalo(e.statut_dalo),
-            contingent=contingent,
-            commune=spec.commune,
-            qpv=spec.qpv,
-            typologie=spec.typologie,
-            financement=spec.financement,
-            bailleur=spec.bailleur,
-            filed_on=e.filed_on,
-            mutation=e.mutation,
-        )
-
-    _handlers: dict[type, Callable[..., list[Logement]]] = {
-        c.Modifier: _modifier,
-        c.Renouveler: _renouveler,
-        c.MettreEnDemeure: _mettre_en_demeure,
-        c.Radier: _radier,
-        c.Reactiver: _reactiver,
-        c.ReconnaitreDalo: _dalo,
-        c.Justifier: _justifier,
-        c.Designer: _designer,
-        c.DeciderCAL: _decider,
-        c.LeverCondition: _lever,
-        c.Refuser: _refuser,
-        c.AppliquerDecote: _decote,
-        c.DeposerRecours: _recours,
-        c.DeciderRecours: _decision_recours,
-        c.SignerBail: _bail,
-        c.Retracter: _retracter,
-    }
+    def _spec_ou_rien(self, identifiant: str) -> LogementSocial | None:
+        try:
+            return self.territoire.logement(identifiant)
+        except KeyError:
+            return None
 
     # -- iteration over the whole log --------------------------------------------------------
 
@@ -499,3 +291,144 @@ class Registre(Application[UUID]):
                 yield self.mapper.to_domain_event(n).numero_unique  # type: ignore[attr-defined]
             position = lot[-1].id
 
+
+
+class Ordre(msgspec.Struct, frozen=True):
+    """One command of a batch (`Registre.executer_lot`), with what `Registre.executer` takes."""
+
+    organisation: Organisation
+    agent: str
+    commande: c.Commande
+    numero_unique: str | None = None
+    version_attendue: int | None = None
+    canal: Canal = Canal.api
+
+
+class Lot:
+    """Commands applied one by one as `Registre.executer` applies them (the same handlers, the
+    same catch-up), kept in memory and saved together by `sauver`: the generator's day of back
+    office, the schedule's night, a bulk import. A refused command leaves the lot as it was
+    before it, so the caller may go on with the next one. Each aggregate's events keep the order
+    of the commands; in the log they come aggregate after aggregate, in the order first touched.
+
+    Until `sauver`, what the lot did is nowhere but here: a reader (or `Registre.executer`) sees
+    the store without it, so a caller that mixes both saves the lot first (`in` tells whether a
+    demand is in it)."""
+
+    def __init__(self, registre: Registre) -> None:
+        self.registre = registre
+        self._agregats: dict[UUID, traitements.Agregat] = {}  # in the order first touched
+        self._versions_lues: dict[UUID, int] = {}  # each demand's stored version when loaded
+
+    def __contains__(self, numero_unique: str) -> bool:
+        return Demande.id_pour(numero_unique) in self._agregats
+
+    def __len__(self) -> int:
+        return len(self._agregats)
+
+    def executer(
+        self,
+        org: Organisation,
+        agent: str,
+        commande: c.Commande,
+        numero_unique: str | None = None,
+        version_attendue: int | None = None,
+        canal: Canal = Canal.api,
+    ) -> Resultat:
+        """`Registre.executer` without the save: raises its refusals; the Resultat's position
+        is None until `sauver`."""
+        r = self.registre
+        permissions.ecriture(org)
+        acte = Acte(commande.occurred_on, org.code, agent, canal)
+        if isinstance(commande, c.Enregistrer):
+            demande = r._nouvelle_demande(org, acte, commande)
+            # What the store's unique version says at the save of a single registration.
+            self._verifier_nouveau(demande.numero_unique)
+            self._garder([demande])
+            return r._resultat(demande, 0, [])
+        numero = _numero_requis(numero_unique)
+        demande = self._copie(Demande.id_pour(numero)) or r.demande(numero)
+        avant = demande.version
+        self._versions_lues.setdefault(demande.id, avant - len(demande.pending_events))
+        _verifier_version(demande, version_attendue)
+        a_sauver = r._appliquer(org, acte, demande, commande, self._logement)
+        self._garder(a_sauver)
+        return r._resultat(demande, avant, [])
+
+    def rattraper(self, numero_unique: str, jusquau: date) -> Resultat | None:
+        """`Registre.rattraper` without the save."""
+        demande = self._copie(Demande.id_pour(numero_unique)) or self.registre.demande(numero_unique)
+        avant = demande.version
+        self._versions_lues.setdefault(demande.id, avant - len(demande.pending_events))
+        if not demande.rattraper(jusquau, self.registre.territoire.retention_donnees_mois):
+            return None
+        self._garder([demande])
+        return self.registre._resultat(demande, avant, [])
+
+    def sauver(self) -> int | None:
+        """Saves everything in one transaction and empties the lot; returns the highest
+        notification id written (None if there was nothing to save). Lets the store's
+        RecordConflictError through, the lot emptied and nothing saved."""
+        if not self._agregats:
+            return None
+        agregats = list(self._agregats.values())
+        self.abandonner()
+        recordings = self.registre.save(*agregats)
+        for a in agregats:
+            if isinstance(a, Demande):
+                self.registre._apres_sauvegarde(a)
+        return max((x.notification.id for x in recordings), default=None)
+
+    def abandonner(self) -> None:
+        """Forgets everything not saved yet."""
+        self._agregats = {}
+
+    def demandes_changees(self) -> bool:
+        """Whether a demand this lot loaded was changed in the store since."""
+        recorder = self.registre.recorder
+        return any(
+            recorder.select_events(i, desc=True, limit=1)[0].originator_version != v
+            for i, v in self._versions_lues.items()
+        )
+
+    def _copie(self, ident: UUID) -> Any:
+        # A command works on a copy of what the lot holds, so that a refusal halfway (after the
+        # catch-up, or between two events of one command) leaves the lot's state untouched.
+        agregat = self._agregats.get(ident)
+        return copy.deepcopy(agregat) if agregat is not None else None
+
+    def _logement(self, identifiant: str) -> Logement | None:
+        return self._copie(Logement.id_pour(identifiant)) or self.registre.logement(identifiant)
+
+    def _garder(self, agregats: list[traitements.Agregat]) -> None:
+        for a in agregats:
+            self._agregats[a.id] = a  # an aggregate already held keeps its place in the order
+
+    def _verifier_nouveau(self, numero: str) -> None:
+        ident = Demande.id_pour(numero)
+        if ident in self._agregats:
+            raise _deja_enregistree(numero)
+        try:
+            self.registre.repository.get(ident)
+        except AggregateNotFoundError:
+            return
+        raise _deja_enregistree(numero)
+
+
+def _numero_requis(numero_unique: str | None) -> str:
+    if numero_unique is None:
+        raise RegleEnfreinte("numero_requis", "this command concerns an existing demand")
+    return numero_unique
+
+
+def _verifier_version(demande: Demande, version_attendue: int | None) -> None:
+    if version_attendue is not None and demande.version != version_attendue:
+        raise VersionPerimee(
+            "version_perimee",
+            f"demand {demande.numero_unique} is at version {demande.version}, not {version_attendue}",
+            version=demande.version,
+        )
+
+
+def _deja_enregistree(numero: str) -> RegleEnfreinte:
+    return RegleEnfreinte("numero_unique_existant", f"numéro unique {numero} is already registered")

@@ -30,8 +30,9 @@ from domain.codes import (
     StatutDalo,
     TypeContratTravail,
 )
-from domain.demande import Demande, EtatDemande
+from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
+from domain.etat_demande import EtatDemande
 from domain.foyer import DonneesPersonnelles, Membre
 from domain.menage import ressources_annuelles, unites_de_consommation
 from domain.territoire import Territoire

@@ -15,7 +15,8 @@ from domain.codes import (
     MotifRadiation,
     TypeDecisionCAL,
 )
-from domain.demande import Demande, EtatDemande
+from domain.demande import Demande
+from domain.etat_demande import EtatDemande
 
 
 class Echeance(msgspec.Struct, frozen=True):

@@ -1,8 +1,22 @@
-"""Who may record what (DOMAIN.md §1). Each refusal names the rule, for a 403 that explains itself."""
+"""Who may record what (DOMAIN.md §1). Each refusal names the rule, for a 403 that explains itself.
 
+`peut` is the one question every face asks: the command handlers (`domain/traitements.py`) ask it
+before deciding anything, and a page asks it to offer exactly the actions that would be accepted.
+The functions below it are the rules it combines, one per kind of fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from domain import commandes as c
 from domain.codes import CodeDecote, MotifMiseEnDemeure, MotifRadiation, TypeOrganisation
 from domain.erreurs import Interdit
 from domain.territoire import LogementSocial, Organisation
+
+if TYPE_CHECKING:
+    from domain.etat_demande import EtatDemande
 
 G, B, R, E = (
     TypeOrganisation.guichet,
@@ -83,3 +97,156 @@ def ecriture(org: Organisation) -> None:
         raise Interdit("lecture_seule", f"{org.code} is an auditeur: it reads and replays only")
     if TypeOrganisation.systeme in org.types:
         raise Interdit("systeme_reserve", "the systeme acts on schedule only, not through the API")
+
+
+def auteur_de_la_decote(org: Organisation, etat: EtatDemande, decote: int) -> None:
+    """A recours is decided by the organisation that applied the décote (DOMAIN.md §3). A décote
+    that does not stand is no permission matter: the domain refuses it as a precondition (422)."""
+    d = etat.decotes.get(decote)
+    if d is not None and d.organisation != org.code:
+        raise Interdit(
+            "auteur_de_la_decote",
+            f"only {d.organisation}, which applied décote {decote}, decides on its recours",
+        )
+
+
+# -- the question a page asks ---------------------------------------------------------------------
+
+# What each command needs of its organisation. `cmd` is None when only the kind of command is
+# asked (a page deciding which buttons to show): the answer is then whether some command of that
+# kind could be accepted from this organisation. `logement` is the dwelling the command concerns
+# (for a décote after a refusal: the refused dwelling); None when not known yet.
+_Regle = Callable[[Organisation, c.Commande | None, "EtatDemande | None", LogementSocial | None], None]
+
+
+def _sur_logement(quoi: str) -> _Regle:
+    def regle(
+        org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+    ) -> None:
+        if lgt is not None:
+            bailleur_du_logement(org, lgt, quoi)
+        else:
+            _exiger(org, {B}, "bailleur_du_logement", quoi)
+
+    return regle
+
+
+def _de_guichet(quoi: str) -> _Regle:
+    def regle(
+        org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+    ) -> None:
+        guichet(org, quoi)
+
+    return regle
+
+
+def _mise_en_demeure(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    if isinstance(cmd, c.MettreEnDemeure):
+        mise_en_demeure(org, cmd.motif)
+    else:
+        guichet(org, "a mise en demeure")
+
+
+def _radiation(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    if isinstance(cmd, c.Radier):
+        radiation(org, cmd.motif)
+    else:
+        guichet(org, "a radiation")
+
+
+def _dalo(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    dalo(org)
+
+
+def _designation(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    if lgt is not None:
+        designation(org, lgt)
+    else:
+        _exiger(org, {B, R}, "designation_hors_contingent", "a designation")
+
+
+def _decote(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    if isinstance(cmd, c.AppliquerDecote):
+        decote(org, cmd.code, lgt)
+    else:
+        guichet(org, "a décote")
+
+
+def _decision_recours(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    if isinstance(cmd, c.DeciderRecours) and etat is not None:
+        auteur_de_la_decote(org, etat, cmd.decote)
+    else:
+        # Only an organisation that may apply a décote can be the author of one.
+        guichet(org, "a decision on a recours")
+
+
+def _libre(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    """Any organisation that writes: a retraction is checked against the retracted event's
+    author by the domain (a precondition, 422), not here."""
+
+
+REGLES: dict[type[c.Commande], _Regle] = {
+    c.Enregistrer: _de_guichet("a registration"),
+    c.Modifier: _de_guichet("a modification"),
+    c.Renouveler: _de_guichet("a renewal"),
+    c.MettreEnDemeure: _mise_en_demeure,
+    c.Radier: _radiation,
+    c.Reactiver: _de_guichet("a reactivation"),
+    c.ReconnaitreDalo: _dalo,
+    c.Justifier: _de_guichet("a justification"),
+    c.Designer: _designation,
+    c.DeciderCAL: _sur_logement("a CAL decision"),
+    c.LeverCondition: _sur_logement("meeting a suspensive condition"),
+    c.Refuser: _sur_logement("a refusal"),
+    c.AppliquerDecote: _decote,
+    c.DeposerRecours: _de_guichet("a recours"),
+    c.DeciderRecours: _decision_recours,
+    c.SignerBail: _sur_logement("a bail"),
+    c.Retracter: _libre,
+    c.DeclarerVacance: _sur_logement("a vacancy"),
+}
+
+
+def peut(
+    org: Organisation,
+    commande: c.Commande | type[c.Commande],
+    demande: EtatDemande | None = None,
+    logement: LogementSocial | None = None,
+) -> Interdit | None:
+    """None if `org` may record `commande`, else the refusal (its rule and reason), not raised.
+
+    Given a command, with the demand's state and the dwelling it concerns, the answer is the one
+    `Registre.executer` gives (a 403, or going on to the preconditions). Given only a kind of
+    command, it is whether some command of that kind could be accepted from `org`."""
+    try:
+        exiger(org, commande, demande, logement)
+    except Interdit as refus:
+        return refus
+    return None
+
+
+def exiger(
+    org: Organisation,
+    commande: c.Commande | type[c.Commande],
+    demande: EtatDemande | None = None,
+    logement: LogementSocial | None = None,
+) -> None:
+    """`peut`, raising its refusal: what the command handlers call first."""
+    ecriture(org)
+    genre = commande if isinstance(commande, type) else type(commande)
+    cmd = None if isinstance(commande, type) else commande
+    REGLES[genre](org, cmd, demande, logement)

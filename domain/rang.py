@@ -11,7 +11,7 @@ import msgspec
 
 from domain.codes import Typologie
 from domain.cotation import Cotation
-from domain.demande import EtatDemande
+from domain.etat_demande import EtatDemande
 
 
 class Candidat(msgspec.Struct, frozen=True):

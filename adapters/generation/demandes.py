@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.generation.dossiers import DecoteMiroir, Dossier
 from adapters.generation.menages import SITUATIONS, choix, generer_menage
+from adapters.registre import Lot
 from domain import calendrier
 from domain import commandes as c
-from domain.acte import Acte
 from domain.codes import (
     Canal,
     CodeDecote,
@@ -27,7 +27,6 @@ from domain.codes import (
     TypeContratTravail,
     Typologie,
 )
-from domain.demande import Demande
 from domain.foyer import LogementActuel, Membre, Ressource, Souhaits
 from domain.numero_unique import composer
 
@@ -62,10 +61,11 @@ P_RETRACTE_MODIFICATION = 0.01
 class VieDesDemandes(_Base):
     def _importer(self, jour: date, n: int) -> None:
         """The demands active when the ledger starts, imported from the previous system through
-        the domain (Demande.enregistrer, canal import, filed_on in the past), many per save."""
+        the Registre's registration (canal import, their numéro, filed_on in the past), LOT
+        demands per save (a `Lot`)."""
         self._regler(datetime.combine(jour, heure(5), UTC))
         premier_du_mois = jour.replace(day=1)
-        lot: list[Demande] = []
+        lot = Lot(self.registre)
         for i in range(n):
             classe = self.politique.classe_menage(self, jour)
             m = generer_menage(self.rng, jour, self.contexte, self.seuil(jour.year), classe)
@@ -75,23 +75,21 @@ class VieDesDemandes(_Base):
             anniversaire = jour + timedelta(days=self.rng.randint(1, 365))
             # Imported numéros are the previous system's; never minted here (filed before this month).
             numero = composer(self.territoire.code, filed_on, i + 1, self.orgs[guichet].code_guichet or "IMP00")
-            acte = Acte(jour, guichet, self.agent(guichet), Canal.import_)
-            demande = Demande.enregistrer(
-                numero, acte, membres=m.membres, logement_actuel=m.logement_actuel, souhaits=m.souhaits,
-                motifs=m.motifs, situations=m.situations, personnel=m.personnel, filed_on=filed_on,
-                anniversaire=anniversaire,
+            res = lot.executer(
+                self.orgs[guichet], self.agent(guichet),
+                c.Enregistrer(
+                    occurred_on=jour, membres=m.membres, logement_actuel=m.logement_actuel, souhaits=m.souhaits,
+                    motifs=m.motifs, situations=m.situations, personnel=m.personnel, numero_unique=numero,
+                    filed_on=filed_on, anniversaire=anniversaire,
+                ),
+                canal=Canal.import_,
             )
-            demande.rattraper(jour, self.retention)
-            self.registre.coffre.creer(demande.id)
-            lot.append(demande)
             d = self._nouveau_dossier(numero, guichet, filed_on, anniversaire, jour, m, classe)
             self.rattrape(d, jour)
-            d.version = demande.version
+            d.version = res.version
             if len(lot) >= LOT:
-                self.registre.save(*lot)
-                lot = []
-        if lot:
-            self.registre.save(*lot)
+                lot.sauver()
+        lot.sauver()
         self.rapport.importees = n
         self.rapport.commandes["import"] += n
 

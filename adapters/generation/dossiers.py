@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import calendrier, menage
 from domain.codes import MotifMiseEnDemeure, MotifPreavis, MotifRadiation, StatutDalo
-from domain.demande import prochaine_echeance
+from domain.etat_demande import prochaine_echeance
 from domain.foyer import DonneesPersonnelles, Identite, LogementActuel, Membre, Souhaits
 
 

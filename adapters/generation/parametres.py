@@ -10,6 +10,7 @@ from domain import calendrier
 
 SCENARIOS = ("cannes", "sophia")
 LOGEMENTS_CANNES = 10_213  # RPLS 2022, PPGDID Cannes Pays de Lérins
+LOGEMENTS_SOPHIA = 6_743  # RPLS 2016, CASA
 ANNEES_DEFAUT = 6  # the default run writes more than 200,000 events (docs/generate.md)
 ANNEES_MAX = 40
 ECHELLE_MIN = 0.005
@@ -83,8 +84,6 @@ class Parametres:
     @property
     def logements(self) -> int:
         if self.scenario == "sophia":
-            from adapters.generation.sophia import LOGEMENTS_SOPHIA
-
             return LOGEMENTS_SOPHIA
         return max(20, round(LOGEMENTS_CANNES * self.echelle))
 

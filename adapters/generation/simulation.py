@@ -33,12 +33,11 @@ from adapters.clock import HorlogeReglable
 from adapters.generation import attributions
 from adapters.generation.demandes import VieDesDemandes
 from adapters.generation.dossiers import Dossier, Ensemble
-from adapters.generation.lot import EN_LOT, Lot
 from adapters.generation.menages import Contexte, choix
 from adapters.generation.parametres import GenerationError, Parametres
 from adapters.generation.politique import Politique
 from adapters.generation.rapport import Rapport
-from adapters.registre import Registre, Resultat
+from adapters.registre import Lot, Registre, Resultat
 from domain import calendrier, horloge
 from domain import commandes as c
 from domain.codes import (
@@ -61,6 +60,13 @@ TAU_JOURS = 45  # registrations steer the active stock to its target within abou
 LOT = 250  # demands per save in the schedule's night run
 GUICHET_COMMUNE = 0.55  # applicants register at their first-choice commune's service, or a bailleur's
 P_TARDIF = 0.08  # typed in one to three days after the fact
+# The back office's commands that concern one demand and nothing else: first thing in the day,
+# they go through a `Lot` (the Registre's handlers, saved together), since one transaction per
+# command would cost most of a run; the events, their dates and their order on each demand are
+# the same.
+EN_LOT = frozenset(
+    {c.Renouveler, c.Modifier, c.Justifier, c.MettreEnDemeure, c.Radier, c.Reactiver, c.ReconnaitreDalo}
+)
 # What the guichets do in their back office, first thing in the day and saved together.
 BUREAU = frozenset(
     {
@@ -244,7 +250,7 @@ class Simulation(VieDesDemandes):
         self._tic()
         en_lot = dossier is not None and self._bureau and type(commande) in EN_LOT
         if dossier is not None and not en_lot and dossier.numero in self.lot:
-            self.lot.vider()  # the Registre must see what the back office did to it
+            self.lot.sauver()  # the Registre must see what the back office did to it
         try:
             if en_lot:
                 assert dossier is not None
@@ -340,12 +346,11 @@ class Simulation(VieDesDemandes):
 
     def _planificateur(self, jour: date) -> None:
         """The schedule's night run, for the demands with something due today only: what
-        `Registre.rattraper` does for one demand (`Demande.rattraper`, then the erasure's
-        crypto-shredding), with the night's demands saved together, LOT at a time, since one
-        transaction per demand would cost most of the run."""
+        `Registre.rattraper` does for one demand, through a `Lot` saved LOT demands at a time,
+        since one transaction per demand would cost most of the run."""
         self._regler(datetime.combine(jour, heure(1), UTC))
         self._pas = timedelta(milliseconds=50)
-        lot: list[Demande] = []
+        nuit = Lot(self.registre)
         while self.echeancier and self.echeancier[0][0] <= jour:
             du, _, numero = heapq.heappop(self.echeancier)
             d = self.dossiers.get(numero)
@@ -359,24 +364,16 @@ class Simulation(VieDesDemandes):
                 self.planifier_echeance(d)
                 continue
             self._tic()
-            demande = self.registre.demande(numero)
-            if demande.rattraper(jour, self.retention):
-                lot.append(demande)
+            res = nuit.rattraper(numero, jour)
+            if res is not None:
                 self.rapport.commandes["schedule"] += 1
             self.rattrape(d, jour)
-            d.version = demande.version
+            if res is not None:
+                d.version = res.version
             self.planifier_echeance(d)
-            if len(lot) >= LOT:
-                self._sauver(lot)
-                lot = []
-        if lot:
-            self._sauver(lot)
-
-    def _sauver(self, lot: list[Demande]) -> None:
-        self.registre.save(*lot)
-        for demande in lot:
-            if demande.etat.effacee and self.registre.coffre.cle(demande.id) is not None:
-                self.registre.coffre.effacer(demande.id)
+            if len(nuit) >= LOT:
+                nuit.sauver()
+        nuit.sauver()
 
     # -- the day ----------------------------------------------------------------------------
 
@@ -438,13 +435,13 @@ class Simulation(VieDesDemandes):
         n = len(dus) + len(vacances) * 2 + inscriptions
         self._regler(datetime.combine(jour, heure(6, 30), UTC))
         self._pas = timedelta(seconds=min(120.0, 12 * 3600 / max(1, 1.5 * n)))
-        # First the guichets' back office, saved as one transaction (lot.py), then the rest.
+        # First the guichets' back office, saved as one transaction (a Lot), then the rest.
         self._bureau = True
         for action, args in dus:
             if getattr(action, "__func__", None) in BUREAU:
                 action(*args)
         self._bureau = False
-        self.lot.vider()
+        self.lot.sauver()
         for spec in vacances:
             self._declarer_vacance(spec)
         for action, args in dus:
@@ -457,7 +454,7 @@ class Simulation(VieDesDemandes):
             _, _, action, args = heapq.heappop(self.agenda)
             action(*args)
         self.politique.fin_de_journee(self, jour)
-        self.lot.vider()
+        self.lot.sauver()
         self.sorties_moyennes += (self.sorties_jour - self.sorties_moyennes) / 60
 
     def _nb_inscriptions(self, jour: date) -> int:
@@ -559,7 +556,7 @@ class Simulation(VieDesDemandes):
     # -- checking the mirror against the log ------------------------------------------------------
 
     def _verifier(self) -> None:
-        from domain.demande import prochaine_echeance
+        from domain.etat_demande import prochaine_echeance
 
         for numero, d in list(self.dossiers.items()):
             # Read back from the store, not from the Registre's cache (a historical read).

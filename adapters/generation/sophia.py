@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.generation.attributions import Candidat, MiseEnLocation
 from adapters.generation.dossiers import Dossier
+from adapters.generation.parametres import LOGEMENTS_SOPHIA
 from adapters.generation.parc import ProfilParc, generer_parc
 from adapters.generation.politique import Politique
-from adapters.generation.simulation import Simulation
 from domain.codes import ATTRIBUTIONS, MotifRadiation
 from domain.territoire import LogementSocial
 
-LOGEMENTS_SOPHIA = 6_743  # RPLS 2016
+if TYPE_CHECKING:
+    # The simulation runs this policy and hands itself to each hook: named for the types only.
+    from adapters.generation.simulation import Simulation
 SEUIL = "9120"  # €/UC/year, the CASA's first-quartile threshold (document cadre, 2018)
 QPV = "Cœur de Ville et Hauts de Vallauris"
 VALLAURIS = "06155"

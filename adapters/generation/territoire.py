@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.generation.parametres import LOGEMENTS_CANNES, Parametres
 from adapters.generation.parc import Logement, ProfilParc, generer_parc
+from adapters.generation.sophia import territoire_sophia
 
 RACINE = Path(__file__).resolve().parents[2]
 DEMO = RACINE / "territories" / "cannes-pays-de-lerins.toml"
@@ -82,8 +83,6 @@ def contenu(p: Parametres, chemin: Path) -> dict[str, Any]:
     rng = random.Random(f"territoire:{p.scenario}:{p.graine}")
     annees = range(p.debut.year, p.jusquau.year + 1)
     if p.scenario == "sophia":
-        from adapters.generation.sophia import territoire_sophia
-
         raw = territoire_sophia(rng)
     else:
         demo = _demo()

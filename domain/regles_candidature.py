@@ -1,0 +1,178 @@
+"""A demand's candidacies, as rules for recording their facts (DOMAIN.md §3): designation on a
+dwelling's vacancy, the CAL's decision, a suspensive condition met, the candidate's refusal, and
+the bail with its RADATT radiation.
+
+A mixin of the `Demande` aggregate (`domain/demande.py`), which declares the events these methods
+record. The rules that span the candidates of one dwelling (one bail per vacancy, ranks, an
+attribution that stands) are the dwelling's (`domain/logement.py`); here, this demand's own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain import verifications
+from domain.acte import Acte
+from domain.codes import (
+    ATTRIBUTIONS,
+    MotifRadiation,
+    QualificationRefus,
+    SousMotifIrrecevabilite,
+    StadeRefus,
+    TypeDecisionCAL,
+    TypeReservataire,
+)
+from domain.erreurs import RegleEnfreinte
+from domain.etat_demande import Candidature, SituationAttribution, champs
+from domain.territoire import LogementSocial
+
+if TYPE_CHECKING:
+    from domain.demande import Demande
+
+
+class ReglesDeCandidature:
+    def designer(
+        self: Demande, acte: Acte, logement: LogementSocial, vacance: int, contingent: TypeReservataire
+    ) -> None:
+        self._verifier_acte(acte)
+        self._verifier_active("designation")
+        c = self.etat.candidature(logement.identifiant, vacance)
+        if c is not None and c.designations and c.refus is None:
+            raise RegleEnfreinte(
+                "deja_designee",
+                f"demand is already a candidate on {logement.identifiant} for this vacancy",
+            )
+        self.trigger_event(
+            self.Designee,
+            **champs(acte),
+            logement=logement.identifiant,
+            vacance=vacance,
+            contingent=contingent,
+        )
+
+    def decider_cal(
+        self: Demande,
+        acte: Acte,
+        logement: LogementSocial,
+        vacance: int,
+        decision: TypeDecisionCAL,
+        *,
+        rang: int | None = None,
+        motif: str | None = None,
+        sous_motif_irrecevabilite: SousMotifIrrecevabilite | None = None,
+        piece_manquante: str | None = None,
+        delai_jours: int | None = None,
+        moins_de_trois_candidats: str | None = None,
+        situation: SituationAttribution | None = None,
+    ) -> None:
+        self._verifier_acte(acte)
+        self._verifier_active("decision_cal")
+        c = _candidature_designee(
+            self, logement, vacance, "non_designee",
+            f"demand is not designated on {logement.identifiant} for its current vacancy",
+        )
+        if c.refus is not None:
+            raise RegleEnfreinte("deja_refusee", "the candidate has already refused this dwelling")
+        verifications.decision_cal(
+            decision, rang, motif, sous_motif_irrecevabilite, piece_manquante, delai_jours
+        )
+        self.trigger_event(
+            self.DecisionCAL,
+            **champs(acte),
+            logement=logement.identifiant,
+            vacance=vacance,
+            decision=decision,
+            rang=rang,
+            motif=motif,
+            sous_motif_irrecevabilite=sous_motif_irrecevabilite,
+            piece_manquante=piece_manquante,
+            delai_jours=delai_jours,
+            moins_de_trois_candidats=moins_de_trois_candidats,
+            situation=situation if decision in ATTRIBUTIONS else None,
+        )
+
+    def lever_condition(self: Demande, acte: Acte, logement: LogementSocial, vacance: int) -> None:
+        self._verifier_acte(acte)
+        self._verifier_active("condition_levee")
+        c = self.etat.candidature(logement.identifiant, vacance)
+        decisions = [self.fait(v) for v in (c.decisions if c else [])]
+        if not any(
+            d.decision is TypeDecisionCAL.attribution_sous_condition for d in decisions  # type: ignore[attr-defined]
+        ):
+            raise RegleEnfreinte(
+                "pas_de_condition_suspensive",
+                f"no attribution sous condition suspensive on {logement.identifiant}",
+            )
+        if c is not None and c.condition_levee:
+            raise RegleEnfreinte("condition_deja_levee", "the suspensive condition is already met")
+        self.trigger_event(
+            self.ConditionLevee, **champs(acte), logement=logement.identifiant, vacance=vacance
+        )
+
+    def refuser(
+        self: Demande,
+        acte: Acte,
+        logement: LogementSocial,
+        vacance: int,
+        stade: StadeRefus,
+        motif: str,
+        qualification: QualificationRefus,
+    ) -> int:
+        """Returns the version of the refusal, for a décote that may follow it."""
+        self._verifier_acte(acte)
+        self._verifier_active("refus")
+        c = _candidature_designee(
+            self, logement, vacance, "aucune_proposition",
+            f"no designation or CAL decision on {logement.identifiant} for this demand",
+        )
+        if c.refus is not None:
+            raise RegleEnfreinte("deja_refusee", "this proposal was already refused")
+        if stade is not StadeRefus.avant_cal and not c.decisions:
+            raise RegleEnfreinte(
+                "refus_sans_decision", f"a refusal at stage {stade} needs a CAL decision first"
+            )
+        if not motif.strip():
+            raise RegleEnfreinte("motif_requis", "a refusal needs its motif")
+        self.trigger_event(
+            self.Refusee,
+            **champs(acte),
+            logement=logement.identifiant,
+            vacance=vacance,
+            stade=stade,
+            motif=motif,
+            qualification=qualification,
+        )
+        return self.version
+
+    def signer_bail(
+        self: Demande, acte: Acte, logement: LogementSocial, vacance: int, situation: SituationAttribution
+    ) -> None:
+        self._verifier_acte(acte)
+        self._verifier_active("bail")
+        c = self.etat.candidature(logement.identifiant, vacance)
+        attributions = [
+            self.fait(v) for v in (c.decisions if c else []) if self.fait(v).decision in ATTRIBUTIONS  # type: ignore[attr-defined]
+        ]
+        if c is None or not attributions:
+            raise RegleEnfreinte(
+                "aucune_attribution", f"no CAL attribution of {logement.identifiant} to this demand"
+            )
+        if c.refus is not None:
+            raise RegleEnfreinte("attribution_refusee", "the candidate refused this dwelling")
+        self.trigger_event(
+            self.BailSigne,
+            **champs(acte),
+            logement=logement.identifiant,
+            vacance=vacance,
+            situation=situation,
+        )
+        self.trigger_event(self.Radiee, **champs(acte), motif=MotifRadiation.RADATT)
+
+
+def _candidature_designee(
+    demande: Demande, logement: LogementSocial, vacance: int, regle: str, message: str
+) -> Candidature:
+    c = demande.etat.candidature(logement.identifiant, vacance)
+    if c is None or not c.designations:
+        raise RegleEnfreinte(regle, message)
+    return c

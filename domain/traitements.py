@@ -1,0 +1,377 @@
+"""What the ledger does with each command: one handler per command, from the acting organisation,
+the act, the demand, the dwelling it concerns and the territory, to the aggregates to save.
+
+A handler asks `permissions.exiger` (`peut`, raising) first (403), then lets the aggregates
+check their preconditions and record their events (422). It reads nothing and writes nothing:
+the `Registre` loads the aggregates beforehand (`logement_concerne` tells it which dwelling),
+catches the demand up with its schedule, and saves what the handler returns, demand first, in
+one transaction. So a single command, a batch (`Registre.executer_lot`, the generator) and a
+page asking what it may offer (`permissions.peut`) all go through the same rules.
+
+`TRAITEMENTS` maps each command on an existing demand to its handler; registration
+(`preparer_enregistrement`, `enregistrer`) and a vacancy (`declarer_vacance`, a dwelling's own
+command) have handlers of their own shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain import commandes as c
+from domain import menage
+from domain.acte import Acte
+from domain.codes import (
+    ATTRIBUTIONS,
+    CodeDecote,
+    Justification,
+    QualificationRefus,
+    TypeReservataire,
+)
+from domain.demande import Demande
+from domain.erreurs import Introuvable, RegleEnfreinte
+from domain.etat_demande import EtatDemande, SituationAttribution
+from domain.foyer import DonneesPersonnelles
+from domain.logement import Logement
+from domain.permissions import exiger
+from domain.territoire import LogementSocial, Organisation, Territoire
+
+Agregat = Demande | Logement
+
+
+@dataclass(frozen=True)
+class Contexte:
+    """Everything a handler decides from, besides the demand and the command."""
+
+    organisation: Organisation
+    acte: Acte
+    territoire: Territoire
+    # The dwelling `logement_concerne` named, as the territory describes it (None if it is not
+    # in the territory), and its aggregate (None until the ledger follows the dwelling).
+    logement: LogementSocial | None = None
+    agregat_logement: Logement | None = None
+
+    def spec(self, identifiant: str) -> LogementSocial:
+        if self.logement is None or self.logement.identifiant != identifiant:
+            raise Introuvable("logement_inconnu", f"dwelling {identifiant!r} is not in the territory")
+        return self.logement
+
+    def agregat(self, spec: LogementSocial) -> Logement:
+        """The dwelling's aggregate, opened in the state the territory file gives on first use."""
+        lgt = self.agregat_logement
+        if lgt is None:
+            return Logement.ouvrir(spec, self.acte)
+        assert lgt.identifiant == spec.identifiant, "the Registre loads the dwelling concerned"
+        return lgt
+
+
+Traitement = Callable[[Contexte, Demande, Any], list[Agregat]]
+
+
+def logement_concerne(demande: Demande, commande: c.Commande) -> str | None:
+    """Which dwelling the handler of `commande` will need, for the Registre to load it first.
+    Never raises: a bad event number is the handler's to refuse, with its own rule."""
+    logement = getattr(commande, "logement", None)
+    if isinstance(logement, str):
+        return logement
+    if isinstance(commande, c.AppliquerDecote) and commande.refus is not None:
+        fait = _fait_ou_rien(demande, commande.refus)
+        return fait.logement if isinstance(fait, Demande.Refusee) else None
+    if isinstance(commande, c.Retracter):
+        fait = _fait_ou_rien(demande, commande.evenement)
+        return fait.logement if fait is not None and fait.concerne_logement else None  # type: ignore[attr-defined]
+    return None
+
+
+def traiter(ctx: Contexte, demande: Demande, commande: c.Commande) -> list[Agregat]:
+    """The handler of `commande` applied: the aggregates to save, the demand first."""
+    try:
+        traitement = TRAITEMENTS[type(commande)]
+    except KeyError:
+        raise RegleEnfreinte(
+            "commande_inconnue", f"{type(commande).__name__} does not apply to an existing demand"
+        ) from None
+    return traitement(ctx, demande, commande)
+
+
+# -- registration and vacancy ---------------------------------------------------------------------
+
+
+def preparer_enregistrement(ctx: Contexte, cmd: c.Enregistrer) -> str | None:
+    """What must hold before a numéro unique is taken: the permission, and, for a numéro to mint,
+    the guichet's code and a valid payload (a bad payload must not burn a number). Returns the
+    guichet code to mint with, or None when the command brings its own numéro (an import)."""
+    exiger(ctx.organisation, cmd)
+    if cmd.numero_unique is not None:
+        return None
+    code = ctx.organisation.code_guichet
+    if code is None:
+        raise RegleEnfreinte(
+            "code_guichet_manquant",
+            f"{ctx.organisation.code} has no guichet code to mint a numéro unique with",
+        )
+    _nouvelle_demande(ctx, cmd, "validation")
+    return code
+
+
+def enregistrer(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande:
+    exiger(ctx.organisation, cmd)
+    return _nouvelle_demande(ctx, cmd, numero)
+
+
+def _nouvelle_demande(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande:
+    return Demande.enregistrer(
+        numero,
+        ctx.acte,
+        membres=cmd.membres,
+        logement_actuel=cmd.logement_actuel,
+        souhaits=cmd.souhaits,
+        motifs=cmd.motifs,
+        situations=cmd.situations,
+        personnel=cmd.personnel,
+        filed_on=cmd.filed_on,
+        anniversaire=cmd.anniversaire,
+    )
+
+
+def declarer_vacance(ctx: Contexte, identifiant: str, cmd: c.DeclarerVacance) -> Logement:
+    spec = ctx.spec(identifiant)
+    exiger(ctx.organisation, cmd, logement=spec)
+    lgt = ctx.agregat(spec)
+    lgt.declarer_vacance(ctx.acte)
+    return lgt
+
+
+# -- one handler per command on a demand ----------------------------------------------------------
+
+
+def _modifier(ctx: Contexte, d: Demande, cmd: c.Modifier) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.modifier(
+        ctx.acte,
+        membres=cmd.membres,
+        logement_actuel=cmd.logement_actuel,
+        souhaits=cmd.souhaits,
+        motifs=cmd.motifs,
+        situations=cmd.situations,
+        personnel=cmd.personnel,
+    )
+    return [d]
+
+
+def _renouveler(ctx: Contexte, d: Demande, cmd: c.Renouveler) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.renouveler(ctx.acte)
+    return [d]
+
+
+def _mettre_en_demeure(ctx: Contexte, d: Demande, cmd: c.MettreEnDemeure) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.mettre_en_demeure(ctx.acte, cmd.motif)
+    return [d]
+
+
+def _radier(ctx: Contexte, d: Demande, cmd: c.Radier) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.radier(ctx.acte, cmd.motif)
+    return [d]
+
+
+def _reactiver(ctx: Contexte, d: Demande, cmd: c.Reactiver) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.reactiver(ctx.acte)
+    return [d]
+
+
+def _reconnaitre_dalo(ctx: Contexte, d: Demande, cmd: c.ReconnaitreDalo) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.reconnaitre_dalo(ctx.acte, cmd.statut)
+    return [d]
+
+
+def _justifier(ctx: Contexte, d: Demande, cmd: c.Justifier) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.justifier(ctx.acte, cmd.critere, cmd.justification)
+    return [d]
+
+
+def _designer(ctx: Contexte, d: Demande, cmd: c.Designer) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    contingent = cmd.contingent or spec.contingent
+    # Hors contingent (AUCUN) is the bailleur's own choice; anyone else designates within the
+    # dwelling's contingent.
+    hors_contingent = spec.bailleur == ctx.organisation.code and contingent is TypeReservataire.AUCUN
+    if contingent is not spec.contingent and not hors_contingent:
+        raise RegleEnfreinte(
+            "contingent_invalide",
+            f"dwelling {spec.identifiant} belongs to contingent {spec.contingent}, not {contingent}",
+        )
+    lgt = ctx.agregat(spec)
+    vacance = lgt.designer(ctx.acte, d.numero_unique)
+    d.designer(ctx.acte, spec, vacance, contingent)
+    return [d, lgt]
+
+
+def _decider_cal(ctx: Contexte, d: Demande, cmd: c.DeciderCAL) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    lgt = ctx.agregat(spec)
+    vacance = lgt.vacance_ouverte().numero
+    d.decider_cal(
+        ctx.acte,
+        spec,
+        vacance,
+        cmd.decision,
+        rang=cmd.rang,
+        motif=cmd.motif,
+        sous_motif_irrecevabilite=cmd.sous_motif_irrecevabilite,
+        piece_manquante=cmd.piece_manquante,
+        delai_jours=cmd.delai_jours,
+        moins_de_trois_candidats=cmd.moins_de_trois_candidats,
+        situation=(
+            situation_a_l_attribution(ctx, d.etat, spec, vacance)
+            if cmd.decision in ATTRIBUTIONS
+            else None
+        ),
+    )
+    lgt.enregistrer_decision(ctx.acte, d.numero_unique, cmd.decision, cmd.rang, cmd.moins_de_trois_candidats)
+    return [d, lgt]
+
+
+def _lever_condition(ctx: Contexte, d: Demande, cmd: c.LeverCondition) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    lgt = ctx.agregat(spec)
+    d.lever_condition(ctx.acte, spec, lgt.vacance_ouverte().numero)
+    lgt.lever_condition(ctx.acte, d.numero_unique)
+    return [d, lgt]
+
+
+def _refuser(ctx: Contexte, d: Demande, cmd: c.Refuser) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    if cmd.appliquer_decote and cmd.qualification is not QualificationRefus.non_recevable:
+        raise RegleEnfreinte("refus_recevable", "only a non_recevable refusal may carry a décote")
+    lgt = ctx.agregat(spec)
+    refus = d.refuser(
+        ctx.acte, spec, lgt.vacance_ouverte().numero, cmd.stade, cmd.motif, cmd.qualification
+    )
+    lgt.enregistrer_refus(ctx.acte, d.numero_unique)
+    if cmd.appliquer_decote:
+        # The refusal's bailleur applies it: the permission above already said it is this one.
+        d.appliquer_decote(
+            ctx.acte, CodeDecote.decote_refus, refus=refus, notifiee_le=cmd.decote_notifiee_le
+        )
+    return [d, lgt]
+
+
+def _appliquer_decote(ctx: Contexte, d: Demande, cmd: c.AppliquerDecote) -> list[Agregat]:
+    refuse: LogementSocial | None = None
+    if cmd.code is CodeDecote.decote_refus and cmd.refus is not None:
+        fait = d.fait(cmd.refus)
+        if isinstance(fait, Demande.Refusee):
+            refuse = ctx.spec(fait.logement)
+    exiger(ctx.organisation, cmd, d.etat, refuse)
+    d.appliquer_decote(ctx.acte, cmd.code, refus=cmd.refus, notifiee_le=cmd.notifiee_le)
+    return [d]
+
+
+def _deposer_recours(ctx: Contexte, d: Demande, cmd: c.DeposerRecours) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.deposer_recours(ctx.acte, cmd.decote)
+    return [d]
+
+
+def _decider_recours(ctx: Contexte, d: Demande, cmd: c.DeciderRecours) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.decider_recours(ctx.acte, cmd.decote, cmd.decision, cmd.motivation)
+    return [d]
+
+
+def _signer_bail(ctx: Contexte, d: Demande, cmd: c.SignerBail) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    lgt = ctx.agregat(spec)
+    vacance = lgt.vacance_ouverte().numero
+    situation = situation_a_l_attribution(ctx, d.etat, spec, vacance)
+    lgt.louer(ctx.acte, d.numero_unique)
+    d.signer_bail(ctx.acte, spec, vacance, situation)
+    return [d, lgt]
+
+
+def _retracter(ctx: Contexte, d: Demande, cmd: c.Retracter) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    fait = d.retracter(ctx.acte, cmd.evenement, cmd.motif)
+    if not fait.concerne_logement:
+        return [d]
+    # The dwelling's rules (one bail, ranks, three candidates) must stop counting the fact too.
+    quoi = {
+        Demande.Designee: "designation",
+        Demande.DecisionCAL: "decision",
+        Demande.Refusee: "refus",
+        Demande.ConditionLevee: "condition",
+    }[type(fait)]
+    lgt = ctx.agregat_logement
+    assert lgt is not None and lgt.identifiant == fait.logement, "the Registre loads it first"  # type: ignore[attr-defined]
+    lgt.retracter(ctx.acte, fait.vacance, d.numero_unique, quoi)  # type: ignore[attr-defined]
+    return [d, lgt]
+
+
+TRAITEMENTS: dict[type[c.Commande], Traitement] = {
+    c.Modifier: _modifier,
+    c.Renouveler: _renouveler,
+    c.MettreEnDemeure: _mettre_en_demeure,
+    c.Radier: _radier,
+    c.Reactiver: _reactiver,
+    c.ReconnaitreDalo: _reconnaitre_dalo,
+    c.Justifier: _justifier,
+    c.Designer: _designer,
+    c.DeciderCAL: _decider_cal,
+    c.LeverCondition: _lever_condition,
+    c.Refuser: _refuser,
+    c.AppliquerDecote: _appliquer_decote,
+    c.DeposerRecours: _deposer_recours,
+    c.DeciderRecours: _decider_recours,
+    c.SignerBail: _signer_bail,
+    c.Retracter: _retracter,
+}
+
+
+# -- what an attribution keeps of the household -----------------------------------------------
+
+
+def situation_a_l_attribution(
+    ctx: Contexte, etat: EtatDemande, spec: LogementSocial, vacance: int
+) -> SituationAttribution:
+    """The household as the CAL or the bail saw it (DOMAIN.md §3), so that statistics never need
+    personal data nor a replay: resources per UC against the year's threshold, priority and DALO
+    flags, the contingent the candidate was designated on, the dwelling's facts."""
+    jour: date = ctx.acte.occurred_on
+    candidature = etat.candidature(spec.identifiant, vacance)
+    contingent = (candidature.contingent if candidature else None) or spec.contingent
+    personnel = etat.personnel if isinstance(etat.personnel, DonneesPersonnelles) else None
+    par_uc = menage.ressources_par_uc(etat.membres, personnel, jour)
+    rejetes = frozenset(k for k, v in etat.justifications.items() if v is Justification.rejete)
+    return SituationAttribution(
+        ressources_par_uc=menage.arrondi(par_uc),
+        premier_quartile=menage.premier_quartile(
+            par_uc, ctx.territoire.seuil_premier_quartile(jour.year)
+        ),
+        prioritaire=menage.prioritaire(etat.situations, etat.logement_actuel, rejetes),
+        dalo=menage.dalo(etat.statut_dalo),
+        contingent=contingent,
+        commune=spec.commune,
+        qpv=spec.qpv,
+        typologie=spec.typologie,
+        financement=spec.financement,
+        bailleur=spec.bailleur,
+        filed_on=etat.filed_on,
+        mutation=etat.mutation,
+    )
+
+
+def _fait_ou_rien(demande: Demande, version: int) -> Demande.Event | None:
+    return demande.faits[version - 1] if 1 <= version <= len(demande.faits) else None

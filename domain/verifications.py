@@ -1,0 +1,105 @@
+"""Checks of what a command brings before any fact is recorded: the household, the wishes, the
+current housing, the declared situations, a CAL decision's own fields, and a date that must not
+be in the future (DOMAIN.md §2–3). They read the payload only, never the demand's state, so that
+registration checks a payload before a numéro unique is taken for it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from domain import horloge
+from domain.codes import RoleMembre, SousMotifIrrecevabilite, TypeDecisionCAL
+from domain.erreurs import RegleEnfreinte
+from domain.foyer import DonneesPersonnelles, LogementActuel, Membre, Souhaits
+
+_INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
+_CODE_CRITERE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def pas_dans_le_futur(jour: date) -> None:
+    today = horloge.aujourdhui()
+    if jour > today:
+        raise RegleEnfreinte(
+            "date_future",
+            f"occurred_on {jour.isoformat()} is in the future (today is {today.isoformat()})",
+        )
+
+
+def foyer(membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None) -> None:
+    demandeurs = [m for m in membres if m.role is RoleMembre.demandeur]
+    if len(demandeurs) != 1:
+        raise RegleEnfreinte(
+            "foyer_invalide", f"the household needs exactly one demandeur, found {len(demandeurs)}"
+        )
+    ids = [m.id for m in membres]
+    if len(set(ids)) != len(ids):
+        raise RegleEnfreinte("foyer_invalide", "household member ids must be unique")
+    for m in membres:
+        if m.commune_travail is not None and not _INSEE.match(m.commune_travail):
+            raise RegleEnfreinte(
+                "commune_invalide", f"member {m.id}: work commune {m.commune_travail!r} is not an INSEE code"
+            )
+        for r in m.ressources:
+            if r.montant_mensuel < 0:
+                raise RegleEnfreinte("ressource_negative", f"member {m.id}: negative resource {r.code}")
+    if personnel is not None:
+        connus = set(ids)
+        for i in personnel.identites:
+            if i.membre not in connus:
+                raise RegleEnfreinte(
+                    "identite_orpheline", f"identity for unknown household member {i.membre!r}"
+                )
+            if i.date_naissance > horloge.aujourdhui():
+                raise RegleEnfreinte("naissance_future", f"member {i.membre}: birth date in the future")
+
+
+def souhaits(s: Souhaits) -> None:
+    if not s.communes:
+        raise RegleEnfreinte("souhaits_invalides", "wishes need at least one commune")
+    for c in s.communes:
+        if not _INSEE.match(c):
+            raise RegleEnfreinte("commune_invalide", f"wished commune {c!r} is not an INSEE code")
+    if not s.typologies:
+        raise RegleEnfreinte("souhaits_invalides", "wishes need at least one typology")
+
+
+def logement_actuel(lgt: LogementActuel | None) -> None:
+    if lgt is not None and lgt.commune is not None and not _INSEE.match(lgt.commune):
+        raise RegleEnfreinte(
+            "commune_invalide", f"current housing commune {lgt.commune!r} is not an INSEE code"
+        )
+
+
+def situations(codes: tuple[str, ...]) -> None:
+    for s in codes:
+        if not _CODE_CRITERE.match(s):
+            raise RegleEnfreinte("situation_invalide", f"situation {s!r} is not a criterion code")
+
+
+def decision_cal(
+    decision: TypeDecisionCAL,
+    rang: int | None,
+    motif: str | None,
+    sous_motif: SousMotifIrrecevabilite | None,
+    piece: str | None,
+    delai: int | None,
+) -> None:
+    if decision is TypeDecisionCAL.attribution_par_classement:
+        if rang is None or rang < 1:
+            raise RegleEnfreinte("rang_requis", "an attribution par classement needs its rank (≥ 1)")
+    elif rang is not None:
+        raise RegleEnfreinte("rang_inattendu", f"a {decision} decision has no rank")
+    if decision is TypeDecisionCAL.attribution_sous_condition and (
+        not piece or delai is None or delai < 1
+    ):
+        raise RegleEnfreinte(
+            "condition_incomplete",
+            "an attribution sous condition suspensive needs the missing pièce and a delay in days",
+        )
+    if decision is TypeDecisionCAL.non_attribution and not motif:
+        raise RegleEnfreinte("motif_requis", "a non-attribution needs its motif")
+    if decision is TypeDecisionCAL.irrecevabilite and sous_motif is None:
+        raise RegleEnfreinte(
+            "sous_motif_requis", "an irrecevabilité needs its sousMotifIrrecevabilite"
+        )

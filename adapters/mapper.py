@@ -28,6 +28,11 @@ class LedgerMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         etat = dict(vars(domain_event))
+        for champ in getattr(domain_event, "champs_ajoutes", ()):
+            # A field added to an event class later is written only when set: an event that
+            # does not use it is stored exactly as before the field existed.
+            if etat.get(champ) is None:
+                etat.pop(champ, None)
         originator_id = etat.pop("originator_id")
         version = etat.pop("originator_version")
         if etat.get(CHAMP_PERSONNEL) is not None:

@@ -59,6 +59,14 @@ class Souhaits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.communes[0] if self.communes else None
 
 
+class AdressePostale(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    numero: str | None = None
+    voie: str | None = None
+    code_postal: str | None = None
+    commune: str | None = None  # INSEE
+    etranger: bool | None = None
+
+
 class Identite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     membre: str  # Membre.id
     nom: str
@@ -74,14 +82,10 @@ class Identite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     lien_demandeur: LienDemandeur | None = None  # a co-titulaire's
     lien_parente: LienParente | None = None  # a personne à charge's
     profession: str | None = None
-
-
-class AdressePostale(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    numero: str | None = None
-    voie: str | None = None
-    code_postal: str | None = None
-    commune: str | None = None  # INSEE
-    etranger: bool | None = None
+    # A co-titulaire's own contacts; the demandeur's are the household's (DonneesPersonnelles).
+    telephone: str | None = None
+    email: str | None = None
+    adresse_postale: AdressePostale | None = None
 
 
 class NaissancesPrevues(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

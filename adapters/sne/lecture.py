@@ -125,8 +125,9 @@ class Lecture:
             return
         erreurs = valider(el)
         lu = _Lecteur(erreurs)
-        quand = lu.datetime_(el, "dateFichier", requis=True)
-        type_fichier = lu.code(el, "typeFichier", "typeFichier")
+        noeud = _Noeud(el)
+        quand = lu.datetime_(noeud, "dateFichier", requis=True)
+        type_fichier = lu.code(noeud, "typeFichier", "typeFichier")
         self.erreurs.extend(_uniques(erreurs))
         if quand is not None:
             self.entete = m.Entete(
@@ -182,6 +183,38 @@ def _texte_brut(parent: etree._Element, nom: str) -> str | None:
     return x.text.strip() if x is not None and x.text and x.text.strip() else None
 
 
+class _Noeud:
+    """An element and its children by tag, looked up once: a demand has some eighty elements, and
+    one pass over each element's children costs less than a search per value."""
+
+    __slots__ = ("el", "enfants")
+
+    def __init__(self, el: etree._Element) -> None:
+        self.el = el
+        self.enfants = {x.tag: x for x in el}
+
+    def find(self, nom: str) -> etree._Element | None:
+        return self.enfants.get(_Q[nom]) if nom in _Q else self.enfants.get(q(nom))
+
+    @property
+    def sourceline(self) -> int | None:
+        return self.el.sourceline
+
+
+_NOMS = ["numUnique", "numGuichet", "dateCreationDemande", "dateRenouvellement", "personnePhysique", "demandeur", "listePersonneACharge", "personneANaitre", "listePersonneEnGarde", "listeCotitulaire", "logementActuel", "logementRecherche", "listeMotifDemande", "civilite", "nom", "nomPatronymique", "prenom", "dateNaissance", "nationalite", "situationFamiliale", "lienDemandeur", "telPortable", "mel", "adressePostale", "situationProfessionnelle", "revenuFiscal", "listeRessourceRecue", "listeRessourceVersee", "listeRessourceRecuePersACharge", "listeRessourceVerseePersACharge", "etranger", "numero", "voie", "codePostal", "commune", "profession", "typeContratTravail", "nomEmployeurPrincipal", "anneeMoins1", "montantMoins1", "anneeMoins2", "montantMoins2", "ressource", "montant", "sexe", "lienParente", "coParentalite", "nombre", "dateNaissancePrevue", "listeModeleLogement", "montantMensuelLoyer", "nombreHabitant", "categorieLogement", "typeLogementActuel", "surface", "proprietaire", "demandeElargie", "listeTypeLogement", "categorieLogementRecherche", "listeLocalisationSouhaite", "dateFichier", "typeFichier"]
+_Q = {n: q(n) for n in _NOMS}
+_DETAIL = q("detailRessource")
+Noeud = etree._Element | _Noeud
+
+
+def _n(x: Noeud) -> _Noeud:
+    return x if isinstance(x, _Noeud) else _Noeud(x)
+
+
+def _chemin(x: Noeud) -> str:
+    return chemin(x.el if isinstance(x, _Noeud) else x)
+
+
 class _Lecteur:
     """Reads values out of elements, converting and checking each one; a value that cannot be
     read is an error with its line, and reads as None."""
@@ -189,18 +222,19 @@ class _Lecteur:
     def __init__(self, erreurs: list[ErreurSNE]) -> None:
         self.erreurs = erreurs
 
-    def _erreur(self, el: etree._Element, raison: str) -> None:
-        self.erreurs.append(ErreurSNE(el.sourceline or 0, chemin(el), raison))
+    def _erreur(self, el: Noeud, raison: str) -> None:
+        self.erreurs.append(ErreurSNE(el.sourceline or 0, _chemin(el), raison))
+
+    def _manque(self, parent: Noeud, nom: str) -> None:
+        self.erreurs.append(ErreurSNE(parent.sourceline or 0, f"{_chemin(parent)}/{nom}", MANQUANT))
 
     def _valeur(
-        self, parent: etree._Element, nom: str, conv: Callable[[str], T], quoi: str, requis: bool
+        self, parent: _Noeud, nom: str, conv: Callable[[str], T], quoi: str, requis: bool
     ) -> T | None:
-        x = parent.find(q(nom))
+        x = parent.find(nom)
         if x is None:
             if requis:
-                self.erreurs.append(
-                    ErreurSNE(parent.sourceline or 0, f"{chemin(parent)}/{nom}", MANQUANT)
-                )
+                self._manque(parent, nom)
             return None
         texte = (x.text or "").strip()
         if not texte:
@@ -212,16 +246,16 @@ class _Lecteur:
             self._erreur(x, f"{texte!r} is not {quoi}")
             return None
 
-    def texte(self, parent: etree._Element, nom: str, requis: bool = False) -> str | None:
+    def texte(self, parent: _Noeud, nom: str, requis: bool = False) -> str | None:
         return self._valeur(parent, nom, str, "a text", requis)
 
-    def date_(self, parent: etree._Element, nom: str, requis: bool = False) -> date | None:
+    def date_(self, parent: _Noeud, nom: str, requis: bool = False) -> date | None:
         return self._valeur(parent, nom, date.fromisoformat, "a date (YYYY-MM-DD)", requis)
 
-    def datetime_(self, parent: etree._Element, nom: str, requis: bool = False) -> datetime | None:
+    def datetime_(self, parent: _Noeud, nom: str, requis: bool = False) -> datetime | None:
         return self._valeur(parent, nom, datetime.fromisoformat, "a date and time (ISO 8601)", requis)
 
-    def montant(self, parent: etree._Element, nom: str, requis: bool = False) -> Decimal | None:
+    def montant(self, parent: _Noeud, nom: str, requis: bool = False) -> Decimal | None:
         def conv(t: str) -> Decimal:
             d = Decimal(t)
             if not d.is_finite() or d < 0:
@@ -230,7 +264,7 @@ class _Lecteur:
 
         return self._valeur(parent, nom, conv, "an amount (a number ≥ 0)", requis)
 
-    def entier(self, parent: etree._Element, nom: str, requis: bool = False) -> int | None:
+    def entier(self, parent: _Noeud, nom: str, requis: bool = False) -> int | None:
         def conv(t: str) -> int:
             n = int(t)
             if n < 0:
@@ -239,7 +273,7 @@ class _Lecteur:
 
         return self._valeur(parent, nom, conv, "a whole number ≥ 0", requis)
 
-    def booleen(self, parent: etree._Element, nom: str) -> bool | None:
+    def booleen(self, parent: _Noeud, nom: str) -> bool | None:
         def conv(t: str) -> bool:
             if t in ("true", "1"):
                 return True
@@ -249,13 +283,11 @@ class _Lecteur:
 
         return self._valeur(parent, nom, conv, "true or false", False)
 
-    def code(self, parent: etree._Element, nom: str, liste: str, requis: bool = False) -> str | None:
-        x = parent.find(q(nom))
+    def code(self, parent: _Noeud, nom: str, liste: str, requis: bool = False) -> str | None:
+        x = parent.find(nom)
         if x is None:
             if requis:
-                self.erreurs.append(
-                    ErreurSNE(parent.sourceline or 0, f"{chemin(parent)}/{nom}", MANQUANT)
-                )
+                self._manque(parent, nom)
             return None
         return self._code_de(x, liste)
 
@@ -274,8 +306,8 @@ class _Lecteur:
             return None
         return valeur
 
-    def codes(self, parent: etree._Element, liste_el: str, nom: str, liste: str) -> tuple[str, ...] | None:
-        conteneur = parent.find(q(liste_el))
+    def codes(self, parent: _Noeud, liste_el: str, nom: str, liste: str) -> tuple[str, ...] | None:
+        conteneur = parent.find(liste_el)
         if conteneur is None:
             return None
         out = []
@@ -285,49 +317,51 @@ class _Lecteur:
                 out.append(v)
         return tuple(out)
 
-    def montants(self, parent: etree._Element, nom: str, liste: str) -> tuple[m.Montant, ...] | None:
-        conteneur = parent.find(q(nom))
+    def montants(self, parent: _Noeud, nom: str, liste: str) -> tuple[m.Montant, ...] | None:
+        conteneur = parent.find(nom)
         if conteneur is None:
             return None
         out = []
-        for d in conteneur.iterchildren(q("detailRessource")):
+        for x in conteneur.iterchildren(_DETAIL):
+            d = _Noeud(x)
             code = self.code(d, "ressource", liste, requis=True)
             montant = self.montant(d, "montant", requis=True)
             if code is not None and montant is not None:
                 out.append(m.Montant(code, montant))
         return tuple(out)
 
-    def _sous(self, parent: etree._Element, nom: str, lire: Callable[[etree._Element], Any]) -> Any:
-        x = parent.find(q(nom))
-        return None if x is None else lire(x)
+    def _sous(self, parent: _Noeud, nom: str, lire: Callable[[_Noeud], Any]) -> Any:
+        x = parent.find(nom)
+        return None if x is None else lire(_Noeud(x))
 
     # -- the elements ---------------------------------------------------------------------------
 
-    def demande_logement(self, dl: etree._Element) -> m.DemandeSNE | None:
+    def demande_logement(self, dl_el: etree._Element) -> m.DemandeSNE | None:
+        dl = _Noeud(dl_el)
         numero = self.texte(dl, "numUnique", requis=True)
         guichet = self.texte(dl, "numGuichet")
         creation = self.date_(dl, "dateCreationDemande", requis=True)
         renouvellement = self.date_(dl, "dateRenouvellement")
-        pp = dl.find(q("personnePhysique"))
-        if pp is None:
-            self.erreurs.append(
-                ErreurSNE(dl.sourceline or 0, f"{chemin(dl)}/personnePhysique", MANQUANT)
-            )
+        pp_el = dl.find("personnePhysique")
+        if pp_el is None:
+            self._manque(dl, "personnePhysique")
             return None
-        dem_el = pp.find(q("demandeur"))
-        demandeur = self.titulaire(dem_el) if dem_el is not None else None
-        if dem_el is None:
-            self.erreurs.append(
-                ErreurSNE(pp.sourceline or 0, f"{chemin(pp)}/demandeur", MANQUANT)
-            )
+        pp = _Noeud(pp_el)
+        dem_el = pp.find("demandeur")
+        dem = _Noeud(dem_el) if dem_el is not None else None
+        demandeur = self.titulaire(dem) if dem is not None else None
+        if dem is None:
+            self._manque(pp, "demandeur")
         pac = self._sous(pp, "listePersonneACharge", lambda x: tuple(
-            p for p in (self.personne_a_charge(y) for y in x.iterchildren(q("personneACharge"))) if p is not None
+            p for p in (self.personne_a_charge(_Noeud(y)) for y in x.el.iterchildren(q("personneACharge")))
+            if p is not None
         ))
         cotitulaires = self._sous(pp, "listeCotitulaire", lambda x: tuple(
-            t for t in (self.titulaire(y) for y in x.iterchildren(q("cotitulaire"))) if t is not None
+            t for t in (self.titulaire(_Noeud(y)) for y in x.el.iterchildren(q("cotitulaire"))) if t is not None
         ))
         en_garde = self._sous(pp, "listePersonneEnGarde", lambda x: tuple(
-            g for g in (self.en_garde(y) for y in x.iterchildren(q("personneEnGarde"))) if g is not None
+            g for g in (self.en_garde(_Noeud(y)) for y in x.el.iterchildren(q("personneEnGarde")))
+            if g is not None
         ))
         a_naitre = self._sous(pp, "personneANaitre", self.a_naitre)
         logement = self._sous(pp, "logementActuel", self.logement_actuel)
@@ -341,8 +375,8 @@ class _Lecteur:
             date_creation=creation,
             date_renouvellement=renouvellement,
             demandeur=demandeur,
-            ressources_recues_pac=self.montants(dem_el, "listeRessourceRecuePersACharge", "ressourceRecue"),
-            ressources_versees_pac=self.montants(dem_el, "listeRessourceVerseePersACharge", "ressourceVersee"),
+            ressources_recues_pac=self.montants(dem, "listeRessourceRecuePersACharge", "ressourceRecue"),
+            ressources_versees_pac=self.montants(dem, "listeRessourceVerseePersACharge", "ressourceVersee"),
             personnes_a_charge=pac,
             personne_a_naitre=a_naitre,
             personnes_en_garde=en_garde,
@@ -352,7 +386,7 @@ class _Lecteur:
             motifs=motifs,
         )
 
-    def titulaire(self, t: etree._Element) -> m.Titulaire | None:
+    def titulaire(self, t: _Noeud) -> m.Titulaire | None:
         nom = self.texte(t, "nom", requis=True)
         prenom = self.texte(t, "prenom", requis=True)
         naissance = self.date_(t, "dateNaissance", requis=True)
@@ -374,7 +408,7 @@ class _Lecteur:
             return None
         return m.Titulaire(nom=nom, prenom=prenom, date_naissance=naissance, **valeurs)
 
-    def adresse(self, a: etree._Element) -> m.Adresse:
+    def adresse(self, a: _Noeud) -> m.Adresse:
         return m.Adresse(
             etranger=self.booleen(a, "etranger"),
             numero=self.texte(a, "numero"),
@@ -383,7 +417,7 @@ class _Lecteur:
             commune=self.code(a, "commune", "commune"),
         )
 
-    def situation_pro(self, s: etree._Element) -> m.SituationProfessionnelle:
+    def situation_pro(self, s: _Noeud) -> m.SituationProfessionnelle:
         return m.SituationProfessionnelle(
             profession=self.texte(s, "profession"),
             contrat=self.code(s, "typeContratTravail", "typeContratTravail"),
@@ -393,7 +427,7 @@ class _Lecteur:
             commune=self.code(s, "commune", "commune"),
         )
 
-    def revenu_fiscal(self, r: etree._Element) -> m.RevenuFiscal:
+    def revenu_fiscal(self, r: _Noeud) -> m.RevenuFiscal:
         return m.RevenuFiscal(
             annee_moins1=self.entier(r, "anneeMoins1"),
             montant_moins1=self.montant(r, "montantMoins1"),
@@ -401,7 +435,7 @@ class _Lecteur:
             montant_moins2=self.montant(r, "montantMoins2"),
         )
 
-    def personne_a_charge(self, p: etree._Element) -> m.PersonneACharge | None:
+    def personne_a_charge(self, p: _Noeud) -> m.PersonneACharge | None:
         nom = self.texte(p, "nom", requis=True)
         prenom = self.texte(p, "prenom", requis=True)
         naissance = self.date_(p, "dateNaissance", requis=True)
@@ -411,7 +445,7 @@ class _Lecteur:
             return None
         return m.PersonneACharge(nom=nom, prenom=prenom, date_naissance=naissance, sexe=sexe, lien_parente=lien)
 
-    def en_garde(self, g: etree._Element) -> m.PersonneEnGarde | None:
+    def en_garde(self, g: _Noeud) -> m.PersonneEnGarde | None:
         naissance = self.date_(g, "dateNaissance", requis=True)
         sexe = self.code(g, "sexe", "sexe")
         copar = self.code(g, "coParentalite", "coParentalite", requis=True)
@@ -419,7 +453,7 @@ class _Lecteur:
             return None
         return m.PersonneEnGarde(naissance, sexe, copar)
 
-    def a_naitre(self, p: etree._Element) -> m.PersonneANaitre | None:
+    def a_naitre(self, p: _Noeud) -> m.PersonneANaitre | None:
         nombre = self.entier(p, "nombre", requis=True)
         prevue = self.date_(p, "dateNaissancePrevue")
         if nombre is None:
@@ -429,7 +463,7 @@ class _Lecteur:
             return None
         return m.PersonneANaitre(nombre, prevue)
 
-    def logement_actuel(self, la: etree._Element) -> m.LogementActuel | None:
+    def logement_actuel(self, la: _Noeud) -> m.LogementActuel | None:
         modeles = self.codes(la, "listeModeleLogement", "modeleLogement", "modeleLogement")
         valeurs = dict(
             loyer=self.montant(la, "montantMensuelLoyer"),
@@ -441,22 +475,20 @@ class _Lecteur:
         )
         if not modeles:
             if modeles is None:
-                self.erreurs.append(
-                    ErreurSNE(la.sourceline or 0, f"{chemin(la)}/listeModeleLogement", MANQUANT)
-                )
+                self._manque(la, "listeModeleLogement")
             else:
-                self._erreur(la.find(q("listeModeleLogement")), "at least one modeleLogement")
+                self._erreur(la.find("listeModeleLogement"), "at least one modeleLogement")
             return None
         return m.LogementActuel(modeles=modeles, **valeurs)
 
-    def recherche(self, r: etree._Element) -> m.LogementRecherche:
+    def recherche(self, r: _Noeud) -> m.LogementRecherche:
         communes = None
-        conteneur = r.find(q("listeLocalisationSouhaite"))
+        conteneur = r.find("listeLocalisationSouhaite")
         if conteneur is not None:
             communes = tuple(
                 c
                 for c in (
-                    self.code(loc, "commune", "commune", requis=True)
+                    self.code(_Noeud(loc), "commune", "commune", requis=True)
                     for loc in conteneur.iterchildren(q("localisationSouhaite"))
                 )
                 if c is not None

@@ -17,8 +17,10 @@ from fastapi.responses import Response
 
 from adapters.background import BackgroundWork
 from adapters.registre import Registre, Resultat
+from adapters.sne.importation import RapportImport
 from api.auth import Appelant, appelant
 from api.demandeur import routeur as routeur_demandeur
+from api.echange import routeur as routeur_echange
 from api.lecteurs import lecteur
 from api.problemes import (
     ERREURS_BASE,
@@ -37,6 +39,7 @@ from domain.erreurs import RefusCommande
 from projections import modeles
 from projections.cotation import rang
 from projections.explication import ReponseCotation, expliquer, rangs_au
+from projections.flux import PageFlux
 from projections.historique import EntreeHistorique, historique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande, vue
@@ -72,7 +75,7 @@ ERREURS = {
         422: "Invalid payload, or a broken domain rule; `regle` names it",
     }.items()
 }
-TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation] + [t for _, t, _ in COMMANDES] + [
+TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
 ]
@@ -135,6 +138,9 @@ def creer_app(
         finally:
             if fond is not None:
                 fond.stop()
+            veilleur = getattr(_app.state, "veilleur", None)
+            if veilleur is not None:
+                veilleur.arreter()
 
     app = FastAPI(
         lifespan=vie,
@@ -159,6 +165,7 @@ def creer_app(
     app.include_router(routeur_statistiques)
     app.include_router(routeur_demandeur)
     app.include_router(routeur_sante)
+    app.include_router(routeur_echange)
 
     corps_commande = {"required": True}
 
@@ -340,6 +347,9 @@ def _apres_commande(app: FastAPI, r: Resultat, attendre: bool) -> None:
     fond: BackgroundWork | None = app.state.fond
     if fond is not None:
         fond.wake()
+    veilleur = getattr(app.state, "veilleur", None)
+    if veilleur is not None:
+        veilleur.signaler()  # long-polling readers of /flux see it now
     if attendre and r.position is not None:
         for s in app.state.suiveurs.values():
             if not s.attendre(r.position):

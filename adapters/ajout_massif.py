@@ -20,7 +20,7 @@ inserts with `executemany` in one transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -34,17 +34,26 @@ if TYPE_CHECKING:
     from adapters.registre import Registre
 
 TABLE_CLES = "ledger_cles_demandes"
+TABLE_IDEMPOTENCE = "ledger_idempotence"
+LigneIdempotence = Callable[[int | None], dict[str, Any]]
 
 
-def ajouter(registre: Registre, evenements: Sequence[StoredEvent], cles: dict[UUID, bytes] | None = None) -> int | None:
+def ajouter(
+    registre: Registre,
+    evenements: Sequence[StoredEvent],
+    cles: dict[UUID, bytes] | None = None,
+    idempotence: LigneIdempotence | None = None,
+) -> int | None:
     """Appends `evenements` in their order, and the keys in `cles` first, in one transaction;
     returns the highest notification id written. A clash with a stored event raises the
-    library's RecordConflictError and nothing is written."""
+    library's RecordConflictError and nothing is written. With `idempotence`, the row it makes
+    from that position (a command's first answer, adapters/idempotence.py) is stored in the same
+    transaction; if its key is already stored, CleDejaEnregistree and nothing is written."""
     if not evenements and not cles:
         return None
     if registre.stockage.postgres:
-        return _ajouter_postgres(registre, evenements, cles or {})
-    return _ajouter_sqlite(registre, evenements, cles or {})
+        return _ajouter_postgres(registre, evenements, cles or {}, idempotence)
+    return _ajouter_sqlite(registre, evenements, cles or {}, idempotence)
 
 
 def _noms(registre: Registre) -> tuple[str, str, str]:
@@ -64,8 +73,12 @@ def _verrouiller(cur: Any, registre: Registre, table: str) -> None:
     cur.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
 
 
-def _ajouter_postgres(registre: Registre, evenements: Sequence[StoredEvent], cles: dict[UUID, bytes]) -> int | None:
+def _ajouter_postgres(
+    registre: Registre, evenements: Sequence[StoredEvent], cles: dict[UUID, bytes], idempotence: LigneIdempotence | None
+) -> int | None:
     import psycopg
+
+    from adapters.idempotence import CleDejaEnregistree
 
     table, table_cles, canal = _noms(registre)
     maintenant = horloge.maintenant()
@@ -83,8 +96,19 @@ def _ajouter_postgres(registre: Registre, evenements: Sequence[StoredEvent], cle
             cur.execute(f'NOTIFY "{canal}"')
             cur.execute(f"SELECT max(notification_id) FROM {table}")
             row = cur.fetchone()
-            return int(row[0]) if row and row[0] is not None else None
+            position = int(row[0]) if row and row[0] is not None else None
+            if idempotence is not None:
+                ligne = idempotence(position)
+                schema = registre.recorder.datastore.schema  # type: ignore[attr-defined]
+                cur.execute(
+                    f'INSERT INTO "{schema}".{TABLE_IDEMPOTENCE} ({", ".join(ligne)}) '
+                    f"VALUES ({', '.join(['%s'] * len(ligne))})",
+                    list(ligne.values()),
+                )
+            return position
     except psycopg.errors.UniqueViolation as e:
+        if e.diag.table_name == TABLE_IDEMPOTENCE:
+            raise CleDejaEnregistree(str(e)) from e
         raise RecordConflictError(str(e)) from e
 
 
@@ -102,7 +126,11 @@ def _copier_cles(cur: Any, table_cles: str, lignes: Iterable[tuple[str, bytes, d
     )
 
 
-def _ajouter_sqlite(registre: Registre, evenements: Sequence[StoredEvent], cles: dict[UUID, bytes]) -> int | None:
+def _ajouter_sqlite(
+    registre: Registre, evenements: Sequence[StoredEvent], cles: dict[UUID, bytes], idempotence: LigneIdempotence | None
+) -> int | None:
+    from adapters.idempotence import CleDejaEnregistree
+
     rec = registre.recorder
     maintenant = _sqlite_instant()
     try:
@@ -119,8 +147,18 @@ def _ajouter_sqlite(registre: Registre, evenements: Sequence[StoredEvent], cles:
             )
             c.execute(f"SELECT max(rowid) FROM {rec.events_table_name}")  # type: ignore[attr-defined]
             row = c.fetchone()
-            return int(row[0]) if row and row[0] is not None else None
+            position = int(row[0]) if row and row[0] is not None else None
+            if idempotence is not None:
+                ligne = idempotence(position)
+                ligne["cree_le"] = ligne["cree_le"].strftime("%Y-%m-%d %H:%M:%S.%f")
+                c.execute(
+                    f"INSERT INTO {TABLE_IDEMPOTENCE} ({', '.join(ligne)}) VALUES ({', '.join('?' * len(ligne))})",
+                    list(ligne.values()),
+                )
+            return position
     except (sqlite3.IntegrityError, IntegrityError) as e:
+        if TABLE_IDEMPOTENCE in str(e):
+            raise CleDejaEnregistree(str(e)) from e
         raise RecordConflictError(str(e)) from e
 
 

@@ -25,6 +25,7 @@ from adapters import ajout_massif
 from adapters.cles import Coffre, CoffreDeLot
 from adapters.database import APP_NAME, BaseInjoignable, Stockage
 from adapters.grid_file import load_grid
+from adapters.idempotence import Idempotence
 from adapters.immutabilite import proteger
 from adapters.mapper import LedgerMapper
 from adapters.tables import metadata, numerotation
@@ -107,15 +108,17 @@ class Registre(Application[UUID]):
         numero_unique: str | None = None,
         version_attendue: int | None = None,
         canal: Canal = Canal.api,
+        idempotence: Idempotence | None = None,
     ) -> Resultat:
         """One command in one transaction: the demand loaded (and the dwelling it concerns),
         If-Match checked, the demand caught up with its schedule, the domain's handler
         (`domain.traitements`) applied, everything it returns saved; retried when another
-        writer touched the same dwelling meanwhile."""
+        writer touched the same dwelling meanwhile. With `idempotence`, the command's first
+        answer is stored in that transaction (adapters/idempotence.py)."""
         permissions.ecriture(org)
         acte = Acte(commande.occurred_on, org.code, agent, canal)
         if isinstance(commande, c.Enregistrer):
-            return self._enregistrer(org, acte, commande)
+            return self._enregistrer(org, acte, commande, idempotence)
         numero = _numero_requis(numero_unique)
         for _ in range(TENTATIVES):
             demande = self.demande(numero)
@@ -123,7 +126,7 @@ class Registre(Application[UUID]):
             _verifier_version(demande, version_attendue)
             a_sauver = self._appliquer(org, acte, demande, commande, self.logement)
             try:
-                recordings = self.save(*a_sauver)
+                resultat = self._sauver(a_sauver, idempotence, lambda p, d=demande, v=avant: self._resultat_a(d, v, p))
             except RecordConflictError:
                 # Someone else wrote meanwhile. On this demand: the client decided on a state
                 # that no longer is, so say so. On a dwelling only: decide again.
@@ -134,8 +137,29 @@ class Registre(Application[UUID]):
                     ) from None
                 continue
             self._apres_sauvegarde(demande)
-            return self._resultat(demande, avant, recordings)
+            return resultat
         raise VersionPerimee("conflit", f"dwelling kept changing while recording on {numero}")
+
+    def _sauver(
+        self, agregats: list[Any], idempotence: Idempotence | None, resultat: Callable[[int | None], Any]
+    ) -> Any:
+        """Saves the aggregates in one transaction and returns `resultat(position)`; with
+        `idempotence`, through the bulk path, which stores the answer made of that result in
+        the same transaction."""
+        if idempotence is None:
+            recordings = self.save(*agregats)
+            return resultat(max((r.notification.id for r in recordings), default=None))
+        fait: list[Any] = []
+
+        def ligne(position: int | None) -> dict[str, Any]:
+            fait.append(resultat(position))
+            return idempotence.ligne(fait[-1])
+
+        stockes = [self.mapper.to_stored_event(e) for a in agregats for e in a.pending_events]
+        ajout_massif.ajouter(self, stockes, None, ligne)
+        for a in agregats:
+            a.collect_events()
+        return fait[-1]
 
     def executer_lot(self, ordres: Iterable[Ordre]) -> list[Resultat]:
         """Many commands, on many demands, through the same handlers as `executer`, saved in one
@@ -170,7 +194,12 @@ class Registre(Application[UUID]):
         raise VersionPerimee("conflit", "dwellings kept changing while recording the batch")
 
     def declarer_vacance(
-        self, org: Organisation, agent: str, identifiant: str, commande: c.DeclarerVacance
+        self,
+        org: Organisation,
+        agent: str,
+        identifiant: str,
+        commande: c.DeclarerVacance,
+        idempotence: Idempotence | None = None,
     ) -> int:
         permissions.ecriture(org)
         acte = Acte(commande.occurred_on, org.code, agent)
@@ -179,8 +208,8 @@ class Registre(Application[UUID]):
             ctx = traitements.Contexte(org, acte, self.territoire, spec, self.logement(identifiant))
             lgt = traitements.declarer_vacance(ctx, identifiant, commande)
             try:
-                self.save(lgt)
-                return len(lgt.vacances)
+                n = len(lgt.vacances)
+                return int(self._sauver([lgt], idempotence, lambda _p, n=n: n))
             except RecordConflictError:
                 continue
         raise VersionPerimee("conflit", f"dwelling {identifiant} kept changing; try again")
@@ -244,18 +273,27 @@ class Registre(Application[UUID]):
             cles.setdefault(demande.id, Coffre.nouvelle_cle())
         return demande
 
-    def _enregistrer(self, org: Organisation, acte: Acte, cmd: c.Enregistrer) -> Resultat:
+    def _enregistrer(
+        self, org: Organisation, acte: Acte, cmd: c.Enregistrer, idempotence: Idempotence | None = None
+    ) -> Resultat:
         demande = self._nouvelle_demande(org, acte, cmd)
         try:
-            recordings = self.save(demande)
+            return self._sauver([demande], idempotence, lambda p: self._resultat_a(demande, 0, p))  # type: ignore[no-any-return]
         except RecordConflictError:
             raise _deja_enregistree(demande.numero_unique) from None
-        return self._resultat(demande, 0, recordings)
 
     def _apres_sauvegarde(self, demande: Demande) -> None:
         # Crypto-shredding happens once the erasure event is safely in the log.
         if demande.etat.effacee and self.coffre.cle(demande.id) is not None:
             self.coffre.effacer(demande.id)
+
+    def _resultat_a(self, demande: Demande, avant: int, position: int | None) -> Resultat:
+        return Resultat(
+            numero_unique=demande.numero_unique,
+            version=demande.version,
+            evenements=tuple(range(avant + 1, demande.version + 1)),
+            position=position,
+        )
 
     def _resultat(self, demande: Demande, avant: int, recordings: list[Any]) -> Resultat:
         return Resultat(

@@ -18,9 +18,11 @@ from fastapi.responses import Response
 from adapters.background import BackgroundWork
 from adapters.registre import Registre, Resultat
 from adapters.sne.importation import RapportImport
+from api import idempotence
 from api.auth import Appelant, appelant
 from api.demandeur import routeur as routeur_demandeur
 from api.echange import routeur as routeur_echange
+from api.idempotence import CleRequete, cle_requete
 from api.lecteurs import lecteur
 from api.problemes import (
     ERREURS_BASE,
@@ -188,10 +190,16 @@ def creer_app(
         qui: Appelant = Depends(appelant),
         commande: c.Commande = Depends(_corps(c.Enregistrer)),
         attendre: bool = Query(False, description="Return once every read model has applied this write"),
+        cle: CleRequete | None = Depends(cle_requete),
     ) -> Response:
-        r = registre.executer(qui.organisation, qui.agent.identifiant, commande)
-        _apres_commande(app, r, attendre)
-        return _resultat(r, 201)
+        r, reponse = idempotence.executer(
+            registre, qui.organisation.code, cle,
+            lambda i: registre.executer(qui.organisation, qui.agent.identifiant, commande, idempotence=i),
+            lambda r: _stockable(_resultat(r, 201)),
+        )
+        if r is not None:
+            _apres_commande(app, r, attendre)
+        return reponse
 
     @app.get(
         "/demandes/{numero_unique}",
@@ -325,10 +333,15 @@ def creer_app(
         identifiant: str,
         qui: Appelant = Depends(appelant),
         commande: c.Commande = Depends(_corps(c.DeclarerVacance)),
+        cle: CleRequete | None = Depends(cle_requete),
     ) -> Response:
         assert isinstance(commande, c.DeclarerVacance)
-        n = registre.declarer_vacance(qui.organisation, qui.agent.identifiant, identifiant, commande)
-        return _json({"logement": identifiant, "vacance": n}, 201)
+        _, reponse = idempotence.executer(
+            registre, qui.organisation.code, cle,
+            lambda i: registre.declarer_vacance(qui.organisation, qui.agent.identifiant, identifiant, commande, i),
+            lambda n: _stockable(_json({"logement": identifiant, "vacance": n}, 201)),
+        )
+        return reponse
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -341,6 +354,12 @@ def creer_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _stockable(r: Response) -> tuple[int, bytes, dict[str, str]]:
+    """An answer as the idempotency store keeps it: status, body, its own headers."""
+    entetes = {k: v for k, v in r.headers.items() if k.lower() in ("etag", "location")}
+    return r.status_code, bytes(r.body), entetes
 
 
 def _apres_commande(app: FastAPI, r: Resultat, attendre: bool) -> None:
@@ -373,16 +392,20 @@ def _route_commande(
         commande: c.Commande = Depends(_corps(type_commande)),
         if_match: str | None = Header(default=None, description='Expected demand version, e.g. "3"'),
         attendre: bool = Query(False, description="Return once every read model has applied this write"),
+        cle: CleRequete | None = Depends(cle_requete),
     ) -> Response:
-        r = registre.executer(
-            qui.organisation,
-            qui.agent.identifiant,
-            commande,
-            numero_unique=numero_unique,
-            version_attendue=_version_attendue(if_match),
+        version = _version_attendue(if_match)
+        r, reponse = idempotence.executer(
+            registre, qui.organisation.code, cle,
+            lambda i: registre.executer(
+                qui.organisation, qui.agent.identifiant, commande, numero_unique=numero_unique,
+                version_attendue=version, idempotence=i,
+            ),
+            lambda r: _stockable(_resultat(r)),
         )
-        _apres_commande(app, r, attendre)
-        return _resultat(r)
+        if r is not None:
+            _apres_commande(app, r, attendre)
+        return reponse
 
     commande_sur_demande.__name__ = f"commande_{segment.replace('-', '_')}"
     app.add_api_route(

@@ -17,6 +17,7 @@ by running it again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any
@@ -97,8 +98,14 @@ def importer(
     taille_lot: int = TAILLE_LOT,
     progression: Callable[[int], None] | None = None,
     sur_erreur: Callable[[ErreurSNE], None] | None = None,
+    phases: dict[str, float] | None = None,
 ) -> RapportImport:
+    """`phases`, if given, gets the seconds spent reading the file, in the domain (mapping and
+    commands), encoding and setting aside, and moving into the log (the benchmark's breakdown)."""
     rapport = RapportImport(importe=False, partiel=partiel)
+    ph = phases if phases is not None else {}
+    for k in ("lecture", "domaine", "encodage", "versement"):
+        ph.setdefault(k, 0.0)
 
     def erreur(e: ErreurSNE) -> None:
         rapport.erreurs_total += 1
@@ -120,9 +127,15 @@ def importer(
         lecture.erreurs.clear()
 
     with Depot(registre) as depot:
-        travail = _Import(registre, organisation, agent, depot, rapport, erreur)
+        travail = _Import(registre, organisation, agent, depot, rapport, erreur, ph)
         try:
-            for lot in _par_lots(lecture.demandes(), taille_lot):
+            lots = _par_lots(lecture.demandes(), taille_lot)
+            while True:
+                t = time.perf_counter()
+                lot = next(lots, None)
+                ph["lecture"] += time.perf_counter() - t
+                if lot is None:
+                    break
                 erreurs_du_fichier()
                 travail.lot(lot, lecture)
         except FichierIllisible as e:
@@ -133,7 +146,9 @@ def importer(
         if du_fichier or lecture.entete is None or (rapport.erreurs_total and not partiel):
             return rapport
         try:
+            t = time.perf_counter()
             rapport.position = depot.verser()
+            ph["versement"] += time.perf_counter() - t
         except RecordConflictError:
             erreur(
                 ErreurSNE(
@@ -170,7 +185,9 @@ class _Import:
         depot: Depot,
         rapport: RapportImport,
         erreur: Callable[[ErreurSNE], None],
+        phases: dict[str, float],
     ) -> None:
+        self.phases = phases
         self.registre = registre
         self.organisation = organisation
         self.agent = agent
@@ -180,6 +197,7 @@ class _Import:
         self.connues_vues: dict[UUID, int] = {}  # demands already in the log, met in this file
 
     def lot(self, lues: list[DemandeLue], lecture: Lecture) -> None:
+        t = time.perf_counter()
         r = self.rapport
         r.demandes += len(lues)
         valides: list[DemandeLue] = []
@@ -233,6 +251,8 @@ class _Import:
                 r.enregistrees += 1
             else:
                 r.modifiees += 1
+        t2 = time.perf_counter()
+        self.phases["domaine"] += t2 - t
         cles = lot.cles or {}
         mapper = LedgerMapper(CoffreDeLot(self.registre.coffre, cles))
         groupes: list[tuple[list[Any], tuple[UUID, bytes, int] | None]] = []
@@ -243,6 +263,7 @@ class _Import:
         lot.abandonner()
         if groupes:
             self.depot.deposer(groupes)
+        self.phases["encodage"] += time.perf_counter() - t2
 
     def _refus(self, lue: DemandeLue, element: str, raison: str) -> None:
         self.rapport.refusees += 1

@@ -106,6 +106,12 @@ def figure_h(base: str, n: int, graine: int, barre: bool) -> list[Figure]:
             "one thread: the phases add up)",
         ),
         Figure(
+            "h", "  its last step alone: the encoded rows moved into the log under its lock", evenements / phases["versement"],
+            "events/s", copie, "events/s", "raw COPY",
+            note="Depot.verser: INSERT … SELECT from the import's staging tables, in order, under the "
+            "library's table lock, with the demands' keys, 20,000 demands per transaction",
+        ),
+        Figure(
             "h", "  plain eventsourcing recorder, same stored events", lib, "events/s", copie, "events/s",
             "raw COPY",
             note=f"{transactions:,} transactions as the import made them; the import runs at "

@@ -37,7 +37,7 @@ class LedgerMapper(Mapper[UUID]):
         version = etat.pop("originator_version")
         if etat.get(CHAMP_PERSONNEL) is not None:
             clair = self._encoder.encode(etat[CHAMP_PERSONNEL])
-            chiffre = self.coffre.chiffrer(originator_id, _aad(originator_id, version), clair)
+            chiffre = self.coffre.chiffrer(originator_id, aad(originator_id, version), clair)
             etat[CHAMP_PERSONNEL] = {"chiffre": base64.b64encode(chiffre).decode()}
         return StoredEvent(
             originator_id=originator_id,
@@ -57,7 +57,7 @@ class LedgerMapper(Mapper[UUID]):
             if isinstance(personnel, dict) and "chiffre" in personnel:
                 clair = self.coffre.dechiffrer(
                     originator_id,
-                    _aad(originator_id, stored_event.originator_version),
+                    aad(originator_id, stored_event.originator_version),
                     base64.b64decode(personnel["chiffre"]),
                 )
                 etat[CHAMP_PERSONNEL] = _EFFACE if clair is None else self._decoder.decode(clair)
@@ -71,6 +71,6 @@ class LedgerMapper(Mapper[UUID]):
             ) from e
 
 
-def _aad(originator_id: UUID, version: int) -> bytes:
+def aad(originator_id: UUID, version: int) -> bytes:
     # Binds each ciphertext to its event, so a personal field cannot be moved to another row.
     return originator_id.bytes + version.to_bytes(8, "big")

@@ -23,7 +23,7 @@ from uuid import UUID
 import msgspec
 from psycopg.rows import tuple_row
 
-from adapters.mapper import CHAMP_PERSONNEL, _aad
+from adapters.mapper import CHAMP_PERSONNEL, aad
 from adapters.registre import Registre
 from domain.permissions import lecture_personnelle
 from domain.territoire import Organisation
@@ -102,7 +102,7 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
         if isinstance(chiffre, dict) and "chiffre" in chiffre:
             if personnel_lisible:
                 clair = registre.coffre.dechiffrer(
-                    oid, _aad(oid, n.originator_version), base64.b64decode(chiffre["chiffre"])
+                    oid, aad(oid, n.originator_version), base64.b64decode(chiffre["chiffre"])
                 )
                 if clair is None:
                     entree["personnel_efface"] = True

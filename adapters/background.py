@@ -20,7 +20,7 @@ from adapters.planification import RapportPlanification, planifier, verrou_plani
 from adapters.registre import Registre
 from domain import horloge
 from projections.modeles import ECHEANCES
-from projections.suivi import Suiveur, rattraper_ensemble
+from projections.suivi import Suiveur, suivre_ensemble
 
 log = logging.getLogger("ledger.background")
 
@@ -89,7 +89,7 @@ class BackgroundWork:
         pause = self.interval
         while not self._stop.is_set():
             try:
-                rattraper_ensemble(self.suiveurs.values())
+                suivre_ensemble(self.suiveurs.values())
                 jour = horloge.aujourdhui()
                 if self.status.day_of_scores != jour:
                     self._new_day(jour)

@@ -305,8 +305,9 @@ def _ecrire_sortie(donnees: bytes, sortie: str | None) -> None:
 def statistiques(args: argparse.Namespace) -> int:
     """Every indicator of a period, from the raw log (default) or the live read model."""
     from adapters.exports import en_csv, en_json
+    from projections import modeles
     from projections.journal import regenerer
-    from projections.vue_statistiques import bilan_vue, suiveur_statistiques
+    from projections.vue_statistiques import bilan_vue
 
     periode = _periode(args)
     if args.connu_a is not None and args.source == "vue":
@@ -316,7 +317,7 @@ def statistiques(args: argparse.Namespace) -> int:
     registre = _registre(args)
     try:
         if args.source == "vue":
-            suiveur_statistiques(registre).rattraper(barre=not args.quiet)
+            modeles.suiveur(registre, modeles.STATISTIQUES).suivre(barre=not args.quiet)
             bilan = bilan_vue(registre.engine, registre.territoire, periode)
         else:
             bilan = regenerer(
@@ -347,12 +348,14 @@ def _figure_courte(f) -> str:  # type: ignore[no-untyped-def]
 
 def verifier_statistiques(args: argparse.Namespace) -> int:
     """The live read model against the raw log up to the same position: exit 1 on any difference."""
+    from projections import modeles
     from projections.vue_statistiques import confronter
 
     periode = _periode(args)
     registre = _registre(args)
     try:
-        _, vue, ecarts = confronter(registre, periode, barre=not args.quiet)
+        suiveur = modeles.suiveur(registre, modeles.STATISTIQUES)
+        _, vue, ecarts = confronter(registre, periode, suiveur, barre=not args.quiet)
     finally:
         registre.close()
     for e in ecarts:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+import eventsourcing.persistence as es
 import sqlalchemy as sa
 
 APP_NAME = "Ledger"  # on PostgreSQL, eventsourcing names the events table after it
@@ -26,6 +27,23 @@ class BaseInjoignable(ConfigurationError):
         cause = getattr(erreur, "orig", None) or erreur  # SQLAlchemy wraps the driver's error
         raison = next((ligne.strip() for ligne in str(cause).splitlines() if ligne.strip()), type(cause).__name__)
         super().__init__(f"cannot reach the database {sans_mot_de_passe(stockage.url)}: {raison}")
+
+
+# What a running ledger raises when its database goes away (SQLAlchemy's read side, the
+# library's event store): the API answers them 503, retry later, never a bare 500.
+ERREURS_DE_CONNEXION: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    es.OperationalError,
+    es.InterfaceError,
+    es.ConnectionUnavailableError,
+)
+
+
+def verifier_connexion(engine: sa.Engine) -> None:
+    """Raise unless the database answers a trivial query (readiness checks)."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
 
 
 def sans_mot_de_passe(url: str) -> str:

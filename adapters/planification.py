@@ -100,7 +100,7 @@ def planifier(
     """Append everything due on or before `jusquau`, each event on its own due date. The caller
     holds `verrou_planification` (or accepts doing work another process may be doing)."""
     debut = time.monotonic()
-    echeances.rattraper()  # the worklist must know every event before it is read
+    echeances.suivre()  # the worklist must know every event before it is read
     with registre.engine.connect() as conn:
         numeros = demandes_dues(conn, echeances.tables, jusquau)
     par_type: Counter[str] = Counter()

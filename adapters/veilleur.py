@@ -5,8 +5,7 @@ each waiting request asking the database over and over.
 On PostgreSQL the watcher LISTENs on the channel the eventsourcing library NOTIFYs at every save
 (the bulk append NOTIFYs it too), on a connection of its own, and also looks at the log's last
 position every `intervalle` seconds in case a notification was missed; on SQLite, which has no
-notifications, it looks every `intervalle_sqlite` seconds (one indexed query). A command of this
-process wakes it at once (`signaler`). Waiters are asyncio futures, so a waiting request holds no
+notifications, it looks every `intervalle_sqlite` seconds (one indexed query). Waiters are asyncio futures, so a waiting request holds no
 thread: the server's thread pool stays for the reads."""
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.registre import Registre
+from api import dependances as dep
 from api.problemes import ErreurHTTP
 from domain.territoire import Agent, Organisation
 
@@ -21,11 +23,12 @@ class Appelant:
 
 
 def appelant(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    registre: Registre = Depends(dep.registre),
 ) -> Appelant:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ErreurHTTP(401, "jeton_requis", "an Authorization: Bearer <token> header is required")
-    trouve = request.app.state.registre.territoire.agent_par_jeton(credentials.credentials)
+    trouve = registre.territoire.agent_par_jeton(credentials.credentials)
     if trouve is None:
         raise ErreurHTTP(401, "jeton_inconnu", "this access token belongs to no agent of the territory")
     return Appelant(*trouve)

@@ -12,10 +12,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from adapters.background import BackgroundWork
+from adapters.registre import Registre
 from adapters.sne import exportation
 from adapters.sne.correspondance import NonExportable
+from adapters.sne.ecriture import document
 from adapters.sne.importation import RapportImport, importer
 from adapters.veilleur import Veilleur
+from api import dependances as dep
 from api.auth import Appelant, appelant
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from domain.permissions import lecture_personnelle
@@ -25,15 +29,6 @@ routeur = APIRouter()
 XML = "application/xml"
 ATTENTE_MAX = 60.0
 _PROBLEME = {"content": {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}}
-
-
-def veilleur(request: Request) -> Veilleur:
-    """The app's one watcher of the log, started on first use, stopped with the app."""
-    app = request.app
-    v = getattr(app.state, "veilleur", None)
-    if v is None:
-        v = app.state.veilleur = Veilleur(app.state.registre).demarrer()
-    return v
 
 
 @routeur.post(
@@ -59,8 +54,9 @@ async def importer_sne(
     request: Request,
     partiel: bool = Query(False, description="import the valid demands and report the others"),
     qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
+    fond: BackgroundWork | None = Depends(dep.fond),
 ) -> Response:
-    registre = request.app.state.registre
     # Spooled to disk past 8 MB: a national file of any size is imported in bounded memory.
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as tampon:
         taille = 0
@@ -73,13 +69,8 @@ async def importer_sne(
         rapport: RapportImport = await run_in_threadpool(
             importer, registre, qui.organisation, qui.agent.identifiant, tampon, partiel=partiel  # type: ignore[arg-type]
         )
-    if rapport.evenements:
-        fond = request.app.state.fond
-        if fond is not None:
-            fond.wake()
-        v = getattr(request.app.state, "veilleur", None)
-        if v is not None:
-            v.signaler()
+    if rapport.evenements and fond is not None:
+        fond.wake()
     if not rapport.importe:
         raise ErreurHTTP(
             422,
@@ -100,10 +91,10 @@ async def importer_sne(
     responses={200: {"description": "An interfaceNuu file with this one demand", "content": {XML: {}}}},
 )
 def exporter_sne(
-    request: Request,
     numero_unique: str,
     au: date | None = Query(None, description="the date the file describes (default today)"),
     qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
 ) -> Response:
     if not lecture_personnelle(qui.organisation):
         raise ErreurHTTP(
@@ -111,13 +102,10 @@ def exporter_sne(
             "lecture_personnelle",
             f"{qui.organisation.code} may not read personal data, which the national format carries",
         )
-    registre = request.app.state.registre
     try:
         d = exportation.demande(registre, numero_unique, au)
     except NonExportable as e:
         raise ErreurHTTP(410, "donnees_effacees", str(e)) from None
-    from adapters.sne.ecriture import document
-
     return Response(document(exportation.entete(au), [d]), media_type=XML)
 
 
@@ -137,14 +125,14 @@ def exporter_sne(
     responses={200: {"description": "A page of events", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PageFlux"}}}}},
 )
 async def flux(
-    request: Request,
     apres: int = Query(0, ge=0, description="the position of the last event already handled"),
     limite: int = Query(100, ge=1, le=LIMITE_MAX),
     attente: float = Query(0, ge=0, le=ATTENTE_MAX, description="seconds to wait for a new event"),
     qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
+    veilleur: Veilleur = Depends(dep.veilleur),
 ) -> Response:
-    registre = request.app.state.registre
     p: PageFlux = await run_in_threadpool(page, registre, qui.organisation, apres, limite)
-    if not p.evenements and attente > 0 and await veilleur(request).attendre(apres, attente):
+    if not p.evenements and attente > 0 and await veilleur.attendre(apres, attente):
         p = await run_in_threadpool(page, registre, qui.organisation, apres, limite)
     return Response(msgspec.json.encode(p), media_type="application/json")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import eventsourcing.persistence as es
 import msgspec
-import sqlalchemy as sa
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -68,17 +66,9 @@ async def sur_erreur_http(request: Request, exc: Exception) -> Response:
     return reponse(exc.statut, exc.regle, exc.message, request.url.path, **exc.details)
 
 
-# The database went away under a running server: say so (503, retry later), never a bare 500.
-ERREURS_BASE: tuple[type[Exception], ...] = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    es.OperationalError,
-    es.InterfaceError,
-    es.ConnectionUnavailableError,
-)
-
-
 async def sur_base_injoignable(request: Request, exc: Exception) -> Response:
+    """The database went away under a running server (`adapters.database.ERREURS_DE_CONNEXION`):
+    say so (503, retry later), never a bare 500."""
     cause = getattr(exc, "orig", None) or exc
     raison = next((x.strip() for x in str(cause).splitlines() if x.strip()), type(cause).__name__)
     r = reponse(503, "base_injoignable", f"the ledger's database cannot be reached: {raison}", request.url.path)

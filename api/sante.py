@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import msgspec
-import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from adapters.background import BackgroundWork
+from adapters.database import verifier_connexion
 from adapters.registre import Registre
+from api import dependances as dep
 from domain import horloge
 from projections.suivi import Suiveur
 
@@ -68,18 +69,16 @@ def vivant() -> Response:
     response_class=Response,
 )
 def pret(
-    request: Request,
     retard_max: int | None = Query(None, ge=0, description="503 if a read model lags more than this"),
+    registre: Registre = Depends(dep.registre),
+    suiveurs: dict[str, Suiveur] = Depends(dep.suiveurs),
+    fond: BackgroundWork | None = Depends(dep.fond),
 ) -> Response:
-    registre: Registre = request.app.state.registre
-    suiveurs: dict[str, Suiveur] = request.app.state.suiveurs
-    fond: BackgroundWork | None = request.app.state.fond
     raisons: list[str] = []
     position: int | None = None
     modeles: list[ModeleLu] = []
     try:
-        with registre.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        verifier_connexion(registre.engine)
         position = registre.position()
         for nom, s in suiveurs.items():
             p = s.position()

@@ -11,17 +11,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from adapters.exports import en_csv, en_json
 from adapters.registre import Registre
+from api import dependances as dep
 from api.auth import Appelant, appelant
-from api.lecteurs import lecteur
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from projections.indicateurs import Bilan, Periode
-from projections.journal import regenerer
-from projections.vue_statistiques import NOM, bilan_vue, confronter
+from projections.lecteurs import Lecteurs
+from projections.modeles import STATISTIQUES
+from projections.suivi import Suiveur
+from projections.vue_statistiques import confronter, lire_bilan
 
 routeur = APIRouter(tags=["statistiques"])
 
@@ -116,7 +118,6 @@ _AU = Query(None, description="last day of the period, included; stocks are take
     },
 )
 def lire_statistiques(
-    request: Request,
     annee: str | None = _ANNEE,
     du: str | None = _DU,
     au: str | None = _AU,
@@ -127,6 +128,8 @@ def lire_statistiques(
     source: str = Query("journal", description="journal (the raw log) or vue (the live read model)"),
     format_: str = Query("json", alias="format", description="json or csv"),
     qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
+    lecteurs: Lecteurs = Depends(dep.lecteurs),
 ) -> Response:
     periode = periode_de(annee, du, au)
     if source not in SOURCES:
@@ -138,12 +141,7 @@ def lire_statistiques(
         raise _invalide(
             "connu_a", "the live read model answers as known now only: use source=journal", "connu_a_journal"
         )
-    registre: Registre = request.app.state.registre
-    if source == "vue":
-        lecteur(request.app, NOM)
-        b = bilan_vue(registre.engine, registre.territoire, periode)
-    else:
-        b = regenerer(registre.engine, registre.stockage, registre.territoire, periode, connu_a=instant)
+    b = lire_bilan(registre, lecteurs, periode, source, instant)
     entetes = {"X-Ledger-Position": str(b.position)}
     if format_ == "csv":
         entetes["Content-Disposition"] = f'attachment; filename="{_nom_fichier(b)}"'
@@ -170,15 +168,15 @@ def lire_statistiques(
     },
 )
 def verifier_statistiques(
-    request: Request,
     annee: str | None = _ANNEE,
     du: str | None = _DU,
     au: str | None = _AU,
     qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
+    suiveur: Suiveur = Depends(dep.lecteur_de(STATISTIQUES)),
 ) -> Response:
     periode = periode_de(annee, du, au)
-    registre: Registre = request.app.state.registre
-    _, vue, ecarts = confronter(registre, periode, lecteur(request.app, NOM))
+    _, vue, ecarts = confronter(registre, periode, suiveur)
     return Response(
         msgspec.json.encode(ecarts), media_type="application/json",
         headers={"X-Ledger-Position": str(vue.position)},

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -27,8 +27,8 @@ from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import coter
 from domain.demande import Demande
-from projections.demandes_suivies import DemandesSuivies
-from projections.echeances import _TOPICS
+from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
+from projections.lecteurs import Lecteurs
 from projections.suivi import Projection
 
 LOT_RECALCUL = 1000  # rows brought to a new day per statement batch
@@ -205,7 +205,7 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 
 class ProjectionCotation(Projection):
     nom = "cotation"
-    topics = _TOPICS
+    topics = TOPICS_DEMANDE
     version = 2  # 2: a demand owed its RADREN radiation is out of the ranking at once
 
     def __init__(self, registre: Registre) -> None:
@@ -340,3 +340,24 @@ def rang(conn: sa.Connection, t: sa.Table, numero: str) -> tuple[int, int, int, 
         int(r.devant_typ) + int(r.egaux_typ) + 1,
         int(r.sur_typ),
     )
+
+
+class RangCourant(NamedTuple):
+    """A demand's rank today: among every active scored demand, and among those of its
+    first-choice typology (the fields of the same name in the cotation and demandeur answers)."""
+
+    rang: int
+    sur: int
+    rang_typologie: int
+    sur_typologie: int
+
+
+def rang_courant(lecteurs: Lecteurs, numero: str, jour: date) -> RangCourant | None:
+    """The current rank: the cotation read model brought to `jour` (today) unless the background
+    does it, then `rang`. None for a demand unknown, radiated or without a score. The one place
+    the current rank is read, for GET /demandes/{n}/cotation and the demandeur's information."""
+    suiveur = lecteurs.lecteur(ProjectionCotation.nom, jour)
+    (t,) = suiveur.tables
+    with suiveur.engine.connect() as conn:
+        r = rang(conn, t, numero)
+    return None if r is None else RangCourant(*r)

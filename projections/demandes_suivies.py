@@ -13,6 +13,14 @@ from domain.demande import Demande
 
 CACHE_MAX = 300_000
 
+# The topics of every demand event: what the read models that fold demands ask the log for
+# (the deadlines and the scores), so that other events are not even read.
+TOPICS_DEMANDE = tuple(
+    f"domain.demande:Demande.{n}"
+    for n, v in vars(Demande).items()
+    if isinstance(v, type) and issubclass(v, Demande.Event) and n != "Event"
+)
+
 
 class DemandesSuivies:
     def __init__(self, registre: Registre) -> None:

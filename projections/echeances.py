@@ -11,7 +11,9 @@ row was computed is kept in the worklist (`vue_planification`: per demand, the n
 schedule must append according to what is stored, and the day the rows stop being right), and
 `recalculer` recomputes, when the day reaches it, the few demands whose stored state is behind
 their schedule. The schedule itself
-reads its work from that table (`demandes_dues`) instead of loading every demand."""
+reads its work from that table (`demandes_dues`) instead of loading every demand.
+
+`lister_echeances` and `lister_recours` are the queries of GET /echeances and GET /recours."""
 
 from __future__ import annotations
 
@@ -25,14 +27,9 @@ from adapters.registre import Registre
 from domain import horloge
 from domain.demande import Demande, prochaine_echeance
 from domain.echeances import echeances, recours_pendants
-from projections.demandes_suivies import DemandesSuivies
+from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
+from projections.lecteurs import Lecteurs
 from projections.suivi import Projection
-
-_TOPICS = tuple(
-    f"domain.demande:Demande.{n}"
-    for n, v in vars(Demande).items()
-    if isinstance(v, type) and issubclass(v, Demande.Event) and n != "Event"
-)
 
 
 def tables_echeances(suffixe: str) -> list[sa.Table]:
@@ -75,7 +72,7 @@ def tables_echeances(suffixe: str) -> list[sa.Table]:
 
 class ProjectionEcheances(Projection):
     nom = "echeances"
-    topics = _TOPICS
+    topics = TOPICS_DEMANDE
     version = 2  # 2: deadlines counted with what fell due; the schedule's worklist
 
     def __init__(self, registre: Registre) -> None:
@@ -161,3 +158,30 @@ def demandes_dues(conn: sa.Connection, tables: list[sa.Table], jusquau: date) ->
             .order_by(planification.c.echeance, planification.c.demande)
         ).scalars()
     )
+
+
+def lister_echeances(
+    lecteurs: Lecteurs, du: date, au: date, type: str | None = None
+) -> list[dict[str, Any]]:
+    """The deadlines falling due du..au (both included), of one `type` if given, by date, demand
+    and type; the read model brought to today first unless the background does it."""
+    suiveur = lecteurs.lecteur(ProjectionEcheances.nom, horloge.aujourdhui())
+    t = suiveur.tables[0]
+    q = sa.select(t).where(t.c.echeance >= du, t.c.echeance <= au)
+    if type:
+        q = q.where(t.c.type == type)
+    with suiveur.engine.connect() as conn:
+        rows = conn.execute(q.order_by(t.c.echeance, t.c.demande, t.c.type)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def lister_recours(lecteurs: Lecteurs, organisation: str | None = None) -> list[dict[str, Any]]:
+    """The pending recours, oldest first; only those `organisation` must decide if given."""
+    suiveur = lecteurs.lecteur(ProjectionEcheances.nom)
+    t = suiveur.tables[1]
+    q = sa.select(t)
+    if organisation:
+        q = q.where(t.c.organisation == organisation)
+    with suiveur.engine.connect() as conn:
+        rows = conn.execute(q.order_by(t.c.depose_le, t.c.demande)).mappings().all()
+    return [dict(r) for r in rows]

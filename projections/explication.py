@@ -1,6 +1,10 @@
 """A score explained: each criterion with its points, its grid version and its provenance — the
 events, their dates, organisations and agents — as of any date and as known at any instant
-(DOMAIN.md §5, §7). Shared by the HTTP API and the CLI."""
+(DOMAIN.md §5, §7). Shared by the HTTP API and the CLI.
+
+`cotation_expliquee` is what GET /demandes/{n}/cotation answers: the explanation and a rank, the
+current one from the read model (`projections.cotation.rang_courant`) or, when asked for a past
+date or a knowledge time, one replayed over the whole territory (`rangs_au`)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from domain import horloge
 from domain.cotation import coter
 from domain.erreurs import RegleEnfreinte
 from domain.rang import Rang, candidat, classer
+from projections.cotation import rang_courant
 from projections.historique import historique
+from projections.lecteurs import Lecteurs
 
 
 class Provenance(msgspec.Struct, frozen=True):
@@ -50,8 +56,6 @@ class ReponseCotation(msgspec.Struct, frozen=True):
     sur: int | None = None
     rang_typologie: int | None = None
     sur_typologie: int | None = None
-
-
 
 
 def expliquer(registre: Registre, numero_unique: str, au: date, connu_a: datetime | None) -> ReponseCotation:
@@ -117,3 +121,35 @@ def rangs_au(registre: Registre, au: date, connu_a: datetime | None) -> dict[str
         if c is not None:
             candidats.append(c)
     return {r.numero_unique: r for r in classer(candidats)}
+
+
+def cotation_expliquee(
+    registre: Registre,
+    lecteurs: Lecteurs,
+    numero_unique: str,
+    au: date | None,
+    connu_a: datetime | None,
+    avec_rang: bool,
+) -> ReponseCotation:
+    """The score as of `au` (default today) as known at `connu_a`, explained, with a rank: the
+    current one for today as known now (read model); with `avec_rang`, for a past date or a
+    knowledge time, the rank among the demands active then, as known then (a replay of every
+    demand: seconds, not milliseconds). A radiated demand has no rank."""
+    aujourdhui = horloge.aujourdhui()
+    jour = au or aujourdhui
+    reponse = expliquer(registre, numero_unique, jour, connu_a)
+    courante = au in (None, aujourdhui) and connu_a is None
+    if not reponse.active:
+        return reponse
+    if courante:
+        r = rang_courant(lecteurs, numero_unique, jour)
+        return reponse if r is None else msgspec.structs.replace(reponse, **r._asdict())
+    if avec_rang:
+        tous = rangs_au(registre, jour, connu_a)
+        x = tous.get(numero_unique)
+        if x is not None:
+            meme = sum(1 for y in tous.values() if y.typologie == x.typologie)
+            return msgspec.structs.replace(
+                reponse, rang=x.rang, sur=len(tous), rang_typologie=x.rang_typologie, sur_typologie=meme
+            )
+    return reponse

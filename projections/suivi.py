@@ -10,8 +10,11 @@ per page. A rebuild spends its time decoding and folding, so: a page's personal-
 loaded in one query (not one per demand); the next page is read and decoded in a second thread
 while this one is applied (it decodes while the applying thread waits on the database); events
 of topics no read model wants are not even read (`Projection.topics`, filtered in SQL); and
-`reconstruire_ensemble` / `rattraper_ensemble` feed several read models from one read and one
+`reconstruire_ensemble` / `suivre_ensemble` feed several read models from one read and one
 decoding of the log.
+
+A follower *follows* the log (`Suiveur.suivre`): the word `rattraper` is kept for the schedule's
+catch-up of a demand (`Demande.rattraper`, `Registre.rattraper`), a different thing.
 """
 
 from __future__ import annotations
@@ -98,7 +101,9 @@ class Suiveur:
         self.engine = registre.engine
         metadata_suivi.create_all(self.engine)
         self.tables = projection.tables("")
-        self._verrou = threading.Lock()  # one runner per process; the position CAS guards others
+        # One runner per process (the position CAS guards against other processes); the
+        # functions that feed several read models at once take their locks in name order.
+        self.verrou = threading.Lock()
         creees = [_creer(self.engine, t) for t in self.tables + projection.annexes("")]
         with self.engine.begin() as conn:
             projection.preparer(conn, self.tables)
@@ -122,15 +127,15 @@ class Suiveur:
             ).scalar_one_or_none()
         return int(p or 0)
 
-    def rattraper(self, barre: bool = False, arret: Callable[[int], bool] | None = None) -> int:
+    def suivre(self, barre: bool = False, arret: Callable[[int], bool] | None = None) -> int:
         """Apply every event past the recorded position; returns how many were applied. A read
         model stored by an older version is rebuilt instead."""
-        with self._verrou:
+        with self.verrou:
             if self.reconstruction_requise:
                 return self._reconstruire(barre)
-            return self._suivre(self.projection.nom, self.tables, barre, arret)
+            return self._appliquer_dans(self.projection.nom, self.tables, barre, arret)
 
-    def _suivre(
+    def _appliquer_dans(
         self,
         nom: str,
         tables: list[sa.Table],
@@ -138,32 +143,20 @@ class Suiveur:
         arret: Callable[[int], bool] | None = None,
     ) -> int:
         cible = _Cible(self, nom, tables, self.position(nom), reconstruction=nom != self.projection.nom)
-        return _suivre(self.registre, [cible], barre, arret)
-
-    def _ecrire_position(self, conn: sa.Connection, nom: str, ancienne: int, nouvelle: int) -> None:
-        res = conn.execute(
-            sa.update(suivi)
-            .where(suivi.c.projection == nom, suivi.c.position == ancienne)
-            .values(position=nouvelle)
-        )
-        if res.rowcount == 0:
-            if ancienne != 0:
-                # Another runner moved it: roll back rather than apply twice.
-                raise RuntimeError(f"projection {nom}: position moved under us (expected {ancienne})")
-            conn.execute(sa.insert(suivi).values(projection=nom, position=nouvelle))
+        return _suivre_cibles(self.registre, [cible], barre, arret)
 
     def reconstruire(self, barre: bool = True) -> int:
         """Rebuild from position zero into new tables, then swap them in atomically."""
-        with self._verrou:
+        with self.verrou:
             return self._reconstruire(barre)
 
     def _reconstruire(self, barre: bool) -> int:
         r = self._neuve()
         try:
-            total = self._suivre(r.nom, r.tables, barre)
+            total = self._appliquer_dans(r.nom, r.tables, barre)
             # Events that arrived during the rebuild; what arrives after is the live runner's,
             # since the swapped-in tables carry their own position.
-            total += self._suivre(r.nom, r.tables, False)
+            total += self._appliquer_dans(r.nom, r.tables, False)
             with self.engine.begin() as conn:
                 self._echanger(conn, r)
             self.reconstruction_requise = False
@@ -202,14 +195,14 @@ class Suiveur:
 
     def changer_de_jour(self, jour: date) -> int:
         """`Projection.changer_de_jour` on the live tables, in a transaction of its own."""
-        with self._verrou, self.engine.begin() as conn:
+        with self.verrou, self.engine.begin() as conn:
             return self.projection.changer_de_jour(conn, self.tables, jour)
 
     def attendre(self, position: int, delai: float = 10.0) -> bool:
         """Read-your-writes: wait until this read model has applied `position`."""
         limite = time.monotonic() + delai
         while self.position() < position:
-            self.rattraper()
+            self.suivre()
             if self.position() >= position:
                 return True
             if time.monotonic() > limite:
@@ -227,7 +220,7 @@ class _Reconstruction:
 
 @dataclass
 class _Cible:
-    """One read model fed by `_suivre`: its tables and the position they have applied."""
+    """One read model fed by `_suivre_cibles`: its tables and the position they have applied."""
 
     suiveur: Suiveur
     nom: str
@@ -247,7 +240,7 @@ class _Cible:
         return frozenset(t) if t else None
 
 
-def _suivre(
+def _suivre_cibles(
     registre: Registre,
     cibles: list[_Cible],
     barre: bool,
@@ -318,7 +311,7 @@ def _suivre_pages(
                             )
                             if evs:
                                 c.suiveur.projection.appliquer_lot(conn, c.tables, evs)
-                            c.suiveur._ecrire_position(conn, c.nom, c.position, nouvelle)
+                            _ecrire_position(conn, c.nom, c.position, nouvelle)
                     for c in a_faire:
                         c.position = nouvelle
                 progres.update(max(nouvelle - position, 0))
@@ -353,8 +346,8 @@ def _ensemble(suiveurs: Iterable[Suiveur]) -> tuple[list[Suiveur], Registre]:
     return liste, registre
 
 
-def rattraper_ensemble(suiveurs: Iterable[Suiveur], barre: bool = False) -> int:
-    """`rattraper` for several read models, reading and decoding the log once for all (those
+def suivre_ensemble(suiveurs: Iterable[Suiveur], barre: bool = False) -> int:
+    """`Suiveur.suivre` for several read models, reading and decoding the log once for all (those
     stored by an older version are rebuilt first, together)."""
     liste, registre = _ensemble(suiveurs)
     a_reconstruire = [s for s in liste if s.reconstruction_requise]
@@ -362,9 +355,9 @@ def rattraper_ensemble(suiveurs: Iterable[Suiveur], barre: bool = False) -> int:
         reconstruire_ensemble(a_reconstruire, barre=barre)
     with ExitStack() as pile:
         for s in liste:
-            pile.enter_context(s._verrou)
+            pile.enter_context(s.verrou)
         cibles = [_Cible(s, s.projection.nom, s.tables, s.position()) for s in liste]
-        return _suivre(registre, cibles, barre)
+        return _suivre_cibles(registre, cibles, barre)
 
 
 def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> int:
@@ -374,14 +367,14 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
     liste, registre = _ensemble(suiveurs)
     with ExitStack() as pile:
         for s in liste:
-            pile.enter_context(s._verrou)
+            pile.enter_context(s.verrou)
         neuves: list[_Reconstruction] = []
         try:
             for s in liste:
                 neuves.append(s._neuve())
             cibles = [_Cible(s, r.nom, r.tables, 0, True) for s, r in zip(liste, neuves, strict=True)]
-            total = _suivre(registre, cibles, barre)
-            total += _suivre(registre, cibles, False)
+            total = _suivre_cibles(registre, cibles, barre)
+            total += _suivre_cibles(registre, cibles, False)
             with registre.engine.begin() as conn:
                 for s, r in zip(liste, neuves, strict=True):
                     s._echanger(conn, r)
@@ -392,6 +385,21 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
             for s, r in zip(liste, neuves, strict=True):
                 s._abandonner(r)
             raise
+
+
+def _ecrire_position(conn: sa.Connection, nom: str, ancienne: int, nouvelle: int) -> None:
+    """Move the position of the read model `nom` from `ancienne` to `nouvelle`, in the
+    transaction that applied the events in between (a compare-and-set)."""
+    res = conn.execute(
+        sa.update(suivi)
+        .where(suivi.c.projection == nom, suivi.c.position == ancienne)
+        .values(position=nouvelle)
+    )
+    if res.rowcount == 0:
+        if ancienne != 0:
+            # Another runner moved it: roll back rather than apply twice.
+            raise RuntimeError(f"projection {nom}: position moved under us (expected {ancienne})")
+        conn.execute(sa.insert(suivi).values(projection=nom, position=nouvelle))
 
 
 def _ecrire_version(conn: sa.Connection, projection: Projection) -> None:

@@ -1,9 +1,10 @@
-"""What GET /demandes/{numero_unique} shows: the demand's current state, read from its events."""
+"""What GET /demandes/{numero_unique} shows: the demand's current state, read from its events
+(`vue_courante`: as a command dated today would find it)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -18,6 +19,9 @@ from domain.codes import (
 )
 from domain.demande import Demande, EtatDemande
 from domain.foyer import LogementActuel, Membre, Personnel, Souhaits
+
+if TYPE_CHECKING:
+    from adapters.registre import Registre
 
 
 class VueDecote(msgspec.Struct, frozen=True):
@@ -115,6 +119,13 @@ def vue(demande: Demande, etat: EtatDemande | None = None) -> VueDemande:
         ],
         donnees_effacees=e.effacee,
     )
+
+
+def vue_courante(registre: Registre, numero_unique: str, jour: date) -> VueDemande:
+    """The demand on `jour` (today) as a command dated that day would find it: what the
+    schedule owes by then (a RADREN that fell due, an erasure) counts as appended."""
+    d = registre.demande(numero_unique)
+    return vue(d, d.etat_courant(jour, registre.territoire.retention_donnees_mois))
 
 
 def en_json(obj: Any) -> bytes:

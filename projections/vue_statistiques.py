@@ -11,9 +11,10 @@ The read model answers "as known now" only: it has no knowledge time, since a re
 rewrites the flag of the row it names. Figures as known at an instant come from the raw log
 (`projections.journal.regenerer(..., connu_a=...)`).
 
-`verifier` is the check between the two: it brings the read model up to date, regenerates the
-same period from the raw log up to the very position the read model has applied, and reports
-every figure that differs.
+`lire_bilan` gives a period's figures from either source (GET /statistiques). `verifier` is the
+check between the two: it brings the read model up to date, regenerates the same period from the
+raw log up to the very position the read model has applied, and reports every figure that
+differs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -55,6 +56,7 @@ from projections.indicateurs import (
     replier,
 )
 from projections.journal import regenerer
+from projections.lecteurs import Lecteurs
 from projections.suivi import Projection, Suiveur, suivi
 
 NOM = "statistiques"
@@ -174,7 +176,7 @@ class ProjectionStatistiques(Projection):
 
 
 @contextmanager
-def _instantane(engine: sa.Engine) -> Iterator[sa.Connection]:
+def instantane(engine: sa.Engine) -> Iterator[sa.Connection]:
     """One consistent snapshot of the read model, so the facts read and the position they
     stand for belong together even while a follower commits meanwhile."""
     with engine.connect() as conn:
@@ -197,6 +199,18 @@ def _lire(conn: sa.Connection, t: sa.Table, genre: str, *conditions: Any) -> lis
         .order_by(t.c.ordre)
     )
     return [decodeur.decode(x) for x in conn.execute(q).scalars()]
+
+
+def position_appliquee(conn: sa.Connection) -> int:
+    """The log position the read model has applied, as this connection's snapshot sees it."""
+    p = conn.execute(sa.select(suivi.c.position).where(suivi.c.projection == NOM)).scalar_one_or_none()
+    return int(p or 0)
+
+
+def baux_de_la_periode(conn: sa.Connection, periode: Periode) -> list[Bail]:
+    """The baux signed du..au, retracted ones excluded, in log order (one index range)."""
+    t = tables_statistiques("")[0]
+    return _lire(conn, t, GENRES[Bail], t.c.jour >= periode.du, t.c.jour <= periode.au)
 
 
 def faits_de_la_periode(conn: sa.Connection, t: sa.Table, periode: Periode) -> Faits:
@@ -252,16 +266,14 @@ def bilan_vue(engine: sa.Engine, territoire: Territoire, periode: Periode) -> Bi
     snapshot as the facts); `evenements` is the number of facts the read model has stored
     (retractions and retracted facts included) — facts, not events: one event may give none,
     one or two facts. The read model is read as it stands: bring it up to date first
-    (`Suiveur.rattraper`) for figures as of the log's end."""
+    (`Suiveur.suivre`) for figures as of the log's end."""
     t = tables_statistiques("")[0]
-    with _instantane(engine) as conn:
+    with instantane(engine) as conn:
         if not sa.inspect(conn).has_table(t.name):
             raise ValueError(
                 f"the {NOM} read model does not exist yet: run `ledger rebuild {NOM}` or follow the log"
             )
-        position = conn.execute(
-            sa.select(suivi.c.position).where(suivi.c.projection == NOM)
-        ).scalar_one_or_none() or 0
+        position = position_appliquee(conn)
         stockes = conn.execute(sa.select(sa.func.max(t.c.ordre))).scalar() or 0
         faits = faits_de_la_periode(conn, t, periode)
     return Bilan(
@@ -275,10 +287,30 @@ def bilan_vue(engine: sa.Engine, territoire: Territoire, periode: Periode) -> Bi
     )
 
 
+def lire_bilan(
+    registre: Registre,
+    lecteurs: Lecteurs,
+    periode: Periode,
+    source: str = "journal",
+    connu_a: datetime | None = None,
+) -> Bilan:
+    """Every indicator of the period, from the raw log (`journal`, as known at `connu_a`) or from
+    the live read model (`vue`, brought up to date first unless the background does it; as known
+    now only): what GET /statistiques answers."""
+    if source == "vue":
+        if connu_a is not None:
+            raise ValueError("the live read model answers as known now only")
+        lecteurs.lecteur(NOM)
+        return bilan_vue(registre.engine, registre.territoire, periode)
+    return regenerer(registre.engine, registre.stockage, registre.territoire, periode, connu_a=connu_a)
+
+
 # -- the check ----------------------------------------------------------------------------------
 
 
 def suiveur_statistiques(registre: Registre) -> Suiveur:
+    """This read model alone, for the check run on its own (tests, a script); the ledger's
+    processes build theirs with every other in `projections.modeles`."""
     return Suiveur(registre, ProjectionStatistiques(registre))
 
 
@@ -288,7 +320,7 @@ def confronter(
     """(raw log, read model, differences): the read model brought up to date, then the raw log
     regenerated up to the very position the read model stands at."""
     suiveur = suiveur or suiveur_statistiques(registre)
-    suiveur.rattraper(barre=barre)
+    suiveur.suivre(barre=barre)
     vue = bilan_vue(registre.engine, registre.territoire, periode)
     journal = regenerer(
         registre.engine, registre.stockage, registre.territoire, periode, jusqua=vue.position, barre=barre

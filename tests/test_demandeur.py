@@ -17,10 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.clock import HorlogeReglable
-from adapters.database import ConfigurationError, depuis_url
-from adapters.registre import Registre
-from api.app import creer_app
-from api.demandeur import (
+from adapters.code_demandeur import (
     FICHIER_SECRET,
     VARIABLE_DOSSIER,
     VARIABLE_SECRET,
@@ -28,6 +25,9 @@ from api.demandeur import (
     code_demandeur,
     code_valable,
 )
+from adapters.database import ConfigurationError, depuis_url
+from adapters.registre import Registre
+from api.app import creer_app
 from domain.territoire import LogementSocial, Territoire
 
 PROBLEME = "application/problem+json"
@@ -376,8 +376,6 @@ def test_a_code_survives_a_restart(registre: Registre, horloge_test: HorlogeRegl
 def test_waiting_times_are_computed_once_per_year_and_log_position(
     client: TestClient, territoire: Territoire, horloge_test: HorlogeReglable
 ) -> None:
-    from api.demandeur import attentes_de_l_annee
-
     lgt = next(x for x in logements(territoire, "T3", "06029") if x.bailleur == "OPH-CPL")
     loger(client, lgt, "2024-01-10", "2025-01-06", "2025-02-03", horloge_test, vacant=False)
     regler(horloge_test, "2026-01-05")
@@ -385,14 +383,14 @@ def test_waiting_times_are_computed_once_per_year_and_log_position(
     page = ok(client.get(f"/demandeur/{n}", headers=bearer(code(client, n))))
     assert (page["attente"]["baux"], page["attente"]["moyenne_jours"]) == (1, "390.0")
     app = client.app
-    etat = app.state.demandeur  # type: ignore[attr-defined]
+    etat = app.state.attentes  # type: ignore[attr-defined]
     position = app.state.suiveurs["statistiques"].position()  # type: ignore[attr-defined]
     assert etat.cle_attentes == (2025, position)
-    premier = attentes_de_l_annee(app, 2025)  # type: ignore[arg-type]
-    assert attentes_de_l_annee(app, 2025) is premier  # not read again
+    premier = etat.attentes_de_l_annee(2025)
+    assert etat.attentes_de_l_annee(2025) is premier  # not read again
     assert premier == {("T3", "06029"): (1, Decimal("390.0"), Decimal("390"))}
     # The log moves: read again, same figures.
     ok(client.post("/demandes?attendre=true", json=foyer("2026-01-05"), headers=CANNES), 201)
-    encore = attentes_de_l_annee(app, 2025)  # type: ignore[arg-type]
+    encore = etat.attentes_de_l_annee(2025)
     assert encore is not premier and encore == premier
     assert etat.cle_attentes[1] > position

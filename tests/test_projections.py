@@ -44,7 +44,7 @@ def test_echeances_of_a_demand(registre: Registre, horloge_test: HorlogeReglable
     horloge_test.regler(date(2024, 1, 31))
     num = _enregistrer(registre, date(2024, 1, 31))
     suiveur = Suiveur(registre, ProjectionEcheances(registre))
-    suiveur.rattraper()
+    suiveur.suivre()
     with registre.engine.connect() as conn:
         rows = {
             r.type: r.echeance
@@ -74,11 +74,11 @@ def test_crash_mid_run_then_restart_equals_rebuild(registre: Registre) -> None:
     module.LOT = 7
     try:
         with pytest.raises(Panne):
-            suiveur.rattraper(arret=panne)
+            suiveur.suivre(arret=panne)
         assert 0 < suiveur.position() < registre.position()
         # A new process: fresh projection, empty caches.
         suiveur2 = Suiveur(registre, ProjectionEcheances(registre))
-        suiveur2.rattraper()
+        suiveur2.suivre()
     finally:
         module.LOT = ancien_lot
     assert suiveur2.position() == registre.position()
@@ -92,7 +92,7 @@ def test_crash_mid_run_then_restart_equals_rebuild(registre: Registre) -> None:
 def test_rebuild_keeps_serving_old_tables_until_swap(registre: Registre) -> None:
     _peupler(registre, 10)
     suiveur = Suiveur(registre, ProjectionEcheances(registre))
-    suiveur.rattraper()
+    suiveur.suivre()
     avant = _contenu(suiveur)
     vus_pendant: list[int] = []
 
@@ -104,16 +104,16 @@ def test_rebuild_keeps_serving_old_tables_until_swap(registre: Registre) -> None
 
     import projections.suivi as module
 
-    original = module.Suiveur._suivre
+    original = module.Suiveur._appliquer_dans
 
     def suivre_espion(self, nom, tables, barre, arret=None):  # type: ignore[no-untyped-def]
         return original(self, nom, tables, barre, lire_pendant if "__r" in nom else arret)
 
-    module.Suiveur._suivre = suivre_espion  # type: ignore[method-assign]
+    module.Suiveur._appliquer_dans = suivre_espion  # type: ignore[method-assign]
     try:
         suiveur.reconstruire(barre=False)
     finally:
-        module.Suiveur._suivre = original  # type: ignore[method-assign]
+        module.Suiveur._appliquer_dans = original  # type: ignore[method-assign]
     assert vus_pendant and all(n == len(avant[0]) for n in vus_pendant)
     assert _contenu(suiveur) == avant
 
@@ -140,7 +140,7 @@ def test_recours_queue(registre: Registre, horloge_test: HorlogeReglable) -> Non
     oph = t.organisation("OPH-CPL")
     registre.executer(oph, "oph-cpl-1", c.DeposerRecours(occurred_on=date(2024, 3, 20), decote=decote), num)
     suiveur = Suiveur(registre, ProjectionEcheances(registre))
-    suiveur.rattraper()
+    suiveur.suivre()
     recours = suiveur.tables[1]
     with registre.engine.connect() as conn:
         rows = conn.execute(sa.select(recours)).all()

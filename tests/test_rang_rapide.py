@@ -111,7 +111,7 @@ def test_rank_of_registered_demands_after_recompute_and_rebuild(registre: Regist
     registre.executer(oph, "oph-cpl-1", c.Radier(occurred_on=date(2026, 11, 20), motif=MotifRadiation.RADABA), numeros[3])
     projection = ProjectionCotation(registre)
     suiveur = Suiveur(registre, projection)
-    suiveur.rattraper()
+    suiveur.suivre()
     (t,) = suiveur.tables
 
     def lignes() -> dict[str, dict[str, Any]]:

@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from adapters.background import BackgroundWork
 from adapters.cli import main
 from adapters.clock import HorlogeReglable
+from adapters.code_demandeur import VARIABLE_DOSSIER, VARIABLE_SECRET
 from adapters.database import Stockage, depuis_url
 from adapters.registre import Registre
 from api.app import creer_app
-from api.demandeur import VARIABLE_DOSSIER, VARIABLE_SECRET
 from domain import commandes as c
 from domain.codes import MotifRadiation, RoleMembre, Typologie
 from domain.demande import Demande
@@ -226,7 +226,7 @@ def test_reads_never_catch_up_in_a_served_ledger(registre: Registre, horloge_tes
     fond = BackgroundWork(registre, modeles.suiveurs(registre), schedule=False, interval=3600, tick=3600)
     with TestClient(creer_app(registre, fond=fond)) as client:
         attendre(lambda: fond.status.day_of_scores == date(2026, 11, 2))
-        with fond.suiveurs[modeles.ECHEANCES]._verrou:  # the follower is busy elsewhere
+        with fond.suiveurs[modeles.ECHEANCES].verrou:  # the follower is busy elsewhere
             r = client.post("/demandes", headers=OPH, json={
                 "occurred_on": "2026-11-02", "membres": [{"id": "p1", "role": "demandeur"}],
                 "souhaits": {"communes": ["06029"], "typologies": ["T2"]},
@@ -305,7 +305,7 @@ def test_a_read_model_of_an_older_version_is_rebuilt(stockage: Stockage, territo
         for _ in range(3):
             enregistrer(registre, date(2026, 11, 2))
         s = modeles.suiveur(registre, modeles.ECHEANCES)
-        s.rattraper()
+        s.suivre()
         with registre.engine.connect() as conn:
             attendu = sorted(tuple(r) for r in conn.execute(sa.select(s.tables[0])))
         # As if stored by version 1, whose worklist table did not exist.
@@ -314,7 +314,7 @@ def test_a_read_model_of_an_older_version_is_rebuilt(stockage: Stockage, territo
             conn.exec_driver_sql(f"DROP TABLE {s.tables[2].name}")
         s = modeles.suiveur(registre, modeles.ECHEANCES)
         assert s.reconstruction_requise
-        assert s.rattraper() == registre.position()
+        assert s.suivre() == registre.position()
         assert not s.reconstruction_requise
         with registre.engine.connect() as conn:
             assert sorted(tuple(r) for r in conn.execute(sa.select(s.tables[0]))) == attendu

@@ -24,8 +24,8 @@ from projections.echeances import ProjectionEcheances
 from projections.suivi import (
     Suiveur,
     decoder,
-    rattraper_ensemble,
     reconstruire_ensemble,
+    suivre_ensemble,
 )
 from projections.vue_statistiques import ProjectionStatistiques
 
@@ -99,7 +99,7 @@ def test_pages_of_any_size_and_rebuilds_together_equal_one_event_at_a_time(regis
     lot(1)
     un_par_un = suiveurs(registre)
     for s in un_par_un:
-        s.rattraper()
+        s.suivre()
     attendu = [contenu(s) for s in un_par_un]
     assert all(s.position() == registre.position() for s in un_par_un)
     assert attendu[1][0] and attendu[2][0], "scores and facts must not be empty"
@@ -123,7 +123,7 @@ def test_pages_of_any_size_and_rebuilds_together_equal_one_event_at_a_time(regis
 
 def test_the_erased_demand_decodes_with_its_personal_data_erased(registre: Registre) -> None:
     numeros = peupler(registre, 10)
-    registre.coffre._cache.clear()
+    registre.coffre.oublier()
     lot = registre.recorder.select_notifications(start=1, limit=1000)
     evenements = decoder(registre, lot)
     par_demande = {e.numero_unique: e for e in evenements if isinstance(e, Demande.Enregistree)}
@@ -140,7 +140,7 @@ def test_keys_are_read_once_per_page_not_once_per_demand(registre: Registre, lot
         if "ledger_cles_demandes" in statement:
             lectures.append(statement)
 
-    registre.coffre._cache.clear()
+    registre.coffre.oublier()
     s = Suiveur(registre, ProjectionCotation(registre))
     sa.event.listen(registre.engine, "before_cursor_execute", compter)
     try:
@@ -169,14 +169,14 @@ def test_a_failing_page_leaves_every_read_model_at_the_same_exact_position(
     monkeypatch.setattr(ProjectionCotation, "appliquer_lot", panne)
     premiers = suiveurs(registre)
     with pytest.raises(RuntimeError, match="panne"):
-        rattraper_ensemble(premiers)
+        suivre_ensemble(premiers)
     positions = {s.projection.nom: s.position() for s in premiers}
     # Two pages committed for all three; the third rolled back for all three.
     assert len(set(positions.values())) == 1 and 0 < positions["cotation"] < registre.position()
     monkeypatch.setattr(ProjectionCotation, "appliquer_lot", original)
 
     apres_reprise = suiveurs(registre)  # a new process: empty caches
-    rattraper_ensemble(apres_reprise)
+    suivre_ensemble(apres_reprise)
     repris = [contenu(s) for s in apres_reprise]
     for s in apres_reprise:
         s.reconstruire(barre=False)
@@ -187,30 +187,30 @@ def test_read_models_at_different_positions_are_caught_up_together(registre: Reg
     peupler(registre)
     lot(11)
     echeances, cotation, statistiques = suiveurs(registre)
-    echeances.rattraper(arret=lambda n: n >= 22)  # two pages
-    statistiques.rattraper()
+    echeances.suivre(arret=lambda n: n >= 22)  # two pages
+    statistiques.suivre()
     assert 0 < echeances.position() < statistiques.position() == registre.position()
     assert cotation.position() == 0
-    lus = rattraper_ensemble([echeances, cotation, statistiques])
+    lus = suivre_ensemble([echeances, cotation, statistiques])
     assert lus > 0
     ensemble = [contenu(s) for s in (echeances, cotation, statistiques)]
     assert all(s.position() == registre.position() for s in (echeances, cotation, statistiques))
     for s in (echeances, cotation, statistiques):
         s.reconstruire(barre=False)
     assert [contenu(s) for s in (echeances, cotation, statistiques)] == ensemble
-    assert rattraper_ensemble([echeances, cotation, statistiques]) == 0
+    assert suivre_ensemble([echeances, cotation, statistiques]) == 0
 
 
 def test_a_topic_filtered_read_model_moves_past_events_it_does_not_want(registre: Registre) -> None:
     peupler(registre, 10)
     s = Suiveur(registre, ProjectionStatistiques(registre))
-    s.rattraper()
+    s.suivre()
     t = registre.territoire
     oph = t.organisation("OPH-CPL")
     lgt = [x for x in t.logements if x.bailleur == "OPH-CPL" and not x.vacant][1]
     registre.declarer_vacance(oph, "oph-cpl-1", lgt.identifiant, c.DeclarerVacance(occurred_on=date(2026, 6, 1)))
     assert s.position() < registre.position()
-    assert s.rattraper() == 0
+    assert s.suivre() == 0
     assert s.position() == registre.position()
 
 
@@ -219,7 +219,7 @@ def test_charger_reads_only_missing_keys_and_remembers_demands_without_one(regis
     ids = [Demande.id_pour(n) for n in numeros]
     inconnu = Demande.id_pour("inconnu")
     coffre = registre.coffre
-    coffre._cache.clear()
+    coffre.oublier()
     lectures: list[Any] = []
 
     def compter(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
@@ -244,7 +244,7 @@ def test_creer_lot_is_idempotent_and_never_revives_an_erased_key(registre: Regis
     avant = {i: coffre.cle(i) for i in ids}
     nouveau = Demande.id_pour("nouveau")
     coffre.creer_lot(ids + [nouveau])
-    coffre._cache.clear()
+    coffre.oublier()
     assert {i: coffre.cle(i) for i in ids} == avant  # the erased one (numeros[7]) stays erased
     assert avant[ids[7]] is None and coffre.cle(nouveau) is not None
 
@@ -260,7 +260,7 @@ def test_a_big_run_leaves_fresh_planner_statistics(registre: Registre, monkeypat
     monkeypatch.setattr(cotation, "ANALYSER_APRES", 1)
     s = Suiveur(registre, ProjectionCotation(registre))
     (t,) = s.tables
-    s.rattraper()
+    s.suivre()
     if not registre.stockage.postgres:
         return  # SQLite plans well without statistics: nothing is analysed
     def reltuples(conn: sa.Connection, table: str) -> float:

@@ -51,7 +51,7 @@ def en_direct(registre: Registre, suiveur: Suiveur, monkeypatch: pytest.MonkeyPa
 
     def puis_suivre(*a: Any, **kw: Any) -> Any:
         r = executer_(*a, **kw)
-        suiveur.appliques.append(suiveur.rattraper())  # type: ignore[attr-defined]
+        suiveur.appliques.append(suiveur.suivre())  # type: ignore[attr-defined]
         return r
 
     monkeypatch.setattr(registre, "executer", puis_suivre)
@@ -156,7 +156,7 @@ def test_retractions_are_applied_whenever_they_arrive(registre: Registre, suiveu
 
 @pytest.mark.usefixtures("histoire")
 def test_a_deleted_fact_row_is_reported_naming_its_indicators(registre: Registre, suiveur: Suiveur) -> None:
-    suiveur.rattraper()
+    suiveur.suivre()
     (t,) = tables_statistiques("")
     with registre.engine.begin() as conn:
         supprimees = conn.execute(sa.delete(t).where(t.c.genre == "bail")).rowcount
@@ -176,7 +176,7 @@ def test_a_deleted_fact_row_is_reported_naming_its_indicators(registre: Registre
 
 @pytest.mark.usefixtures("histoire")
 def test_a_wrongly_flagged_row_is_reported(registre: Registre, suiveur: Suiveur) -> None:
-    suiveur.rattraper()
+    suiveur.suivre()
     (t,) = tables_statistiques("")
     with registre.engine.begin() as conn:
         conn.execute(sa.update(t).where(t.c.genre == "proposition").values(retracte=False))
@@ -361,7 +361,7 @@ def test_a_random_history_followed_live_gives_no_difference(
         r = executer_(*a, **kw)
         if rng.random() < 0.3:  # now and then, in batches of any size
             monkeypatch.setattr(module_suivi, "LOT", rng.choice((1, 2, 5, 500)))
-            suiveur.rattraper()
+            suiveur.suivre()
         return r
 
     monkeypatch.setattr(registre, "executer", puis_suivre)

@@ -51,7 +51,7 @@ class Actives:
     evenements: int
     secondes_suivi: float
     appliques: int
-    _pile: ExitStack = field(default_factory=ExitStack)
+    pile: ExitStack = field(default_factory=ExitStack)
     _adresse: str | None = None
 
     @property
@@ -63,7 +63,7 @@ class Actives:
         """The API's address, started on the first call."""
         if self._adresse is None:
             dire("serving the API (uvicorn, one worker)…")
-            self._adresse = self._pile.enter_context(serveur(self.url))
+            self._adresse = self.pile.enter_context(serveur(self.url))
         return self._adresse
 
     def numeros_actifs(self) -> list[str]:
@@ -93,9 +93,9 @@ def actives(base: str, n: int, graine: int, barre: bool) -> Iterator[Actives]:
             s_fill, ev = chrono(remplir_actives, registre, n, random.Random(graine), barre)
             suiveur = Suiveur(registre, ProjectionCotation(registre))
             registre.coffre.oublier()
-            s_suivi, appliques = chrono(suiveur.rattraper, barre=barre)
+            s_suivi, appliques = chrono(suiveur.suivre, barre=barre)
             m = Actives(base, schema, url, registre, suiveur, s_fill, ev, s_suivi, appliques)
-            with m._pile:
+            with m.pile:
                 yield m
         finally:
             registre.close()
@@ -228,7 +228,7 @@ def figure_e(m: Actives, requetes: int, rng: random.Random) -> list[Figure]:
     un_par_un = 1 / statistics.fmean(lat_rang)
     return [
         Figure(
-            "e", "cotation read model caught up from zero (Suiveur.rattraper)",
+            "e", "cotation read model caught up from zero (Suiveur.suivre)",
             m.appliques / m.secondes_suivi, "events/s", raw, "rows/s", "raw sequential read",
             note=f"{m.appliques:,} events in {m.secondes_suivi:.1f} s, pages of {LOT:,}, one "
             f"transaction each, key cache cold; raw read: {lus:,} rows in {s_brut:.2f} s (best of 3)",

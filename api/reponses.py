@@ -1,0 +1,81 @@
+"""What every router shares to encode an answer and document it: the JSON response from a msgspec
+struct, the problem+json errors an endpoint may answer, and OpenAPI references to the components
+`api/app.py` generates from the msgspec structs (`TYPES_SCHEMAS`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from fastapi.responses import Response
+
+from api.problemes import TYPE_MEDIA
+
+ERREURS = {
+    s: {"description": d, "content": {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}}
+    for s, d in {
+        401: "No or unknown bearer token",
+        403: "The organisation may not record this (DOMAIN.md §1); `regle` names the rule",
+        404: "Unknown demand or dwelling",
+        409: "Stale If-Match version, or a concurrent write to the same demand",
+        422: "Invalid payload, or a broken domain rule; `regle` names it",
+    }.items()
+}
+
+
+def json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """`obj` (a msgspec struct, or builtins) encoded by msgspec: dates, decimals and enums as
+    the structs declare them."""
+    return Response(msgspec.json.encode(obj), status_code=status, media_type="application/json", headers=headers)
+
+
+def ref(t: type) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{t.__name__}"}
+
+
+def corps(t: type) -> dict[str, Any]:
+    """`openapi_extra` of an endpoint whose body is the msgspec struct `t` (decoded by hand)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref(t)}}}}
+
+
+def ok(t: type, description: str, code: int = 200) -> dict[int | str, dict[str, Any]]:
+    """`responses` of an endpoint answering the struct `t`, with the usual errors."""
+    return {code: {"description": description, "content": {"application/json": {"schema": ref(t)}}}, **ERREURS}
+
+
+def liste(description: str) -> dict[int | str, dict[str, Any]]:
+    """`responses` of an endpoint answering a list of rows (objects), with the usual errors."""
+    return {
+        200: {
+            "description": description,
+            "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+        },
+        **ERREURS,
+    }
+
+
+def schema_en_ligne(t: type) -> dict[str, Any]:
+    """The JSON schema of `t` with every `$ref` replaced by its definition: for routers whose
+    structs are not among the application's components."""
+    brut = msgspec.json.schema(t)
+    defs = brut.pop("$defs", {})
+
+    def inline(x: Any) -> Any:
+        if isinstance(x, dict):
+            r = x.get("$ref")
+            if isinstance(r, str) and r.startswith("#/$defs/"):
+                return inline(defs[r.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [inline(v) for v in x]
+        return x
+
+    return inline(brut)
+
+
+def reponses_en_ligne(t: type, description: str, erreurs: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """`responses` with `t`'s schema inline and problem+json errors described only by words."""
+    return {
+        200: {"description": description, "content": {"application/json": {"schema": schema_en_ligne(t)}}},
+        **{s: {"description": d, "content": {TYPE_MEDIA: {}}} for s, d in erreurs.items()},
+    }

@@ -125,7 +125,7 @@ def figure_h(base: str, n: int, graine: int, barre: bool) -> list[Figure]:
             Figure(
                 "h", f"  peak memory importing {k:,} demands", kib / 1024, "MiB", vide / 1024, "MiB",
                 "the same process importing an empty file", sens="moins",
-                note="ru_maxrss of a process of its own: the ledger opened, the file streamed",
+                note="VmHWM of a process of its own: the ledger opened, the file streamed",
             )
         )
     if len(memoires) == 2:
@@ -148,8 +148,13 @@ def _memoire(base: str, dossier: Path, n: int, graine: int) -> int:
 
 
 def memoire(url: str, fichier: Path) -> int:
-    """In the child: import the file, print the process's peak resident memory (KiB)."""
+    """In the child: import the file, print the process's peak resident memory (KiB): VmHWM, the
+    high-water mark of this program's own memory (ru_maxrss would carry the parent's across the
+    fork and exec that started it)."""
     _importer(url, fichier, barre=False)
+    for ligne in Path("/proc/self/status").read_text().splitlines():
+        if ligne.startswith("VmHWM:"):
+            return int(ligne.split()[1])
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 

@@ -30,6 +30,11 @@ class LedgerMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         etat = dict(vars(domain_event))
+        for champ in getattr(domain_event, "champs_ajoutes", ()):
+            # A field added to an event class later is written only when set: an event that
+            # does not use it is stored exactly as before the field existed.
+            if etat.get(champ) is None:
+                etat.pop(champ, None)
         for nom, defaut in champs_recents(type(domain_event)).items():
             # A field added to the class since logs were written: stored only when used, so an
             # event that does not use it is written as before (tests/test_journal_ancien.py).
@@ -39,7 +44,7 @@ class LedgerMapper(Mapper[UUID]):
         version = etat.pop("originator_version")
         if etat.get(CHAMP_PERSONNEL) is not None:
             clair = self._encoder.encode(etat[CHAMP_PERSONNEL])
-            chiffre = self.coffre.chiffrer(originator_id, _aad(originator_id, version), clair)
+            chiffre = self.coffre.chiffrer(originator_id, aad(originator_id, version), clair)
             etat[CHAMP_PERSONNEL] = {"chiffre": base64.b64encode(chiffre).decode()}
         return StoredEvent(
             originator_id=originator_id,
@@ -59,7 +64,7 @@ class LedgerMapper(Mapper[UUID]):
             if isinstance(personnel, dict) and "chiffre" in personnel:
                 clair = self.coffre.dechiffrer(
                     originator_id,
-                    _aad(originator_id, stored_event.originator_version),
+                    aad(originator_id, stored_event.originator_version),
                     base64.b64decode(personnel["chiffre"]),
                 )
                 etat[CHAMP_PERSONNEL] = _EFFACE if clair is None else self._decoder.decode(clair)
@@ -82,6 +87,6 @@ def champs_recents(cls: type) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(cls) if f.name in noms}
 
 
-def _aad(originator_id: UUID, version: int) -> bytes:
+def aad(originator_id: UUID, version: int) -> bytes:
     # Binds each ciphertext to its event, so a personal field cannot be moved to another row.
     return originator_id.bytes + version.to_bytes(8, "big")

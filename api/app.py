@@ -19,11 +19,13 @@ from fastapi.openapi.utils import get_openapi
 from adapters.background import BackgroundWork
 from adapters.database import ERREURS_DE_CONNEXION
 from adapters.registre import Registre, Resultat
+from adapters.sne.importation import RapportImport
 from api import (
     commissions,
     cotation,
     demandes,
     demandeur,
+    echange,
     echeances,
     logements,
     recours,
@@ -31,18 +33,21 @@ from api import (
     statistiques,
 )
 from api.demandes import COMMANDES
-from api.dependances import installer
+from api.dependances import fermer, installer
 from api.problemes import ErreurHTTP, Probleme, sur_base_injoignable, sur_erreur_http, sur_refus
 from domain import commandes as c
 from domain.erreurs import RefusCommande
 from projections import modeles
 from projections.explication import ReponseCotation
+from projections.flux import PageFlux
 from projections.historique import EntreeHistorique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande
 
 # The structs whose schemas are the document's components (`#/components/schemas/<name>`).
-TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation] + [t for _, t, _ in COMMANDES] + [
+TYPES_SCHEMAS: list[Any] = [
+    Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux
+] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
     c.OrienterVacance,
@@ -63,6 +68,7 @@ ROUTEURS = (
     echeances.routeur,
     recours.routeur,
     logements.routeur,
+    echange.routeur,
     commissions.routeur,
 )
 
@@ -85,6 +91,7 @@ def creer_app(
         finally:
             if fond is not None:
                 fond.stop()
+            fermer(_app)
 
     app = FastAPI(
         lifespan=vie,

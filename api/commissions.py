@@ -184,7 +184,7 @@ def examens(
 
 
 @routeur.get(
-    "/flux/bilan", response_class=Response, tags=["flux"],
+    "/bilan-du-flux", response_class=Response, tags=["flux"],
     summary="The bilan du flux of a year, per convention: vacancies oriented vs promised, attributions, baux",
     responses=reponses.reponses_en_ligne(ReponseFlux, "The bilan and the log position it stands for",
                                          reponses.ERREURS_MOTS),

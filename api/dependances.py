@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from adapters.background import BackgroundWork
 from adapters.code_demandeur import charger_secret
 from adapters.registre import Registre
+from adapters.veilleur import Veilleur
 from domain import horloge
 from projections import modeles
 from projections.information_demandeur import AttentesParAnnee
@@ -33,6 +34,15 @@ def installer(
     app.state.lecteurs = modeles.lecteurs(registre, suiveurs, lambda: fond is not None and fond.following)
     app.state.attentes = AttentesParAnnee(registre.lecture)
     app.state.secret_demandeur = None  # loaded on the first demandeur request
+    app.state.veilleur = None  # started by the first long poll of /flux
+
+
+def fermer(app: FastAPI) -> None:
+    """What the application started for itself, stopped (its lifespan's end)."""
+    v: Veilleur | None = app.state.veilleur
+    if v is not None:
+        v.arreter()
+        app.state.veilleur = None
 
 
 def registre(request: Request) -> Registre:
@@ -72,6 +82,21 @@ def attentes(request: Request) -> AttentesParAnnee:
     """The application's memory of last year's waiting times (the demandeur's information)."""
     a: AttentesParAnnee = request.app.state.attentes
     return a
+
+
+_verrou_veilleur = threading.Lock()
+
+
+def veilleur(request: Request) -> Veilleur:
+    """The application's one watcher of the log, for the long polls of /flux: started on first
+    use, stopped with the application."""
+    etat = request.app.state
+    if etat.veilleur is None:
+        with _verrou_veilleur:
+            if etat.veilleur is None:
+                etat.veilleur = Veilleur(etat.registre).demarrer()
+    v: Veilleur = etat.veilleur
+    return v
 
 
 def secret_demandeur(request: Request) -> Callable[[], bytes]:

@@ -305,3 +305,14 @@ def exiger(
         designation(org, logement, affectation)
         return
     REGLES[genre](org, cmd, demande, logement)
+
+
+def lecture_personnelle(org: Organisation) -> bool:
+    """Whether `org` may read the demands' personal data (identity, contacts, address, free
+    text: DOMAIN.md §8). Every organisation of the territory reads its demands (R.441-2-6), but
+    only those that instruct them or decide on them need to know who the applicants are: the
+    guichets, bailleurs, réservataires and the Etat. An auditeur (the CIL, an inspection, the
+    EPCI's observatory) reads and replays the facts, never the persons; the systeme reads
+    nothing. Product rule (docs/rules.md); the one place that decides it, for the feed, the SNE
+    export and any other read that minimises."""
+    return bool(org.types & {G, B, R, E})

@@ -342,7 +342,7 @@ def lire_bilan(
 def lire_bilan_flux(registre: Registre, lecteurs: Lecteurs, periode: Periode, source: str = "vue") -> tuple[BilanFlux, int]:
     """The bilan du flux of the period from the raw log (`journal`) or the live read model (`vue`,
     brought up to date first unless the background does it), and the log position it stands
-    for: what GET /flux/bilan answers."""
+    for: what GET /bilan-du-flux answers."""
     if source == "journal":
         return bilan_flux_du_journal(registre.engine, registre.stockage, registre.territoire, periode)
     lecteurs.lecteur(NOM)

@@ -1,165 +1,179 @@
-"""The gestion en flux (DOMAIN.md §9), on SQLite and PostgreSQL: the demo territory switched to
-flux on 1 June 2026. A vacancy opened before follows the dwelling's contingent; one opened after
-is oriented by its bailleur under a convention, and only that réservataire (or the bailleur)
-designates on it: another gets a 403 naming the rule. The bilan du flux, from the raw log and
-from the read model, matches a hand count; statistics per réservataire organisation separate
-flux and stock, and the raw log equals the read model."""
+"""The partner event feed over real HTTP (uvicorn in a thread), on SQLite and PostgreSQL: two
+organisations follow it with long polling while eight writers append; each sees every event
+exactly once, in order, and the auditeur no personal data. The example consumer keeps its
+position across restarts. A long poll answers as soon as an event is committed."""
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Any
+from pathlib import Path
 
-import msgspec
+import httpx
 import pytest
-from fastapi.testclient import TestClient
+import uvicorn
 
-from adapters.clock import HorlogeReglable
-from adapters.database import Stockage
 from adapters.registre import Registre
+from adapters.sne.correspondance import commandes
+from adapters.sne.lecture import Lecture
 from api.app import creer_app
-from domain.territoire import Territoire
-from projections.indicateurs import Periode
-from projections.journal import bilan_flux_du_journal
-from projections.vue_statistiques import bilan_vue, suiveur_statistiques, verifier
-from tests.test_http_life import entetes, foyer
+from domain import commandes as c
+from domain.codes import Canal
+from tests import sne_fichiers as f
+from tests.conftest import RACINE
 
-ALS_LGT = "RPLS-0602900110"  # OPH-CPL, contingent COLACT held by ALS, vacant when the ledger starts
-FLUX = date(2026, 6, 1)
-
-
-@pytest.fixture
-def en_flux(stockage: Stockage, territoire: Territoire, horloge_test: HorlogeReglable) -> Iterator[Registre]:
-    t = msgspec.structs.replace(territoire, flux_depuis=FLUX)
-    r = Registre(stockage, t)
-    yield r
-    r.close()
+GUICHET = "demo-cannes-1"  # CANNES: guichet and réservataire, reads personal data
+AUDITEUR = "demo-cil-cacpl-1"  # the CIL: reads and replays the facts only
+ECRIVAINS = 8
+PAR_ECRIVAIN = 5
 
 
 @pytest.fixture
-def client(en_flux: Registre) -> Iterator[TestClient]:
-    with TestClient(creer_app(en_flux)) as c:
-        yield c
+def serveur(registre: Registre) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(creer_app(registre), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    srv = uvicorn.Server(config)
+    fil = threading.Thread(target=srv.run, daemon=True)
+    fil.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    fil.join(timeout=10)
 
 
-def h(t: Territoire, org: str) -> dict[str, str]:
-    return entetes(t.organisation(org).agents[0].jeton)
+def _enregistrement(i: int) -> c.Enregistrer:
+    (lue,) = list(Lecture(__import__("io").BytesIO(f.fichier([f.copie(i)]))).demandes())
+    assert lue.demande is not None
+    (cmd,) = commandes(lue.demande, lue.demande.date_creation, None)
+    assert isinstance(cmd, c.Enregistrer)
+    return cmd
 
 
-def ok(r: Any, statut: int = 200) -> Any:
-    assert r.status_code == statut, r.text
-    return r.json()
+def _ecrire(registre: Registre, k: int, erreurs: list[BaseException]) -> None:
+    org = registre.territoire.organisation("CANNES")
+    try:
+        for j in range(PAR_ECRIVAIN):
+            cmd = _enregistrement(k * 10 + j)
+            r = registre.executer(org, f"ecrivain-{k}", cmd, canal=Canal.import_)
+            assert cmd.personnel is not None
+            perso = __import__("msgspec").structs.replace(cmd.personnel, telephone=f"06000000{k}{j}")
+            registre.executer(
+                org, f"ecrivain-{k}", c.Modifier(occurred_on=cmd.occurred_on, personnel=perso), r.numero_unique,
+                canal=Canal.import_,
+            )
+    except BaseException as e:  # pragma: no cover - reported by the test
+        erreurs.append(e)
 
 
-def probleme(r: Any, statut: int, regle: str) -> dict[str, Any]:
-    assert r.status_code == statut, r.text
-    p = r.json()
-    assert p["regle"] == regle, p
-    return p
+def _suivre(url: str, jeton: str, fin: threading.Event, registre: Registre, out: list[dict], textes: list[str]) -> None:
+    apres = 0
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {jeton}"}, timeout=30) as client:
+        while True:
+            r = client.get("/flux", params={"apres": apres, "limite": 7, "attente": 2})
+            r.raise_for_status()
+            textes.append(r.text)
+            p = r.json()
+            out.extend(p["evenements"])
+            apres = p["suivant"]
+            if fin.is_set() and apres >= registre.position():
+                return
 
 
-def demande(client: TestClient, t: Territoire) -> str:
-    r = ok(client.post("/demandes", json={**foyer(date(2026, 2, 1)), "occurred_on": "2026-02-02"},
-                       headers=h(t, "CANNES")), 201)
-    return str(r["numero_unique"])
-
-
-def attribuer(client: TestClient, t: Territoire, org: str, n: str, lgt: str, jour: str, bail: str | None) -> None:
-    ok(client.post(f"/demandes/{n}/designations", json={"occurred_on": jour, "logement": lgt}, headers=h(t, org)))
-    ok(client.post(f"/demandes/{n}/decisions-cal", json={
-        "occurred_on": jour, "logement": lgt, "decision": "attribution",
-        "moins_de_trois_candidats": "insuffisance_candidats"}, headers=h(t, "OPH-CPL")))
-    if bail:
-        ok(client.post(f"/demandes/{n}/baux", json={"occurred_on": bail, "logement": lgt}, headers=h(t, "OPH-CPL")))
-
-
-def test_stock_before_the_date_orientation_after_and_the_bilan_by_hand(
-    client: TestClient, en_flux: Registre, horloge_test: HorlogeReglable
-) -> None:
-    t = en_flux.territoire
-    horloge_test.regler(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    loues = [lg.identifiant for lg in t.logements
-             if lg.bailleur == "OPH-CPL" and not lg.vacant and lg.commune == "06029"][:6]
-    n = [demande(client, t) for _ in range(4)]
-
-    # Before 1 June: the dwelling's contingent. ALS, its holder, designates; no orientation.
-    attribuer(client, t, "ALS", n[0], ALS_LGT, "2026-04-01", "2026-04-20")
-    probleme(client.post(f"/demandes/{n[1]}/designations", json={"occurred_on": "2026-04-02", "logement": "RPLS-0602900023"},
-                         headers=h(t, "ALS")), 403, "designation_hors_contingent")  # OPH-CPL's own, no contingent
-
-    # After: the new vacancy is in flux. Not oriented yet: no réservataire designates on it.
-    ok(client.post(f"/logements/{ALS_LGT}/vacances", json={"occurred_on": "2026-07-01"}, headers=h(t, "OPH-CPL")), 201)
-    p = probleme(client.post(f"/demandes/{n[1]}/designations", json={"occurred_on": "2026-07-02", "logement": ALS_LGT},
-                             headers=h(t, "ALS")), 403, "designation_hors_flux")
-    assert "not oriented yet" in p["detail"]
-    probleme(client.post(f"/logements/{ALS_LGT}/orientations", json={"occurred_on": "2026-07-02", "reservataire": "MOUGINS"},
-                         headers=h(t, "OPH-CPL")), 422, "sans_convention")  # Mougins' convention is for Mougins
-    probleme(client.post(f"/logements/{ALS_LGT}/orientations", json={"occurred_on": "2026-07-02", "reservataire": "ETAT-06"},
-                         headers=h(t, "ERILIA")), 403, "bailleur_du_logement")
-    ok(client.post(f"/logements/{ALS_LGT}/orientations", json={
-        "occurred_on": "2026-07-02", "reservataire": "ETAT-06", "contingent": "PPRIOR"}, headers=h(t, "OPH-CPL")), 201)
-    # Oriented to the Etat: ALS, which held the dwelling's contingent, gets a 403 naming the rule.
-    p = probleme(client.post(f"/demandes/{n[1]}/designations", json={"occurred_on": "2026-07-03", "logement": ALS_LGT},
-                             headers=h(t, "ALS")), 403, "designation_hors_flux")
-    assert "oriented to ETAT-06" in p["detail"]
-    attribuer(client, t, "ETAT-06", n[1], ALS_LGT, "2026-07-06", "2026-07-20")
-    probleme(client.post(f"/logements/{ALS_LGT}/orientations", json={"occurred_on": "2026-07-21", "reservataire": "ALS"},
-                         headers=h(t, "OPH-CPL")), 422, "logement_non_vacant")
-
-    # Six more vacancies of OPH-CPL in Cannes in 2026, in flux: two to the Etat (priority),
-    # one to ALS, one to the commune of Cannes, one kept, one withdrawn for an internal mutation;
-    # and one vacancy of 2025 (stock) that counts in no flux.
-    for lg in loues:
-        ok(client.post(f"/logements/{lg}/vacances", json={"occurred_on": "2026-08-03"}, headers=h(t, "OPH-CPL")), 201)
-    orientations: list[dict[str, Any]] = [
-        {"reservataire": "ETAT-06", "contingent": "PPRIOR"}, {"reservataire": "ETAT-06", "contingent": "PPRIOR"},
-        {"reservataire": "ALS"}, {"reservataire": "CANNES"}, {}, {"retrait": "mutation_interne"},
+def test_two_organisations_follow_the_feed_while_eight_writers_append(registre: Registre, serveur: str) -> None:
+    fin = threading.Event()
+    erreurs: list[BaseException] = []
+    vus: dict[str, list[dict]] = {GUICHET: [], AUDITEUR: []}
+    textes: dict[str, list[str]] = {GUICHET: [], AUDITEUR: []}
+    lecteurs = [
+        threading.Thread(target=_suivre, args=(serveur, j, fin, registre, vus[j], textes[j])) for j in vus
     ]
-    for lg, o in zip(loues, orientations, strict=True):
-        ok(client.post(f"/logements/{lg}/orientations", json={"occurred_on": "2026-08-04", **o},
-                       headers=h(t, "OPH-CPL")), 201)
-    p = probleme(client.post(f"/demandes/{n[2]}/designations", json={"occurred_on": "2026-08-05", "logement": loues[2]},
-                             headers=h(t, "ETAT-06")), 403, "designation_hors_flux")
-    attribuer(client, t, "ALS", n[2], loues[2], "2026-08-10", None)  # an attribution, no bail yet
-    attribuer(client, t, "OPH-CPL", n[3], loues[4], "2026-08-10", "2026-09-01")  # kept by the bailleur
+    for t in lecteurs:
+        t.start()
+    ecrivains = [threading.Thread(target=_ecrire, args=(registre, k, erreurs)) for k in range(ECRIVAINS)]
+    for t in ecrivains:
+        t.start()
+    for t in ecrivains:
+        t.join()
+    fin.set()
+    for t in lecteurs:
+        t.join(timeout=60)
+        assert not t.is_alive()
+    assert erreurs == []
+    log = [n.id for n in registre.notifications(0, 10_000)]
+    assert len(log) == 2 * ECRIVAINS * PAR_ECRIVAIN
+    for jeton, evenements in vus.items():
+        positions = [e["position"] for e in evenements]
+        assert positions == log, jeton  # every event, once, in the log's order
+        assert {e["type"] for e in evenements} == {"Enregistree", "Modifiee"}
+        assert all(e["demande"].startswith("11103180169") and e["agregat"] == "demande" for e in evenements)
+    # The guichet reads the personal data; the auditeur has none of them, not even encrypted.
+    assert all("personnel" in e and "personnel_masque" not in e for e in vus[GUICHET])
+    assert any(e["personnel"]["identites"][0]["nom"] == "Dupont" for e in vus[GUICHET])
+    assert all("personnel" not in e and e["personnel_masque"] is True for e in vus[AUDITEUR])
+    brut = "".join(textes[AUDITEUR])
+    for secret in ("Dupont", "DUPONT", "jean.dupont", "0606060606", "avenue de france", "chiffre"):
+        assert secret not in brut
+    # The public facts are the same for both.
+    publics = [(e["position"], e["champs"], e["occurred_on"], e["organisation"]) for e in vus[AUDITEUR]]
+    assert publics == [(e["position"], e["champs"], e["occurred_on"], e["organisation"]) for e in vus[GUICHET]]
 
-    # By hand: OPH-CPL's flux of 2026 = 7 vacancies opened from 1 June, 1 withdrawn: base 6.
-    # Etat 25 % (priority): 1.50 promised, 3 oriented, 1 attribution, 1 bail. Etat 5 %: 0.30, 0.
-    # ALS 27 %: 1.62 promised, 1 oriented, 1 attribution, no bail. Cannes 10 % of the 6 in Cannes:
-    # 0.60, 1 oriented. The vacancy of April (stock) is nobody's flux.
-    attendu = {
-        "ETAT-06/OPH-CPL/2026/PPRIOR": (6, Decimal("1.50"), 3, 1, 1),
-        "ETAT-06/OPH-CPL/2026/PFONCT": (6, Decimal("0.30"), 0, 0, 0),
-        "ALS/OPH-CPL/2026/COLACT": (6, Decimal("1.62"), 1, 1, 0),
-        "CANNES/OPH-CPL/2026/COLTER/06029": (6, Decimal("0.60"), 1, 0, 0),
-    }
 
-    def lignes(b: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
-        return {
-            x["convention"]: (x["base"], Decimal(str(x["promises"])), x["orientees"], x["attributions"], x["baux"])
-            for x in b["conventions"] if x["convention"] in attendu
-        }
+def test_a_long_poll_answers_when_an_event_is_committed(registre: Registre, serveur: str) -> None:
+    org = registre.territoire.organisation("CANNES")
+    resultat: dict[str, object] = {}
 
-    for source in ("journal", "vue"):
-        b = ok(client.get("/flux/bilan", params={"annee": 2026, "source": source}, headers=h(t, "CIL-CACPL")))["bilan"]
-        assert lignes(b) == attendu, source
-        assert (b["vacances"]["OPH-CPL"], b["gardees"]["OPH-CPL"], b["retirees"]["OPH-CPL"]) == (
-            7, 1, {"mutation_interne": 1}), source
-    journal, _ = bilan_flux_du_journal(en_flux.engine, en_flux.stockage, t, Periode.annee(2026))
-    assert {x.convention: x.orientees for x in journal.conventions if x.convention in attendu} == {
-        k: v[2] for k, v in attendu.items()}
+    def attendre() -> None:
+        t = time.monotonic()
+        with httpx.Client(base_url=serveur, headers={"Authorization": f"Bearer {AUDITEUR}"}, timeout=30) as cl:
+            resultat["page"] = cl.get("/flux", params={"apres": 0, "attente": 20}).json()
+        resultat["secondes"] = time.monotonic() - t
 
-    # Statistics per réservataire organisation, in flux and in stock; the raw log = the read model.
-    suiveur = suiveur_statistiques(en_flux)
-    assert verifier(en_flux, Periode.annee(2026), suiveur) == []
-    b = bilan_vue(en_flux.engine, t, Periode.annee(2026))
-    par = {(f.dimension, f.cle): f for f in b.figures if f.indicateur == "attributions"}
-    assert par[("organisation_gestion", "ALS stock")].numerateur == 1
-    assert par[("organisation_gestion", "ALS flux")].numerateur == 1
-    assert par[("organisation_gestion", "ETAT-06 flux")].numerateur == 1
-    assert par[("organisation", "AUCUN")].numerateur == 1
-    cible = {(f.dimension, f.cle): f for f in b.figures if f.indicateur == "prioritaires_dalo"}
-    assert cible[("organisation", "ETAT-06")].cible == Decimal(25)
-    assert cible[("organisation_gestion", "ALS flux")].cible == Decimal(25)
+    fil = threading.Thread(target=attendre)
+    fil.start()
+    time.sleep(0.5)
+    registre.executer(org, "a", _enregistrement(1), canal=Canal.import_)  # another path than the API's
+    fil.join(timeout=30)
+    page = resultat["page"]
+    assert isinstance(page, dict) and [e["position"] for e in page["evenements"]] == [1]
+    assert 0.4 < float(resultat["secondes"]) < 3.0  # woken by the commit, not by the 20 s timeout
+    # Nothing after the end: the wait runs out and the page is empty, `suivant` unchanged.
+    with httpx.Client(base_url=serveur, headers={"Authorization": f"Bearer {AUDITEUR}"}) as cl:
+        vide = cl.get("/flux", params={"apres": 1, "attente": 0.3}).json()
+        assert vide["evenements"] == [] and vide["suivant"] == 1
+        assert cl.get("/flux", params={"attente": 61}).status_code == 422
+        assert cl.get("/flux", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_the_example_consumer_keeps_its_position_across_restarts(registre: Registre, serveur: str, tmp_path: Path) -> None:
+    org = registre.territoire.organisation("CANNES")
+    etat, sortie = tmp_path / "position", tmp_path / "flux.jsonl"
+
+    def consommer() -> None:
+        subprocess.run(
+            [sys.executable, str(RACINE / "scripts" / "flux-consommateur"), "--url", serveur, "--jeton", GUICHET,
+             "--etat", str(etat), "--sortie", str(sortie), "--une-fois", "--limite", "3"],
+            check=True, timeout=60,
+        )
+
+    for i in range(4):
+        registre.executer(org, "a", _enregistrement(i), canal=Canal.import_)
+    consommer()
+    assert etat.read_text().strip() == "4"
+    # A kill between writing a page and saving the position: that page comes again, once.
+    etat.write_text("2\n")
+    for i in range(4, 7):
+        registre.executer(org, "a", _enregistrement(i), canal=Canal.import_)
+    consommer()
+    lignes = [json.loads(x) for x in sortie.read_text().splitlines()]
+    assert [x["position"] for x in lignes] == list(range(1, 8))
+    assert etat.read_text().strip() == "7"

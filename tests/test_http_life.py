@@ -767,7 +767,7 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
         ("/commissions/{session}/decisions", "post"), ("/commissions/{session}/cloture", "post"),
         ("/commissions/{session}/proces-verbal", "get"), ("/commissions/{session}/proces-verbal.pdf", "get"),
         ("/demandes/{numero_unique}/commissions", "get"), ("/logements/{identifiant}/orientations", "post"),
-        ("/flux/bilan", "get"),
+        ("/bilan-du-flux", "get"),
     }
     assert commissions <= presents, commissions - presents
 

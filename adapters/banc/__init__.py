@@ -9,7 +9,8 @@ baseline measured in the same run, and printed with the ratio between them.
 - `actives`: (d) score over HTTP, (e) the cotation read model's upkeep, (f) as-of replays, on
   `--actives` active demands;
 - `commandes`: (g) commands over HTTP and in-process beside the plain library's saves;
-- `commissions`: (h) a CAL session's minutes, (i) the bilan du flux of a year.
+- `echange`: (h) the SNE import and its peak memory, (i) the partner feed's latency.
+- `commissions`: (j) a CAL session's minutes, (k) the bilan du flux of a year.
 
 Like `adapters.cli`, these modules import `projections` and `api` inside the functions that use
 them: the bench sits on top of every floor, and nothing imports it.
@@ -33,10 +34,12 @@ FIGURES: dict[str, tuple[str, str]] = {
     "e": ("recompute", "the cotation read model: catch-up, every score to a new day, every rank"),
     "f": ("asof", "a score as of a past date, in-process and over HTTP"),
     "g": ("commands", "commands over HTTP and in-process, beside the library's plain saves"),
-    "h": ("minutes", "the minutes of a 40-candidate CAL session, beside the raw read of its events"),
-    "i": ("flux", "the bilan du flux of a year, raw log and read model, beside the raw read"),
+    "h": ("sne", "SNE file import through the domain beside raw COPY and the plain library; peak memory"),
+    "i": ("flux", "partner feed latency, commit to a long-polling consumer, beside a plain GET"),
+    "j": ("minutes", "the minutes of a 40-candidate CAL session, beside the raw read of its events"),
+    "k": ("bilan_flux", "the bilan du flux of a year, raw log and read model, beside the raw read"),
 }
-HISTOIRE = frozenset("abci")  # the figures measured on a generated history
+HISTOIRE = frozenset("abck")  # the figures measured on a generated history
 ACTIVES = frozenset("def")  # the figures measured on --actives active demands
 
 

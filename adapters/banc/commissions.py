@@ -1,9 +1,9 @@
-"""Figures (h) and (i): the CAL's minutes and the bilan du flux (DOMAIN.md §9).
+"""Figures (j) and (k): the CAL's minutes and the bilan du flux (DOMAIN.md §9).
 
-  (h) the minutes of a 40-candidate session (4 dwellings × 10 candidates, every one decided),
+  (j) the minutes of a 40-candidate session (4 dwellings × 10 candidates, every one decided),
       as JSON and as PDF, regenerated from the log, beside the raw read of the session's own
       stored events (one SELECT by originator id, nothing decoded);
-  (i) the bilan du flux of a year on the generated history, from the raw log and from the
+  (k) the bilan du flux of a year on the generated history, from the raw log and from the
       statistics read model, beside the raw read of the same events (the rows of the topics the
       bilan reads, nothing decoded).
 """
@@ -84,7 +84,7 @@ def _session_de_40(url: str) -> tuple[object, str]:
     return registre, s.identifiant
 
 
-def figure_h(base: str) -> list[Figure]:
+def figure_j(base: str) -> list[Figure]:
     import sqlalchemy as sa
 
     from adapters.clock import HorlogeReglable
@@ -97,7 +97,7 @@ def figure_h(base: str) -> list[Figure]:
     HorlogeReglable(datetime(2026, 11, 23, 9, 0, tzinfo=UTC)).installer()
     try:
         with schema_neuf(base, "pv") as (_schema, url):
-            dire(f"(h) a session of {CANDIDATS} candidates on {LOGEMENTS} dwellings…")
+            dire(f"(j) a session of {CANDIDATS} candidates on {LOGEMENTS} dwellings…")
             registre, ident = _session_de_40(url)
             try:
                 table = registre.stockage.table_evenements
@@ -120,14 +120,14 @@ def figure_h(base: str) -> list[Figure]:
         installer(precedente)
     return [
         Figure(
-            "h", f"minutes of a {CANDIDATS}-candidate session (JSON)", 1000 * t_json, "ms",
+            "j", f"minutes of a {CANDIDATS}-candidate session (JSON)", 1000 * t_json, "ms",
             1000 * t_brut, "ms", "raw read of the session's events", sens="moins",
             note=f"projections.commissions.proces_verbal: the session aggregate loaded ({lignes} events, "
             f"{pv.decisions} decisions) and laid out; median of {ESSAIS}",
             details={"secondes": t_json, "brut_secondes": t_brut, "evenements": lignes},
         ),
         Figure(
-            "h", "  the same as a PDF", 1000 * (t_json + t_pdf), "ms", 1000 * t_brut, "ms",
+            "j", "  the same as a PDF", 1000 * (t_json + t_pdf), "ms", 1000 * t_brut, "ms",
             "raw read of the session's events", sens="moins",
             note=f"adapters.proces_verbal.pdf_proces_verbal (reportlab, invariant): {1000 * t_pdf:.1f} ms "
             "of layout on top of the JSON; median of 5",
@@ -135,7 +135,7 @@ def figure_h(base: str) -> list[Figure]:
     ]
 
 
-def figure_i(h: Historique) -> list[Figure]:
+def figure_k(h: Historique) -> list[Figure]:
     from domain import horloge
     from projections.indicateurs import Periode
     from projections.journal import bilan_flux_du_journal, lignes
@@ -153,14 +153,14 @@ def figure_i(h: Historique) -> list[Figure]:
 
     brut()
     t_brut, n = min(chrono(brut) for _ in range(3))
-    dire(f"(i) the bilan du flux of {annee} from the raw log, then from the read model…")
+    dire(f"(k) the bilan du flux of {annee} from the raw log, then from the read model…")
     t_journal, (b, _) = chrono(bilan_flux_du_journal, registre.engine, registre.stockage, t, periode)
     suiveur_statistiques(registre).suivre()
     t_vue, (b_vue, _) = chrono(bilan_flux_vue, registre.engine, t, periode)
     egal = b == b_vue
     return [
         Figure(
-            "i", f"bilan du flux of {annee} from the raw log", t_journal, "s", t_brut, "s",
+            "k", f"bilan du flux of {annee} from the raw log", t_journal, "s", t_brut, "s",
             "raw read of the same events", sens="moins",
             note=f"{len(b.conventions)} conventions, {sum(b.vacances.values()):,} vacancies of the flux; "
             f"projections.journal.bilan_flux_du_journal decodes the {n:,} rows of the statistics' topics "
@@ -168,7 +168,7 @@ def figure_i(h: Historique) -> list[Figure]:
             details={"secondes": t_journal, "brut_secondes": t_brut, "lignes": n},
         ),
         Figure(
-            "i", "  the same from the statistics read model", t_vue, "s", t_brut, "s",
+            "k", "  the same from the statistics read model", t_vue, "s", t_brut, "s",
             "raw read of the same events", sens="moins", atteint=egal, objectif="= the raw log's",
             note="projections.vue_statistiques.bilan_flux_vue: vacancies, orientations, attributions and "
             f"baux of the year by indexed range; equal to the raw log's: {egal}",

@@ -259,4 +259,5 @@ def test_only_favourable_answers_count_towards_three(
     with registre.engine.connect() as conn:
         etats = [bytes(r[0]) for r in conn.exec_driver_sql(
             f"SELECT state FROM {registre.stockage.table_evenements}").all()]
-    assert not any(b"812" in e for e in etats)
+    # (a phrase with spaces: no base64 ciphertext nor timestamp holds it by chance, as "812" once did)
+    assert not any("pour 900 € de ressources".encode() in e for e in etats)

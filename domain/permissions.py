@@ -99,6 +99,28 @@ def ecriture(org: Organisation) -> None:
         raise Interdit("systeme_reserve", "the systeme acts on schedule only, not through the API")
 
 
+def donnees_personnelles(org: Organisation) -> None:
+    """Who reads a demand's personal data (names, birth dates, contacts, free text: DOMAIN.md §8):
+    the organisations that register, examine or propose it (guichet, bailleur, réservataire) and
+    the Etat that recognises DALO and priority (CCH R.441-2-6). An auditeur (CIL, inspection,
+    observatory) reads and replays every fact but not who the people are; the systeme acts on
+    schedule only. Pages, the search by name and any read that shows identities ask this."""
+    if not org.types & {G, B, R, E}:
+        raise Interdit(
+            "donnees_personnelles_reservees",
+            f"personal data are read by a guichet, bailleur, réservataire or the Etat; {org.code} is "
+            f"{_kinds(org)}",
+        )
+
+
+def voit_donnees_personnelles(org: Organisation) -> bool:
+    try:
+        donnees_personnelles(org)
+    except Interdit:
+        return False
+    return True
+
+
 def auteur_de_la_decote(org: Organisation, etat: EtatDemande, decote: int) -> None:
     """A recours is decided by the organisation that applied the décote (DOMAIN.md §3). A décote
     that does not stand is no permission matter: the domain refuses it as a precondition (422)."""

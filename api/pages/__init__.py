@@ -1,0 +1,13 @@
+"""The web workspace: server-rendered pages in French over the same services and queries as the
+JSON API (docs/ecrans.md). One router per screen; `PAGES` is what `api/app.py` includes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.pages import connexion, documentation
+
+PAGES: tuple[APIRouter, ...] = (
+    connexion.routeur,
+    documentation.routeur,
+)

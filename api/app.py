@@ -19,7 +19,17 @@ from fastapi.openapi.utils import get_openapi
 from adapters.background import BackgroundWork
 from adapters.database import ERREURS_DE_CONNEXION
 from adapters.registre import Registre, Resultat
-from api import cotation, demandes, demandeur, echeances, logements, recours, sante, statistiques
+from api import (
+    cotation,
+    demandes,
+    demandeur,
+    echeances,
+    logements,
+    recherche,
+    recours,
+    sante,
+    statistiques,
+)
 from api.demandes import COMMANDES
 from api.dependances import installer
 from api.pages import PAGES
@@ -50,6 +60,7 @@ ROUTEURS = (
     echeances.routeur,
     recours.routeur,
     logements.routeur,
+    recherche.routeur,
 )
 
 

@@ -24,8 +24,6 @@ Lists are paginated by a cursor: the key of the last row given, opaque to the cl
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -44,6 +42,7 @@ from domain.territoire import LogementSocial
 from projections.cotation import ProjectionCotation
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
 from projections.lecteurs import Lecteurs
+from projections.listes import Page, borner, lire_curseur, page_de
 from projections.suivi import Projection
 
 NOM = "repertoire"
@@ -52,8 +51,6 @@ TOPICS_LOGEMENT = tuple(
     for n, v in vars(Logement).items()
     if isinstance(v, type) and issubclass(v, Logement.Event) and n != "Event"
 )
-LIMITE_DEFAUT = 50
-LIMITE_MAX = 500
 
 
 def tables_repertoire(suffixe: str) -> list[sa.Table]:
@@ -225,53 +222,6 @@ def recours_decides(d: Demande) -> list[dict[str, Any]]:
     return out
 
 
-# -- pagination ------------------------------------------------------------------------------------
-
-
-class CurseurInvalide(ValueError):
-    """A cursor this ledger did not hand out."""
-
-
-def curseur(cle: Sequence[Any]) -> str:
-    """The opaque cursor after the row whose sort key is `cle`."""
-    brut = json.dumps([x.isoformat() if isinstance(x, date) else x for x in cle], separators=(",", ":"))
-    return base64.urlsafe_b64encode(brut.encode()).decode().rstrip("=")
-
-
-def lire_curseur(texte: str | None, n: int) -> list[Any] | None:
-    if not texte:
-        return None
-    try:
-        cle = json.loads(base64.urlsafe_b64decode(texte + "=" * (-len(texte) % 4)))
-    except ValueError:
-        raise CurseurInvalide(f"{texte!r} is not a cursor this ledger handed out") from None
-    if not isinstance(cle, list) or len(cle) != n:
-        raise CurseurInvalide(f"{texte!r} is not a cursor of this list")
-    return cle
-
-
-def borner(limite: int | None) -> int:
-    if limite is None:
-        return LIMITE_DEFAUT
-    if not 1 <= limite <= LIMITE_MAX:
-        raise ValueError(f"limite must be between 1 and {LIMITE_MAX}, got {limite}")
-    return limite
-
-
-class Page(msgspec.Struct, frozen=True):
-    """A page of a list: its rows and the cursor of the next page (None: the last)."""
-
-    lignes: list[Any]
-    suivant: str | None
-
-
-def _page(lignes: list[Any], limite: int, cle: Any) -> Page:
-    if len(lignes) > limite:
-        lignes = lignes[:limite]
-        return Page(lignes, curseur(cle(lignes[-1])))
-    return Page(lignes, None)
-
-
 # -- the blind index -------------------------------------------------------------------------------
 
 
@@ -292,7 +242,7 @@ def rechercher(
         q = q.where(t.c.demande > cle[0])
     with suiveur.engine.connect() as conn:
         numeros = list(conn.execute(q).scalars())
-    return _page(numeros, n, lambda numero: [numero])
+    return page_de(numeros, n, lambda numero: [numero])
 
 
 # -- dwellings and their vacancies -----------------------------------------------------------------
@@ -365,7 +315,7 @@ def lister_logements(
         lignes.append(ligne)
         if len(lignes) > n:
             break
-    return _page(lignes, n, lambda x: [x.identifiant])
+    return page_de(lignes, n, lambda x: [x.identifiant])
 
 
 # -- the CAL's list: compatible active demands in rank order -----------------------------------------
@@ -419,7 +369,7 @@ def compatibles(
     with cotation.engine.connect() as conn:
         rows = conn.execute(q).all()
     lignes = [Compatible(premier + i, r.demande, r.points, r.filed_on, r.typologie) for i, r in enumerate(rows)]
-    return _page(lignes, n, lambda x: [x.rang, x.points, x.filed_on, x.numero_unique])
+    return page_de(lignes, n, lambda x: [x.rang, x.points, x.filed_on, x.numero_unique])
 
 
 # -- decided recours -------------------------------------------------------------------------------
@@ -480,4 +430,4 @@ def lister_recours_decides(
     with suiveur.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
     lignes = [msgspec.convert(dict(r), RecoursDecideLigne) for r in rows]
-    return _page(lignes, n, lambda x: [x.decide_le, x.demande, x.decote])
+    return page_de(lignes, n, lambda x: [x.decide_le, x.demande, x.decote])

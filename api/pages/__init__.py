@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import connexion, documentation
+from api.pages import connexion, demandes, documentation
 
 PAGES: tuple[APIRouter, ...] = (
     connexion.routeur,
+    demandes.routeur,
     documentation.routeur,
 )

@@ -39,7 +39,7 @@ from domain.demande import Demande
 from domain.foyer import DonneesPersonnelles
 from domain.logement import Logement
 from domain.territoire import LogementSocial
-from projections.cotation import ProjectionCotation
+from projections.cotation import ProjectionCotation, rang_courant
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
 from projections.lecteurs import Lecteurs
 from projections.listes import Page, borner, lire_curseur, page_de
@@ -428,6 +428,51 @@ def lister_recours_decides(
         )
     q = q.order_by(t.c.decide_le.desc(), t.c.demande, t.c.decote).limit(n + 1)
     with suiveur.engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
-    lignes = [msgspec.convert(dict(r), RecoursDecideLigne) for r in rows]
+        rows = conn.execute(q).all()
+    lignes = [msgspec.convert({str(k): v for k, v in r._asdict().items()}, RecoursDecideLigne) for r in rows]
     return page_de(lignes, n, lambda x: [x.decide_le, x.demande, x.decote])
+
+
+# -- a vacancy's candidates ------------------------------------------------------------------------
+
+
+class CandidatVacance(msgspec.Struct, frozen=True):
+    numero_unique: str
+    decision: str | None
+    rang_cal: int | None  # rank given by the CAL (attribution par classement)
+    cal: date | None
+    refuse: bool
+    condition_levee: bool
+    points: int | None  # today, from the cotation read model
+    rang: int | None  # current overall rank
+    sur: int | None
+
+
+class Vacance(msgspec.Struct, frozen=True):
+    logement: LigneLogement
+    candidats: list[CandidatVacance]
+    loue_a: str | None
+
+
+def vacance_du_logement(registre: Registre, lecteurs: Lecteurs, spec: LogementSocial, jour: date) -> Vacance:
+    """A dwelling's current vacancy as the dwelling aggregate holds it: its candidates in the
+    order they were designated, each with its CAL decision and refusal, and its points and
+    current rank today (`rang_courant`, as every other face reads it)."""
+    (ligne,) = lister_logements(lecteurs, [spec], limite=1).lignes
+    lgt = registre.logement(spec.identifiant)
+    v = lgt.vacance_courante if lgt is not None else None
+    candidats = []
+    if v is not None:
+        cotation = lecteurs.lecteur(ProjectionCotation.nom, jour)
+        (t,) = cotation.tables
+        with cotation.engine.connect() as conn:
+            points = dict(conn.execute(
+                sa.select(t.c.demande, t.c.points).where(t.c.demande.in_(list(v.candidats) or [""]))
+            ).all())
+        for numero, c in v.candidats.items():
+            r = rang_courant(lecteurs, numero, jour)
+            candidats.append(CandidatVacance(
+                numero, c.decision.value if c.decision else None, c.rang, c.cal, c.refuse, c.condition_levee,
+                points.get(numero), r.rang if r else None, r.sur if r else None,
+            ))
+    return Vacance(ligne, candidats, v.loue_a if v is not None else None)

@@ -5,10 +5,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import connexion, demandes, documentation
+from api.pages import (
+    connexion,
+    demandes,
+    demandeur,
+    documentation,
+    echeances,
+    logements,
+    observatoire,
+    recours,
+)
 
 PAGES: tuple[APIRouter, ...] = (
     connexion.routeur,
     demandes.routeur,
+    logements.routeur,
+    recours.routeur,
+    echeances.routeur,
+    observatoire.routeur,
+    demandeur.routeur,
     documentation.routeur,
 )

@@ -55,9 +55,27 @@ class Serveur:
         self.fil.join(timeout=10)
 
 
-def verifier_accessibilite(page: Any, visitees: list[str]) -> None:
+def genre_de_page(url: str) -> str:
+    """A page's kind: its path with numéros, dwellings and query left out (`/espace/demandes/X`),
+    plus whether it shows a form's result."""
+    chemin = re.sub(r"^https?://[^/]+", "", url)
+    chemin, _, requete = chemin.partition("?")
+    chemin = re.sub(r"/\d{6,}[A-Z0-9]+|/RPLS-\d+", "/X", chemin)
+    return chemin + ("?ok" if "ok=" in requete else "")
+
+
+DEJA_VERIFIEES: set[str] = set()  # page kinds axe-core has checked in this test session
+
+
+def verifier_accessibilite(page: Any, visitees: list[str], etat: str = "") -> None:
     """axe-core on the page as it stands: no serious or critical violation (WCAG 2 A and AA
-    rules and best practices)."""
+    rules and best practices). Each kind of page (and state) is checked once per session: the
+    same template with other rows adds time, not coverage."""
+    genre = genre_de_page(page.url) + etat
+    visitees.append(page.url)
+    if genre in DEJA_VERIFIEES:
+        return
+    DEJA_VERIFIEES.add(genre)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     resultat = page.evaluate(
@@ -67,7 +85,6 @@ def verifier_accessibilite(page: Any, visitees: list[str]) -> None:
         f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:3])
         for v in resultat["violations"] if v.get("impact") in GRAVES
     ]
-    visitees.append(page.url)
     assert not graves, f"accessibility of {page.url}: " + " | ".join(graves)
 
 

@@ -18,12 +18,21 @@ from typing import Any
 import pytest
 
 from adapters.clock import HorlogeReglable
-from adapters.code_demandeur import VARIABLE_DOSSIER, code_demandeur, charger_secret
+from adapters.code_demandeur import VARIABLE_DOSSIER, charger_secret, code_demandeur
 from adapters.registre import Registre
 from api.app import creer_app
 from domain import commandes as c
 from domain import horloge
-from tests.navigateur import ARGUMENTS, ARTEFACTS, AXE, CHROMIUM, Serveur, regle_affichee, verifier_accessibilite
+from tests.navigateur import (
+    ARGUMENTS,
+    ARTEFACTS,
+    AXE,
+    CHROMIUM,
+    Serveur,
+    genre_de_page,
+    regle_affichee,
+    verifier_accessibilite,
+)
 from tests.scenario_ecrans import LOGEMENT_CAL, peupler
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency (pyproject.toml)")
@@ -69,9 +78,9 @@ class Visite:
         self.verifier()
         return r
 
-    def verifier(self) -> None:
+    def verifier(self, etat: str = "") -> None:
         self.page.wait_for_load_state("load")
-        verifier_accessibilite(self.page, self.visitees)
+        verifier_accessibilite(self.page, self.visitees, etat)
 
     def connecter(self, identifiant: str, jeton: str) -> None:
         self.aller("/connexion")
@@ -124,6 +133,15 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     # -- a bailleur prepares the CAL from the ranked list -------------------------------------
     b = Visite(navigateur, servi, visitees)
     b.connecter("oph-cpl-1", "demo-oph-cpl-1")
+    b.aller("/espace/recherche")  # a person found by name and birth date, through the blind index
+    b.page.fill("#nom", "LE GOFF HENAFF")
+    b.page.fill("#date_naissance", "1996-05-02")
+    with b.page.expect_navigation():
+        b.page.click("form[aria-labelledby=par-nom] button[type=submit]")
+    b.verifier("#resultats")
+    assert b.page.locator(f'a[href="/espace/demandes/{numeros[0]}"]').count() == 1
+    assert b.aller("/espace/inconnue").status == 404  # an unknown page, as a page
+    assert regle_affichee(b.page.content()) == "chemin_inconnu"
     b.aller("/espace/logements?vacant=1&commune=06029&typologie=T2")
     b.page.click(f'a[href="/espace/logements/{LOGEMENT_CAL}"]')
     b.verifier()
@@ -141,7 +159,6 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
         ("non_attribution", {"motif": "taux d'effort trop élevé"}),
     ]
     for n, (decision, autres) in zip(trois, decisions, strict=True):
-        bloc = b.page.locator(f'tr:has(+ tr) >> xpath=following-sibling::tr[1]//details[@data-action="decisions-cal"]').first
         bloc = b.page.locator(f'tr[data-candidat="{n}"] + tr details[data-action="decisions-cal"]')
         soumettre(b.page, bloc, {"decision": decision, **autres})
         b.verifier()
@@ -192,7 +209,7 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     o.verifier()
     avant = int(o.page.locator("[data-points]").get_attribute("data-points"))
     assert o.page.locator('[data-critere="decote_refus"]').count() == 1
-    assert avant == apres - 40 or avant < apres, (avant, apres)
+    assert avant == apres - 40, (avant, apres)
     o.capture("audit", base)
     o.page.fill("#connu_a", "")
     with o.page.expect_navigation():
@@ -210,12 +227,12 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     m.page.fill("#code", "AAAA-BBBB")
     with m.page.expect_navigation():
         m.page.click("button[type=submit]")
-    m.verifier()
+    m.verifier("#refus")
     assert regle_affichee(m.page.content()) == "code_demandeur_invalide"
     m.page.fill("#code", code)
     with m.page.expect_navigation():
         m.page.click("button[type=submit]")
-    m.verifier()
+    m.verifier("#dossier")
     assert "Vos points et votre rang" in m.page.content()
     m.capture("demandeur", base)
     m.fermer()
@@ -255,6 +272,6 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     dv.page.wait_for_selector("[role=search], .api-content", timeout=15000)
     dv.fermer()
 
-    pages = {re.sub(r"\?.*$", "", re.sub(r"\d{3}\d+[A-Z]{3}\d{2}|RPLS-\d+", "X", u.split(servi.url)[-1])) for u in visitees}
+    pages = {genre_de_page(u).removesuffix("?ok") for u in visitees}
     assert {"/connexion", "/espace", "/espace/logements", "/espace/logements/X", "/espace/demandes/X",
             "/espace/recours", "/espace/observatoire", "/espace/echeances", "/mon-dossier"} <= pages, pages

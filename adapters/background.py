@@ -20,6 +20,7 @@ from adapters.planification import RapportPlanification, planifier, verrou_plani
 from adapters.registre import Registre
 from domain import horloge
 from projections.modeles import ECHEANCES
+from projections.reconstruction import changer_de_jour
 from projections.suivi import Suiveur, suivre_ensemble
 
 log = logging.getLogger("ledger.background")
@@ -105,7 +106,8 @@ class BackgroundWork:
 
     def _new_day(self, jour: date) -> None:
         debut = time.monotonic()
-        n = {nom: s.changer_de_jour(jour) for nom, s in self.suiveurs.items()}
+        # A cotation read model of a big territory is rebuilt as of the day, in bulk.
+        n = {nom: changer_de_jour(s, jour) for nom, s in self.suiveurs.items()}
         if any(n.values()):
             log.info(
                 "read models brought to %s: %s in %.1f s",

@@ -117,6 +117,8 @@ def _suiveurs(registre):  # type: ignore[no-untyped-def]
 
 
 def rebuild(args: argparse.Namespace) -> int:
+    from projections.reconstruction import reconstruire_vite
+
     registre = _registre(args)
     suiveurs = _suiveurs(registre)
     noms = [args.name] if args.name else list(suiveurs)
@@ -124,7 +126,10 @@ def rebuild(args: argparse.Namespace) -> int:
         if nom not in suiveurs:
             print(f"ledger: unknown read model {nom!r} (known: {', '.join(suiveurs)})", file=sys.stderr)
             return 2
-        n = suiveurs[nom].reconstruire(barre=not args.quiet)
+    # One read of the log for all of them, folded by demand ranges across processes
+    # (projections/reconstruction.py), then swapped in one transaction.
+    n = reconstruire_vite([suiveurs[nom] for nom in noms], processus=args.processes, barre=not args.quiet)
+    for nom in noms:
         print(f"rebuilt {nom}: {n} events applied, position {suiveurs[nom].position()}")
     registre.close()
     return 0
@@ -439,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("rebuild", help="rebuild a read model from position zero (all by default)")
     s.add_argument("name", nargs="?", help="read model name: echeances, cotation, statistiques")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--processes", type=int, default=None,
+                   help="processes folding demands (default: one per core, up to 2; 1 for small logs)")
     s.set_defaults(f=rebuild)
     s = sub.add_parser("follow", help="keep the read models current (followers poll the log)")
     s.add_argument("--interval", type=float, default=1.0)

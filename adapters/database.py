@@ -99,6 +99,33 @@ class Stockage:
         return engine
 
 
+VARIABLE_LECTURE = "LEDGER_READ_DATABASE_URL"
+
+
+def lecture_depuis_env(primaire: Stockage, url: str | None = None) -> Stockage | None:
+    """Where reads go when LEDGER_READ_DATABASE_URL (or `url`) names a PostgreSQL streaming
+    replica of the primary: the same schema (taken from the primary's URL unless given), read
+    only. None when unset: reads go to the primary."""
+    url = url or os.environ.get(VARIABLE_LECTURE)
+    if not url:
+        return None
+    if not primaire.postgres:
+        raise ConfigurationError(
+            f"{VARIABLE_LECTURE} is set but LEDGER_DATABASE_URL is not PostgreSQL: a read replica "
+            "needs a PostgreSQL primary"
+        )
+    if "schema=" not in url and primaire.schema:
+        url += ("&" if "?" in url else "?") + f"schema={primaire.schema}"
+    lecture = depuis_url(url)
+    if not lecture.postgres:
+        raise ConfigurationError(f"{VARIABLE_LECTURE} {sans_mot_de_passe(url)!r}: expected a PostgreSQL URL")
+    if lecture.schema != primaire.schema:
+        raise ConfigurationError(
+            f"{VARIABLE_LECTURE}: schema {lecture.schema!r} differs from the primary's {primaire.schema!r}"
+        )
+    return lecture
+
+
 def depuis_url(url: str | None = None) -> Stockage:
     url = url or os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_URL
     parsed = urlparse(url)

@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, Notification, RecordConflictError
 
 from adapters.cles import Coffre
-from adapters.database import APP_NAME, BaseInjoignable, Stockage
+from adapters.database import APP_NAME, BaseInjoignable, Stockage, lecture_depuis_env
 from adapters.grid_file import load_grid
 from adapters.immutabilite import proteger
 from adapters.mapper import LedgerMapper
@@ -54,6 +54,10 @@ class Registre(Application[UUID]):
         self.stockage = stockage
         self.territoire = territoire
         self.engine = stockage.engine(pool_size=pool_size)
+        # Where the read models are read: a streaming replica when LEDGER_READ_DATABASE_URL
+        # names one (adapters/replique.py), else the primary itself.
+        self.stockage_lecture = lecture_depuis_env(stockage)
+        self.lecture = self.stockage_lecture.engine(pool_size=pool_size) if self.stockage_lecture else self.engine
         try:
             metadata.create_all(self.engine)
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
@@ -73,6 +77,8 @@ class Registre(Application[UUID]):
     def close(self) -> None:
         super().close()
         self.engine.dispose()
+        if self.lecture is not self.engine:
+            self.lecture.dispose()
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from adapters.background import BackgroundWork
 from adapters.registre import Registre, Resultat
+from adapters.replique import attendre_replique
 from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
@@ -53,6 +54,8 @@ COMMANDES: list[tuple[str, type[c.Commande], str]] = [
 
 ATTENDRE = Query(False, description="Return once every read model has applied this write")
 
+DELAI_REPLIQUE = 10.0  # seconds `?attendre=true` waits for the read replica
+
 
 def corps(t: type[c.Commande]) -> Callable[..., Any]:
     """A dependency decoding the request body as the command `t`, strictly: unknown fields, bad
@@ -88,9 +91,12 @@ def _resultat(r: Resultat, status: int = 200) -> Response:
     return reponses.json(r, status, headers)
 
 
-def apres_commande(r: Resultat, attendre: bool, fond: BackgroundWork | None, lecteurs: Lecteurs) -> None:
+def apres_commande(
+    registre: Registre, r: Resultat, attendre: bool, fond: BackgroundWork | None, lecteurs: Lecteurs
+) -> None:
     """The background follows the new events at once; with `attendre`, return only once every
-    read model has applied them (read-your-writes), else 503."""
+    read model has applied them (read-your-writes) and, when reads go to a streaming replica,
+    once the replica has replayed them too; else 503."""
     if fond is not None:
         fond.wake()
     if attendre and r.position is not None:
@@ -99,6 +105,13 @@ def apres_commande(r: Resultat, attendre: bool, fond: BackgroundWork | None, lec
                 raise ErreurHTTP(
                     503, "projection_en_retard", f"read model {s.projection.nom} did not reach {r.position} in time"
                 )
+        if registre.lecture is not registre.engine and not attendre_replique(
+            registre.engine, registre.lecture, DELAI_REPLIQUE
+        ):
+            raise ErreurHTTP(
+                503, "replique_en_retard",
+                f"the read replica did not replay the primary's log up to this write within {DELAI_REPLIQUE:g} s",
+            )
 
 
 @routeur.post(
@@ -119,7 +132,7 @@ def enregistrer(
     lecteurs: Lecteurs = Depends(dep.lecteurs),
 ) -> Response:
     r = registre.executer(qui.organisation, qui.agent.identifiant, commande)
-    apres_commande(r, attendre, fond, lecteurs)
+    apres_commande(registre, r, attendre, fond, lecteurs)
     return _resultat(r, 201)
 
 
@@ -185,7 +198,7 @@ def _route_commande(segment: str, type_commande: type[c.Commande], resume: str) 
             numero_unique=numero_unique,
             version_attendue=_version_attendue(if_match),
         )
-        apres_commande(r, attendre, fond, lecteurs)
+        apres_commande(registre, r, attendre, fond, lecteurs)
         return _resultat(r)
 
     commande_sur_demande.__name__ = f"commande_{segment.replace('-', '_')}"

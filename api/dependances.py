@@ -33,7 +33,7 @@ def installer(
     app.state.suiveurs = suiveurs  # the same dict the background follows and Lecteurs extends
     app.state.fond = fond
     app.state.lecteurs = modeles.lecteurs(registre, suiveurs, lambda: fond is not None and fond.following)
-    app.state.attentes = AttentesParAnnee(registre.engine)
+    app.state.attentes = AttentesParAnnee(registre.lecture)
     app.state.secret_demandeur = None  # loaded on the first demandeur request
     app.state.sessions = None  # the pages' session key, loaded on the first page that needs it
 

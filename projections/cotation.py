@@ -25,8 +25,9 @@ import sqlalchemy as sa
 
 from adapters.registre import Registre
 from domain import horloge
-from domain.cotation import coter
-from domain.demande import Demande
+from domain.cotation import Grille, coter
+from domain.demande import Demande, EtatDemande
+from domain.territoire import Territoire
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
 from projections.lecteurs import Lecteurs
 from projections.suivi import Projection
@@ -234,21 +235,7 @@ class ProjectionCotation(Projection):
         # What fell due by `au` counts as fallen due, so a demand whose RADREN the schedule has
         # not appended yet is already out of everyone's ranking.
         etat = d.etat_courant(au, self.registre.territoire.retention_donnees_mois)
-        points = version = None
-        grille = self.registre.grille
-        if etat.active and grille is not None and au >= grille.versions[0].effective_du:
-            c = coter(etat, au, self.registre.territoire, grille)
-            points, version = c.points, c.version
-        typologies = etat.souhaits.typologies
-        return {
-            "demande": etat.numero_unique,
-            "active": etat.active,
-            "points": points,
-            "filed_on": etat.filed_on,
-            "typologie": typologies[0].value if typologies else None,
-            "version_grille": version,
-            "calcule_au": au,
-        }
+        return ligne_cotation(etat, au, self.registre.territoire, self.registre.grille)
 
     def appliquer_lot(self, conn: sa.Connection, tables: list[sa.Table], evenements: list[Any]) -> None:
         (t,) = tables
@@ -289,6 +276,25 @@ class ProjectionCotation(Projection):
             # The planner's statistics still say every row is of the old day.
             conn.exec_driver_sql(f"ANALYZE {t.name}")
         return len(numeros)
+
+
+def ligne_cotation(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille | None) -> dict[str, Any]:
+    """The score row of a demand from its state as of `au` (`Demande.etat_courant`): shared by
+    the follower and the bulk rebuild (projections.reconstruction), so both write the same row."""
+    points = version = None
+    if etat.active and grille is not None and au >= grille.versions[0].effective_du:
+        c = coter(etat, au, territoire, grille)
+        points, version = c.points, c.version
+    typologies = etat.souhaits.typologies
+    return {
+        "demande": etat.numero_unique,
+        "active": etat.active,
+        "points": points,
+        "filed_on": etat.filed_on,
+        "typologie": typologies[0].value if typologies else None,
+        "version_grille": version,
+        "calcule_au": au,
+    }
 
 
 _REQUETES_RANG: dict[str, sa.TextClause] = {}
@@ -358,6 +364,6 @@ def rang_courant(lecteurs: Lecteurs, numero: str, jour: date) -> RangCourant | N
     the current rank is read, for GET /demandes/{n}/cotation and the demandeur's information."""
     suiveur = lecteurs.lecteur(ProjectionCotation.nom, jour)
     (t,) = suiveur.tables
-    with suiveur.engine.connect() as conn:
+    with suiveur.lecture.connect() as conn:
         r = rang(conn, t, numero)
     return None if r is None else RangCourant(*r)

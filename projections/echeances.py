@@ -25,8 +25,9 @@ import sqlalchemy as sa
 
 from adapters.registre import Registre
 from domain import horloge
-from domain.demande import Demande, prochaine_echeance
+from domain.demande import Demande, EtatDemande, prochaine_echeance
 from domain.echeances import echeances, recours_pendants
+from domain.territoire import Territoire
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
 from projections.lecteurs import Lecteurs
 from projections.suivi import Projection
@@ -113,38 +114,49 @@ class ProjectionEcheances(Projection):
         return len(numeros)
 
     def _ecrire(self, conn: sa.Connection, tables: list[sa.Table], demandes: list[Demande], au: date) -> None:
-        echeance, recours, planification = tables
         t = self.registre.territoire
         numeros = [d.numero_unique for d in demandes]
         for table in tables:
             conn.execute(sa.delete(table).where(table.c.demande.in_(numeros)))
-        lignes_e: list[dict[str, Any]] = []
-        lignes_r: list[dict[str, Any]] = []
-        lignes_p: list[dict[str, Any]] = []
+        lignes: tuple[list[dict[str, Any]], ...] = ([], [], [])
         for d in demandes:
             etat = d.etat_courant(au, t.retention_donnees_mois)
-            for x in echeances(etat, t.retention_donnees_mois, t.delai_anormalement_long_mois):
-                lignes_e.append(
-                    {"demande": d.numero_unique, "type": x.type, "echeance": x.echeance,
-                     "reference": x.reference, "detail": x.detail}
-                )
-            for r in recours_pendants(etat):
-                lignes_r.append(
-                    {"demande": r.demande, "decote": r.decote, "code": r.code, "decote_le": r.decote_le,
-                     "notifiee_le": r.notifiee_le, "recours": r.recours, "depose_le": r.depose_le,
-                     "organisation": r.organisation}
-                )
-            # From the stored state: what the schedule still has to append.
-            due = prochaine_echeance(d.etat, t.retention_donnees_mois)
-            if due is not None:
-                suivante = prochaine_echeance(etat, t.retention_donnees_mois)
-                lignes_p.append(
-                    {"demande": d.numero_unique, "echeance": due[0], "quoi": due[1], "calcule_au": au,
-                     "a_recalculer_le": suivante[0] if suivante else None}
-                )
-        for table, lignes in ((echeance, lignes_e), (recours, lignes_r), (planification, lignes_p)):
-            if lignes:
-                conn.execute(sa.insert(table), lignes)
+            for liste, ajout in zip(lignes, lignes_echeances(d, etat, au, t), strict=True):
+                liste.extend(ajout)
+        for table, lignes_t in zip(tables, lignes, strict=True):
+            if lignes_t:
+                conn.execute(sa.insert(table), lignes_t)
+
+
+def lignes_echeances(
+    d: Demande, etat: EtatDemande, au: date, t: Territoire
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of one demand in the three tables (deadlines, pending recours, worklist), from
+    its stored state and its state as of `au` (`etat_courant`): shared by the follower and the
+    bulk rebuild (projections.reconstruction), so both write the same rows."""
+    lignes_e: list[dict[str, Any]] = []
+    lignes_r: list[dict[str, Any]] = []
+    lignes_p: list[dict[str, Any]] = []
+    for x in echeances(etat, t.retention_donnees_mois, t.delai_anormalement_long_mois):
+        lignes_e.append(
+            {"demande": d.numero_unique, "type": x.type, "echeance": x.echeance,
+             "reference": x.reference, "detail": x.detail}
+        )
+    for r in recours_pendants(etat):
+        lignes_r.append(
+            {"demande": r.demande, "decote": r.decote, "code": r.code, "decote_le": r.decote_le,
+             "notifiee_le": r.notifiee_le, "recours": r.recours, "depose_le": r.depose_le,
+             "organisation": r.organisation}
+        )
+    # From the stored state: what the schedule still has to append.
+    due = prochaine_echeance(d.etat, t.retention_donnees_mois)
+    if due is not None:
+        suivante = prochaine_echeance(etat, t.retention_donnees_mois)
+        lignes_p.append(
+            {"demande": d.numero_unique, "echeance": due[0], "quoi": due[1], "calcule_au": au,
+             "a_recalculer_le": suivante[0] if suivante else None}
+        )
+    return lignes_e, lignes_r, lignes_p
 
 
 def demandes_dues(conn: sa.Connection, tables: list[sa.Table], jusquau: date) -> list[str]:
@@ -186,7 +198,7 @@ def lister_echeances(
     q = q.order_by(t.c.echeance, t.c.demande, t.c.type, ref)
     if limite is not None:
         q = q.limit(limite)
-    with suiveur.engine.connect() as conn:
+    with suiveur.lecture.connect() as conn:
         rows = conn.execute(q).mappings().all()
     return [dict(r) for r in rows]
 
@@ -213,6 +225,6 @@ def lister_recours(
     q = q.order_by(t.c.depose_le, t.c.demande, t.c.decote)
     if limite is not None:
         q = q.limit(limite)
-    with suiveur.engine.connect() as conn:
+    with suiveur.lecture.connect() as conn:
         rows = conn.execute(q).mappings().all()
     return [dict(r) for r in rows]

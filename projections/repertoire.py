@@ -240,7 +240,7 @@ def rechercher(
     cle = lire_curseur(apres, 1)
     if cle:
         q = q.where(t.c.demande > cle[0])
-    with suiveur.engine.connect() as conn:
+    with suiveur.lecture.connect() as conn:
         numeros = list(conn.execute(q).scalars())
     return page_de(numeros, n, lambda numero: [numero])
 
@@ -289,7 +289,7 @@ def lister_logements(
     choisis.sort(key=lambda s: s.identifiant)
     suiveur = lecteurs.lecteur(NOM)
     t = suiveur.tables[2]
-    with suiveur.engine.connect() as conn:
+    with suiveur.lecture.connect() as conn:
         if vacant is None:
             # Only the rows of the page's candidates are needed.
             suivis = {}
@@ -366,7 +366,7 @@ def compatibles(
                 sa.and_(c.c.points == points, sa.tuple_(c.c.filed_on, c.c.demande) > sa.tuple_(jour_depot, numero)),
             )
         )
-    with cotation.engine.connect() as conn:
+    with cotation.lecture.connect() as conn:
         rows = conn.execute(q).all()
     lignes = [Compatible(premier + i, r.demande, r.points, r.filed_on, r.typologie) for i, r in enumerate(rows)]
     return page_de(lignes, n, lambda x: [x.rang, x.points, x.filed_on, x.numero_unique])
@@ -427,7 +427,7 @@ def lister_recours_decides(
             )
         )
     q = q.order_by(t.c.decide_le.desc(), t.c.demande, t.c.decote).limit(n + 1)
-    with suiveur.engine.connect() as conn:
+    with suiveur.lecture.connect() as conn:
         rows = conn.execute(q).all()
     lignes = [msgspec.convert({str(k): v for k, v in r._asdict().items()}, RecoursDecideLigne) for r in rows]
     return page_de(lignes, n, lambda x: [x.decide_le, x.demande, x.decote])
@@ -465,7 +465,7 @@ def vacance_du_logement(registre: Registre, lecteurs: Lecteurs, spec: LogementSo
     if v is not None:
         cotation = lecteurs.lecteur(ProjectionCotation.nom, jour)
         (t,) = cotation.tables
-        with cotation.engine.connect() as conn:
+        with cotation.lecture.connect() as conn:
             points = dict(conn.execute(
                 sa.select(t.c.demande, t.c.points).where(t.c.demande.in_(list(v.candidats) or [""]))
             ).all())

@@ -99,6 +99,8 @@ class Suiveur:
         self.registre = registre
         self.projection = projection
         self.engine = registre.engine
+        # Where reads of this read model go: a streaming replica when one is configured.
+        self.lecture = registre.lecture
         metadata_suivi.create_all(self.engine)
         self.tables = projection.tables("")
         # One runner per process (the position CAS guards against other processes); the

@@ -301,8 +301,8 @@ def lire_bilan(
         if connu_a is not None:
             raise ValueError("the live read model answers as known now only")
         lecteurs.lecteur(NOM)
-        return bilan_vue(registre.engine, registre.territoire, periode)
-    return regenerer(registre.engine, registre.stockage, registre.territoire, periode, connu_a=connu_a)
+        return bilan_vue(registre.lecture, registre.territoire, periode)
+    return regenerer(registre.lecture, registre.stockage, registre.territoire, periode, connu_a=connu_a)
 
 
 # -- the check ----------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ async def commande(
         qui.organisation, qui.agent.identifiant, cmd, numero_unique=numero_unique,
         version_attendue=int(version) if version and version.isdigit() else None,
     )
-    apres_commande(r, True, fond, lecteurs)
+    apres_commande(registre, r, True, fond, lecteurs)
     retour = champs.get("_retour") or ""
     if not (retour.startswith("/espace/") and not retour.startswith("//")):
         retour = f"/espace/demandes/{numero_unique}"

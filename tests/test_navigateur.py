@@ -188,11 +188,14 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     a.aller("/espace/recours")
     ligne = a.page.locator(f'tr[data-recours="{trois[0]}-{decote.version}"]')
     assert ligne.locator("td[data-jours-restants]").get_attribute("data-jours-restants") == "0"
+    ligne.locator('details[data-action="decisions-recours"] summary').click()
+    a.capture("recours", base)  # the queue on the 15th day, the decision's form open
+    ligne.locator('details[data-action="decisions-recours"] summary').click()
     soumettre(a.page, ligne.locator('details[data-action="decisions-recours"]'),
               {"decision": "annulee", "motivation": "le logement proposé était à 40 km du lieu de travail"})
     a.verifier()
     assert a.page.locator(f'tr[data-decide="{trois[0]}-{decote.version}"]').count() == 1
-    a.capture("recours", base)
+    a.capture("recours-decide", base)
     a.fermer()
 
     # -- an auditor replays the score as known before the annulment and after -------------------

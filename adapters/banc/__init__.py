@@ -8,7 +8,8 @@ baseline measured in the same run, and printed with the ratio between them.
 - `historique`: (a) import, (b) rebuild, (c) indicators, on a generated history;
 - `actives`: (d) score over HTTP, (e) the cotation read model's upkeep, (f) as-of replays, on
   `--actives` active demands;
-- `commandes`: (g) commands over HTTP and in-process beside the plain library's saves.
+- `commandes`: (g) commands over HTTP and in-process beside the plain library's saves;
+- `pages`: (p) the pages' render time beside the JSON endpoints of the same queries.
 
 Like `adapters.cli`, these modules import `projections` and `api` inside the functions that use
 them: the bench sits on top of every floor, and nothing imports it.
@@ -32,9 +33,10 @@ FIGURES: dict[str, tuple[str, str]] = {
     "e": ("recompute", "the cotation read model: catch-up, every score to a new day, every rank"),
     "f": ("asof", "a score as of a past date, in-process and over HTTP"),
     "g": ("commands", "commands over HTTP and in-process, beside the library's plain saves"),
+    "p": ("pages", "a demand's page and the CAL workspace, beside their JSON endpoints"),
 }
 HISTOIRE = frozenset("abc")  # the figures measured on a generated history
-ACTIVES = frozenset("def")  # the figures measured on --actives active demands
+ACTIVES = frozenset("defp")  # the figures measured on --actives active demands
 
 
 def choisir(texte: str) -> list[str]:

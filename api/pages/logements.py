@@ -17,7 +17,7 @@ from adapters.background import BackgroundWork
 from adapters.registre import Registre
 from api import dependances as dep
 from api.logements import logement_du_territoire
-from api.pages.actions import Action, Champ, champs_decision_cal, champs_refus
+from api.pages.actions import LIBELLES_DECISION, Action, Champ, champs_decision_cal, champs_refus
 from api.pages.commun import Connecte, commande_de, connecte, formulaire, rediriger, rendre
 from api.pages.demandes import noms_organisations
 from api.problemes import ErreurHTTP
@@ -126,6 +126,7 @@ def page_logement(
         "ok": ok,
         "noms": noms_organisations(registre),
         "noms_communes": {x.insee: x.nom for x in registre.territoire.communes},
+        "libelles": {k.value: v for k, v in LIBELLES_DECISION.items()},
     }, qui)
 
 

@@ -140,7 +140,7 @@ def test_the_check_over_http(registre: Registre, client: TestClient) -> None:
         ("du=2026-02-30&au=2026-03-01", "parametre_invalide", "du"),
         ("du=2026-01-01&au=demain", "parametre_invalide", "au"),
         ("annee=2026&source=cache", "parametre_invalide", "source"),
-        ("annee=2026&format=xlsx", "parametre_invalide", "format"),
+        ("annee=2026&format=ods", "parametre_invalide", "format"),
         ("annee=2026&connu_a=hier", "parametre_invalide", "connu_a"),
         ("annee=2026&source=vue&connu_a=2026-11-23T12:00:00Z", "connu_a_journal", "connu_a"),
     ],

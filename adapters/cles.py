@@ -41,6 +41,12 @@ class Coffre:
         with self._engine.begin() as conn:
             conn.execute(stmt)
 
+    @staticmethod
+    def nouvelle_cle() -> bytes:
+        """A fresh key, for a caller that writes it with the demand's first events itself (a bulk
+        append, `adapters/ajout_massif.py`)."""
+        return AESGCM.generate_key(256)
+
     def creer_lot(self, demande_ids: Iterable[UUID]) -> None:
         """`creer` for many demands in one transaction (an import, a benchmark's fill)."""
         maintenant = horloge.maintenant()
@@ -129,3 +135,16 @@ class Coffre:
         if cle is None:
             return None
         return AESGCM(cle).decrypt(chiffre[:12], chiffre[12:], aad)
+
+
+class CoffreDeLot(Coffre):
+    """The store's keys, plus keys not yet written (a bulk append writes them with the events):
+    a mapper over it encrypts a new demand's first events before its key is in the store."""
+
+    def __init__(self, coffre: Coffre, cles: dict[UUID, bytes]) -> None:
+        self._coffre = coffre
+        self._cles = cles
+
+    def cle(self, demande_id: UUID) -> bytes | None:
+        cle = self._cles.get(demande_id)
+        return cle if cle is not None else self._coffre.cle(demande_id)

@@ -410,6 +410,78 @@ def bilan(args: argparse.Namespace) -> int:
     return 0
 
 
+def importer_sne(args: argparse.Namespace) -> int:
+    """Import national exchange files (SNE interfaceNuu) through the domain, at bulk speed."""
+    import msgspec
+    from tqdm import tqdm
+
+    from adapters.sne.importation import importer
+    from domain.codes import TypeOrganisation
+
+    registre = _registre(args)
+    try:
+        t = registre.territoire
+        if args.organisation:
+            org = t.organisation(args.organisation)
+        else:
+            org = next((o for o in t.organisations if o.est(TypeOrganisation.guichet)), None)
+            if org is None:
+                print("ledger: the territory has no guichet to import as (--organisation)", file=sys.stderr)
+                return 2
+            if not args.json:
+                print(f"importing as {org.code} (the territory's first guichet; --organisation to choose)", file=sys.stderr)
+        code = 0
+        for chemin in args.fichiers:
+            taille = Path(chemin).stat().st_size
+            with open(chemin, "rb") as f, tqdm(
+                total=taille, unit="B", unit_scale=True, desc=Path(chemin).name, file=sys.stderr,
+                disable=args.quiet or args.json,
+            ) as barre:
+                def afficher(e: object, chemin: str = chemin, barre: tqdm = barre) -> None:
+                    if not args.json:
+                        barre.write(f"{chemin}: {e}", file=sys.stderr)
+
+                rapport = importer(
+                    registre, org, args.agent, f, partiel=args.partiel, progression=barre.update,
+                    sur_erreur=afficher,
+                )
+            if args.json:
+                print(msgspec.json.encode({"fichier": str(chemin), **msgspec.structs.asdict(rapport)}).decode())
+            else:
+                print(f"{chemin}: {rapport.resume()}")
+            if not rapport.importe or rapport.erreurs_total:
+                code = 1
+        return code
+    finally:
+        registre.close()
+
+
+def exporter_sne(args: argparse.Namespace) -> int:
+    """Write the demands, as of a date, in the national exchange format."""
+    from adapters.sne.exportation import exporter
+    from domain import horloge
+
+    registre = _registre(args)
+    try:
+        if args.sortie:
+            Path(args.sortie).parent.mkdir(parents=True, exist_ok=True)
+            with open(args.sortie, "wb") as f:
+                r = exporter(registre, f, args.au, args.numeros or None, radiees=args.radiees)
+        else:
+            r = exporter(registre, sys.stdout.buffer, args.au, args.numeros or None, radiees=args.radiees)
+        print(
+            f"{r.demandes} demand(s) as of {(args.au or horloge.aujourdhui()).isoformat()} written"
+            + (f" to {args.sortie}" if args.sortie else "")
+            + (f"; left out: {r.inactives} not active" if r.inactives else "")
+            + (f", {r.effacees} with personal data erased" if r.effacees else "")
+            + (f", {r.inconnues} not yet registered" if r.inconnues else ""),
+            file=sys.stderr,
+        )
+        return 0
+    finally:
+        registre.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ledger", description="Demand Ledger operators' command")
     p.add_argument("--database", help="LEDGER_DATABASE_URL (default sqlite:///var/ledger.sqlite3)")
@@ -476,6 +548,30 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--dossier", required=True, help="directory to write into (created if needed)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(f=bilan)
+    s = sub.add_parser(
+        "importer-sne",
+        help="import national exchange files (SNE interfaceNuu) through the domain",
+        description="Each file is read as a stream and checked whole: with any error, nothing of "
+        "it is appended and every error is listed (line, element, why), unless --partiel. "
+        "Re-importing a file appends nothing; a newer file about a known demand appends what "
+        "differs. Exit 1 when a file was refused or had errors.",
+    )
+    s.add_argument("fichiers", nargs="+", metavar="FICHIER.xml")
+    s.add_argument("--partiel", action="store_true", help="import the valid demands and report the others")
+    s.add_argument("--organisation", help="the guichet recorded on the events (default: the territory's first)")
+    s.add_argument("--agent", default="import-sne", help="the agent recorded on the events")
+    s.add_argument("--json", action="store_true", help="one JSON report per file on stdout")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(f=importer_sne)
+    s = sub.add_parser(
+        "exporter-sne",
+        help="write the demands as of a date in the national exchange format (SNE interfaceNuu)",
+    )
+    s.add_argument("--au", type=_date, help="the date the file describes, YYYY-MM-DD (default today)")
+    s.add_argument("--sortie", help="file to write (default stdout)")
+    s.add_argument("--radiees", action="store_true", help="also the demands radiated on that date")
+    s.add_argument("numeros", nargs="*", metavar="NUMERO", help="only these demands")
+    s.set_defaults(f=exporter_sne)
     args = p.parse_args(argv)
     try:
         return int(args.f(args))

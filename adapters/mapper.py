@@ -28,11 +28,16 @@ class LedgerMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         etat = dict(vars(domain_event))
+        for champ in getattr(domain_event, "champs_ajoutes", ()):
+            # A field added to an event class later is written only when set: an event that
+            # does not use it is stored exactly as before the field existed.
+            if etat.get(champ) is None:
+                etat.pop(champ, None)
         originator_id = etat.pop("originator_id")
         version = etat.pop("originator_version")
         if etat.get(CHAMP_PERSONNEL) is not None:
             clair = self._encoder.encode(etat[CHAMP_PERSONNEL])
-            chiffre = self.coffre.chiffrer(originator_id, _aad(originator_id, version), clair)
+            chiffre = self.coffre.chiffrer(originator_id, aad(originator_id, version), clair)
             etat[CHAMP_PERSONNEL] = {"chiffre": base64.b64encode(chiffre).decode()}
         return StoredEvent(
             originator_id=originator_id,
@@ -52,7 +57,7 @@ class LedgerMapper(Mapper[UUID]):
             if isinstance(personnel, dict) and "chiffre" in personnel:
                 clair = self.coffre.dechiffrer(
                     originator_id,
-                    _aad(originator_id, stored_event.originator_version),
+                    aad(originator_id, stored_event.originator_version),
                     base64.b64decode(personnel["chiffre"]),
                 )
                 etat[CHAMP_PERSONNEL] = _EFFACE if clair is None else self._decoder.decode(clair)
@@ -66,6 +71,6 @@ class LedgerMapper(Mapper[UUID]):
             ) from e
 
 
-def _aad(originator_id: UUID, version: int) -> bytes:
+def aad(originator_id: UUID, version: int) -> bytes:
     # Binds each ciphertext to its event, so a personal field cannot be moved to another row.
     return originator_id.bytes + version.to_bytes(8, "big")

@@ -21,9 +21,11 @@ import sqlalchemy as sa
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, Notification, RecordConflictError
 
-from adapters.cles import Coffre
+from adapters import ajout_massif
+from adapters.cles import Coffre, CoffreDeLot
 from adapters.database import APP_NAME, BaseInjoignable, Stockage, lecture_depuis_env
 from adapters.grid_file import load_grid
+from adapters.idempotence import Idempotence
 from adapters.immutabilite import proteger
 from adapters.mapper import LedgerMapper
 from adapters.tables import metadata, numerotation
@@ -112,15 +114,17 @@ class Registre(Application[UUID]):
         numero_unique: str | None = None,
         version_attendue: int | None = None,
         canal: Canal = Canal.api,
+        idempotence: Idempotence | None = None,
     ) -> Resultat:
         """One command in one transaction: the demand loaded (and the dwelling it concerns),
         If-Match checked, the demand caught up with its schedule, the domain's handler
         (`domain.traitements`) applied, everything it returns saved; retried when another
-        writer touched the same dwelling meanwhile."""
+        writer touched the same dwelling meanwhile. With `idempotence`, the command's first
+        answer is stored in that transaction (adapters/idempotence.py)."""
         permissions.ecriture(org)
         acte = Acte(commande.occurred_on, org.code, agent, canal)
         if isinstance(commande, c.Enregistrer):
-            return self._enregistrer(org, acte, commande)
+            return self._enregistrer(org, acte, commande, idempotence)
         numero = _numero_requis(numero_unique)
         for _ in range(TENTATIVES):
             demande = self.demande(numero)
@@ -128,7 +132,7 @@ class Registre(Application[UUID]):
             _verifier_version(demande, version_attendue)
             a_sauver = self._appliquer(org, acte, demande, commande, self.logement)
             try:
-                recordings = self.save(*a_sauver)
+                resultat = self._sauver(a_sauver, idempotence, lambda p, d=demande, v=avant: self._resultat_a(d, v, p))
             except RecordConflictError:
                 # Someone else wrote meanwhile. On this demand: the client decided on a state
                 # that no longer is, so say so. On a dwelling only: decide again.
@@ -139,8 +143,29 @@ class Registre(Application[UUID]):
                     ) from None
                 continue
             self._apres_sauvegarde(demande)
-            return self._resultat(demande, avant, recordings)
+            return resultat
         raise VersionPerimee("conflit", f"dwelling kept changing while recording on {numero}")
+
+    def _sauver(
+        self, agregats: list[Any], idempotence: Idempotence | None, resultat: Callable[[int | None], Any]
+    ) -> Any:
+        """Saves the aggregates in one transaction and returns `resultat(position)`; with
+        `idempotence`, through the bulk path, which stores the answer made of that result in
+        the same transaction."""
+        if idempotence is None:
+            recordings = self.save(*agregats)
+            return resultat(max((r.notification.id for r in recordings), default=None))
+        fait: list[Any] = []
+
+        def ligne(position: int | None) -> dict[str, Any]:
+            fait.append(resultat(position))
+            return idempotence.ligne(fait[-1])
+
+        stockes = [self.mapper.to_stored_event(e) for a in agregats for e in a.pending_events]
+        ajout_massif.ajouter(self, stockes, None, ligne)
+        for a in agregats:
+            a.collect_events()
+        return fait[-1]
 
     def executer_lot(self, ordres: Iterable[Ordre]) -> list[Resultat]:
         """Many commands, on many demands, through the same handlers as `executer`, saved in one
@@ -175,7 +200,12 @@ class Registre(Application[UUID]):
         raise VersionPerimee("conflit", "dwellings kept changing while recording the batch")
 
     def declarer_vacance(
-        self, org: Organisation, agent: str, identifiant: str, commande: c.DeclarerVacance
+        self,
+        org: Organisation,
+        agent: str,
+        identifiant: str,
+        commande: c.DeclarerVacance,
+        idempotence: Idempotence | None = None,
     ) -> int:
         permissions.ecriture(org)
         acte = Acte(commande.occurred_on, org.code, agent)
@@ -184,8 +214,8 @@ class Registre(Application[UUID]):
             ctx = traitements.Contexte(org, acte, self.territoire, spec, self.logement(identifiant))
             lgt = traitements.declarer_vacance(ctx, identifiant, commande)
             try:
-                self.save(lgt)
-                return len(lgt.vacances)
+                n = len(lgt.vacances)
+                return int(self._sauver([lgt], idempotence, lambda _p, n=n: n))
             except RecordConflictError:
                 continue
         raise VersionPerimee("conflit", f"dwelling {identifiant} kept changing; try again")
@@ -225,10 +255,13 @@ class Registre(Application[UUID]):
         ctx = traitements.Contexte(org, acte, self.territoire, spec, agregat)
         return traitements.traiter(ctx, demande, commande)
 
-    def _nouvelle_demande(self, org: Organisation, acte: Acte, cmd: c.Enregistrer) -> Demande:
+    def _nouvelle_demande(
+        self, org: Organisation, acte: Acte, cmd: c.Enregistrer, cles: dict[UUID, bytes] | None = None
+    ) -> Demande:
         """Registration up to the key: the numéro (given, or minted once the payload holds),
         the demand, its catch-up, and its key, which exists before the first event is encoded:
-        personal data never reach the store in clear, not even once."""
+        personal data never reach the store in clear, not even once. With `cles`, the key is
+        made there instead, for a bulk append that writes it in the events' transaction."""
         ctx = traitements.Contexte(org, acte, self.territoire)
         code_guichet = traitements.preparer_enregistrement(ctx, cmd)
         if code_guichet is None:
@@ -240,21 +273,33 @@ class Registre(Application[UUID]):
             )
         demande = traitements.enregistrer(ctx, cmd, numero)
         demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
-        self.coffre.creer(demande.id)
+        if cles is None:
+            self.coffre.creer(demande.id)
+        else:
+            cles.setdefault(demande.id, Coffre.nouvelle_cle())
         return demande
 
-    def _enregistrer(self, org: Organisation, acte: Acte, cmd: c.Enregistrer) -> Resultat:
+    def _enregistrer(
+        self, org: Organisation, acte: Acte, cmd: c.Enregistrer, idempotence: Idempotence | None = None
+    ) -> Resultat:
         demande = self._nouvelle_demande(org, acte, cmd)
         try:
-            recordings = self.save(demande)
+            return self._sauver([demande], idempotence, lambda p: self._resultat_a(demande, 0, p))  # type: ignore[no-any-return]
         except RecordConflictError:
             raise _deja_enregistree(demande.numero_unique) from None
-        return self._resultat(demande, 0, recordings)
 
     def _apres_sauvegarde(self, demande: Demande) -> None:
         # Crypto-shredding happens once the erasure event is safely in the log.
         if demande.etat.effacee and self.coffre.cle(demande.id) is not None:
             self.coffre.effacer(demande.id)
+
+    def _resultat_a(self, demande: Demande, avant: int, position: int | None) -> Resultat:
+        return Resultat(
+            numero_unique=demande.numero_unique,
+            version=demande.version,
+            evenements=tuple(range(avant + 1, demande.version + 1)),
+            position=position,
+        )
 
     def _resultat(self, demande: Demande, avant: int, recordings: list[Any]) -> Resultat:
         return Resultat(
@@ -319,12 +364,21 @@ class Lot:
 
     Until `sauver`, what the lot did is nowhere but here: a reader (or `Registre.executer`) sees
     the store without it, so a caller that mixes both saves the lot first (`in` tells whether a
-    demand is in it)."""
+    demand is in it).
 
-    def __init__(self, registre: Registre) -> None:
+    On PostgreSQL a lot of `COPIE_DES` events or more is appended with COPY under the log's lock
+    (`adapters/ajout_massif.py`), the way the library's save appends, at the database's speed.
+    With `cles`, new demands' keys are made in that dict rather than in the store, for a caller
+    that writes them with the events (`sauver` does; so does an import's `Depot`)."""
+
+    COPIE_DES = 200
+
+    def __init__(self, registre: Registre, cles: dict[UUID, bytes] | None = None) -> None:
         self.registre = registre
         self._agregats: dict[UUID, traitements.Agregat] = {}  # in the order first touched
         self._versions_lues: dict[UUID, int] = {}  # each demand's stored version when loaded
+        self.cles = cles
+        self._absentes: set[UUID] = set()
 
     def __contains__(self, numero_unique: str) -> bool:
         return Demande.id_pour(numero_unique) in self._agregats
@@ -347,7 +401,7 @@ class Lot:
         permissions.ecriture(org)
         acte = Acte(commande.occurred_on, org.code, agent, canal)
         if isinstance(commande, c.Enregistrer):
-            demande = r._nouvelle_demande(org, acte, commande)
+            demande = r._nouvelle_demande(org, acte, commande, self.cles)
             # What the store's unique version says at the save of a single registration.
             self._verifier_nouveau(demande.numero_unique)
             self._garder([demande])
@@ -378,16 +432,49 @@ class Lot:
         if not self._agregats:
             return None
         agregats = list(self._agregats.values())
+        cles = self.cles
         self.abandonner()
-        recordings = self.registre.save(*agregats)
+        r = self.registre
+        evenements = [e for a in agregats for e in a.pending_events]
+        if cles or (r.stockage.postgres and len(evenements) >= self.COPIE_DES):
+            mapper = LedgerMapper(CoffreDeLot(r.coffre, cles)) if cles else r.mapper
+            position = ajout_massif.ajouter(r, [mapper.to_stored_event(e) for e in evenements], cles)
+            for a in agregats:
+                a.collect_events()  # saved: as the library's save leaves an aggregate
+        else:
+            recordings = r.save(*agregats)
+            position = max((x.notification.id for x in recordings), default=None)
         for a in agregats:
             if isinstance(a, Demande):
-                self.registre._apres_sauvegarde(a)
-        return max((x.notification.id for x in recordings), default=None)
+                r._apres_sauvegarde(a)
+        return position
 
     def abandonner(self) -> None:
         """Forgets everything not saved yet."""
         self._agregats = {}
+        if self.cles is not None:
+            self.cles = {}
+
+    def absentes(self, numeros: Iterable[str]) -> None:
+        """Demands the caller found absent from the store (in one query for a whole batch):
+        registering them needs no look-up of its own."""
+        self._absentes.update(Demande.id_pour(n) for n in numeros)
+
+    def marque(self) -> tuple[dict[UUID, Any], dict[UUID, int], frozenset[UUID]]:
+        """Where the lot stands, to come back to with `revenir`: the commands of one demand of
+        an import are all kept or none. The lot never changes an aggregate it holds in place
+        (each command works on a copy), so remembering which it holds is enough."""
+        return dict(self._agregats), dict(self._versions_lues), frozenset(self.cles or ())
+
+    def revenir(self, marque: tuple[dict[UUID, Any], dict[UUID, int], frozenset[UUID]]) -> None:
+        self._agregats, self._versions_lues = dict(marque[0]), dict(marque[1])
+        if self.cles is not None:
+            for i in set(self.cles) - marque[2]:
+                del self.cles[i]
+
+    def agregats(self) -> list[traitements.Agregat]:
+        """What the lot would save, in the order it would save it."""
+        return list(self._agregats.values())
 
     def demandes_changees(self) -> bool:
         """Whether a demand this lot loaded was changed in the store since."""
@@ -414,6 +501,8 @@ class Lot:
         ident = Demande.id_pour(numero)
         if ident in self._agregats:
             raise _deja_enregistree(numero)
+        if ident in self._absentes:
+            return
         try:
             self.registre.repository.get(ident)
         except AggregateNotFoundError:

@@ -25,3 +25,17 @@ numerotation = sa.Table(
     sa.Column("territoire", sa.String(3), nullable=False),
     sqlite_autoincrement=True,
 )
+
+# Idempotency-Key (IETF httpapi draft): the first answer to a command, stored in the transaction
+# that appended its events, replayed to a retry with the same key and body (adapters/idempotence.py).
+idempotence = sa.Table(
+    "ledger_idempotence",
+    metadata,
+    sa.Column("organisation", sa.String(64), primary_key=True),
+    sa.Column("cle", sa.String(255), primary_key=True),
+    sa.Column("empreinte", sa.String(64), nullable=False),  # SHA-256 of method, path and body
+    sa.Column("statut", sa.Integer, nullable=False),
+    sa.Column("corps", sa.LargeBinary, nullable=False),
+    sa.Column("entetes", sa.Text, nullable=False),  # JSON object
+    sa.Column("cree_le", sa.DateTime(timezone=True), nullable=False, index=True),
+)

@@ -19,10 +19,12 @@ from fastapi.openapi.utils import get_openapi
 from adapters.background import BackgroundWork
 from adapters.database import ERREURS_DE_CONNEXION
 from adapters.registre import Registre, Resultat
+from adapters.sne.importation import RapportImport
 from api import (
     cotation,
     demandes,
     demandeur,
+    echange,
     echeances,
     logements,
     recherche,
@@ -31,7 +33,7 @@ from api import (
     statistiques,
 )
 from api.demandes import COMMANDES
-from api.dependances import installer
+from api.dependances import fermer, installer
 from api.pages import PAGES
 from api.pages import documentation as docs_locales
 from api.pages import erreurs as erreurs_pages
@@ -39,12 +41,15 @@ from api.problemes import Probleme, sur_base_injoignable
 from domain import commandes as c
 from projections import modeles
 from projections.explication import ReponseCotation
+from projections.flux import PageFlux
 from projections.historique import EntreeHistorique
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande
 
 # The structs whose schemas are the document's components (`#/components/schemas/<name>`).
-TYPES_SCHEMAS: list[Any] = [Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation] + [t for _, t, _ in COMMANDES] + [
+TYPES_SCHEMAS: list[Any] = [
+    Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux
+] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
 ]
@@ -60,6 +65,7 @@ ROUTEURS = (
     echeances.routeur,
     recours.routeur,
     logements.routeur,
+    echange.routeur,
     recherche.routeur,
 )
 
@@ -82,6 +88,7 @@ def creer_app(
         finally:
             if fond is not None:
                 fond.stop()
+            fermer(_app)
 
     app = FastAPI(
         lifespan=vie,

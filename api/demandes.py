@@ -16,8 +16,9 @@ from adapters.background import BackgroundWork
 from adapters.registre import Registre, Resultat
 from adapters.replique import attendre_replique
 from api import dependances as dep
-from api import reponses
+from api import idempotence, reponses
 from api.auth import Appelant, appelant
+from api.idempotence import CleRequete, cle_requete
 from api.problemes import ErreurHTTP
 from domain import commandes as c
 from domain import horloge
@@ -91,6 +92,12 @@ def _resultat(r: Resultat, status: int = 200) -> Response:
     return reponses.json(r, status, headers)
 
 
+def stockable(r: Response) -> tuple[int, bytes, dict[str, str]]:
+    """An answer as the idempotency store keeps it: status, body, its own headers."""
+    entetes = {k: v for k, v in r.headers.items() if k.lower() in ("etag", "location")}
+    return r.status_code, bytes(r.body), entetes
+
+
 def apres_commande(
     registre: Registre, r: Resultat, attendre: bool, fond: BackgroundWork | None, lecteurs: Lecteurs
 ) -> None:
@@ -130,10 +137,16 @@ def enregistrer(
     registre: Registre = Depends(dep.registre),
     fond: BackgroundWork | None = Depends(dep.fond),
     lecteurs: Lecteurs = Depends(dep.lecteurs),
+    cle: CleRequete | None = Depends(cle_requete),
 ) -> Response:
-    r = registre.executer(qui.organisation, qui.agent.identifiant, commande)
-    apres_commande(registre, r, attendre, fond, lecteurs)
-    return _resultat(r, 201)
+    r, reponse = idempotence.executer(
+        registre, qui.organisation.code, cle,
+        lambda i: registre.executer(qui.organisation, qui.agent.identifiant, commande, idempotence=i),
+        lambda r: stockable(_resultat(r, 201)),
+    )
+    if r is not None:
+        apres_commande(registre, r, attendre, fond, lecteurs)
+    return reponse
 
 
 @routeur.get(
@@ -190,16 +203,20 @@ def _route_commande(segment: str, type_commande: type[c.Commande], resume: str) 
         registre: Registre = Depends(dep.registre),
         fond: BackgroundWork | None = Depends(dep.fond),
         lecteurs: Lecteurs = Depends(dep.lecteurs),
+        cle: CleRequete | None = Depends(cle_requete),
     ) -> Response:
-        r = registre.executer(
-            qui.organisation,
-            qui.agent.identifiant,
-            commande,
-            numero_unique=numero_unique,
-            version_attendue=_version_attendue(if_match),
+        version = _version_attendue(if_match)
+        r, reponse = idempotence.executer(
+            registre, qui.organisation.code, cle,
+            lambda i: registre.executer(
+                qui.organisation, qui.agent.identifiant, commande, numero_unique=numero_unique,
+                version_attendue=version, idempotence=i,
+            ),
+            lambda r: stockable(_resultat(r)),
         )
-        apres_commande(registre, r, attendre, fond, lecteurs)
-        return _resultat(r)
+        if r is not None:
+            apres_commande(registre, r, attendre, fond, lecteurs)
+        return reponse
 
     commande_sur_demande.__name__ = f"commande_{segment.replace('-', '_')}"
     routeur_commandes.add_api_route(

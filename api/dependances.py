@@ -16,6 +16,7 @@ from adapters.code_demandeur import charger_secret
 from adapters.registre import Registre
 from adapters.session_ecran import Sessions
 from adapters.session_ecran import charger_secret as charger_secret_session
+from adapters.veilleur import Veilleur
 from domain import horloge
 from projections import modeles
 from projections.information_demandeur import AttentesParAnnee
@@ -36,6 +37,15 @@ def installer(
     app.state.attentes = AttentesParAnnee(registre.lecture)
     app.state.secret_demandeur = None  # loaded on the first demandeur request
     app.state.sessions = None  # the pages' session key, loaded on the first page that needs it
+    app.state.veilleur = None  # started by the first long poll of /flux
+
+
+def fermer(app: FastAPI) -> None:
+    """What the application started for itself, stopped (its lifespan's end)."""
+    v: Veilleur | None = app.state.veilleur
+    if v is not None:
+        v.arreter()
+        app.state.veilleur = None
 
 
 def registre(request: Request) -> Registre:
@@ -75,6 +85,21 @@ def attentes(request: Request) -> AttentesParAnnee:
     """The application's memory of last year's waiting times (the demandeur's information)."""
     a: AttentesParAnnee = request.app.state.attentes
     return a
+
+
+_verrou_veilleur = threading.Lock()
+
+
+def veilleur(request: Request) -> Veilleur:
+    """The application's one watcher of the log, for the long polls of /flux: started on first
+    use, stopped with the application."""
+    etat = request.app.state
+    if etat.veilleur is None:
+        with _verrou_veilleur:
+            if etat.veilleur is None:
+                etat.veilleur = Veilleur(etat.registre).demarrer()
+    v: Veilleur = etat.veilleur
+    return v
 
 
 def secret_demandeur(request: Request) -> Callable[[], bytes]:

@@ -10,9 +10,10 @@ from fastapi.responses import Response
 
 from adapters.registre import Registre
 from api import dependances as dep
-from api import reponses
+from api import idempotence, reponses
 from api.auth import Appelant, appelant
-from api.demandes import corps
+from api.demandes import corps, stockable
+from api.idempotence import CleRequete, cle_requete
 from api.problemes import ErreurHTTP
 from domain import commandes as c
 from domain import horloge
@@ -40,10 +41,16 @@ def vacance(
     qui: Appelant = Depends(appelant),
     commande: c.Commande = Depends(corps(c.DeclarerVacance)),
     registre: Registre = Depends(dep.registre),
+    cle: CleRequete | None = Depends(cle_requete),
 ) -> Response:
     assert isinstance(commande, c.DeclarerVacance)
-    n = registre.declarer_vacance(qui.organisation, qui.agent.identifiant, identifiant, commande)
-    return reponses.json({"logement": identifiant, "vacance": n}, 201)
+    _, reponse = idempotence.executer(
+        registre, qui.organisation.code, cle,
+        lambda i: registre.declarer_vacance(qui.organisation, qui.agent.identifiant, identifiant, commande, i),
+        lambda n: stockable(reponses.json({"logement": identifiant, "vacance": n}, 201)),
+    )
+    return reponse
+
 
 
 @routeur.get(

@@ -170,3 +170,60 @@ ATTRIBUTIONS = frozenset(
         TypeDecisionCAL.attribution_sous_condition,
     }
 )
+
+
+# The national system's codes for identity and household facts it exchanges (SNE interfaceNuu):
+# the ledger keeps them as the national files give them, identity in the encrypted personal data.
+class Civilite(StrEnum):
+    monsieur = "1"
+    madame = "2"
+    mademoiselle = "3"
+
+
+class Nationalite(StrEnum):
+    francaise = "1"
+    union_europeenne = "2"
+    hors_union_europeenne = "3"
+
+
+class SituationFamiliale(StrEnum):
+    C = "C"  # célibataire
+    M = "M"  # marié(e)
+    D = "D"  # divorcé(e)
+    S = "S"  # séparé(e)
+    P = "P"  # pacsé(e)
+    U = "U"  # concubin(e)
+    V = "V"  # veuf(ve)
+
+
+class LienDemandeur(StrEnum):
+    M = "M"  # conjoint
+    P = "P"  # pacsé(e)
+    C = "C"  # concubin(e)
+    L = "L"  # co-locataire
+
+
+class LienParente(StrEnum):
+    P = "P"  # parent
+    E = "E"  # enfant
+    A = "A"  # autre
+
+
+class Sexe(StrEnum):
+    M = "M"
+    F = "F"
+
+
+class CoParentalite(StrEnum):
+    G = "G"  # garde alternée
+    D = "D"  # droit de visite
+
+
+class CategorieLogement(StrEnum):
+    A = "A"  # appartement
+    M = "M"  # maison
+    I = "I"  # indifférent  # noqa: E741
+
+
+class RessourceVersee(StrEnum):
+    PAV = "PAV"  # pension alimentaire versée

@@ -18,7 +18,7 @@ from domain.codes import (
     TypeDecisionCAL,
     TypeReservataire,
 )
-from domain.foyer import DonneesPersonnelles, LogementActuel, Membre, Souhaits
+from domain.foyer import Complements, DonneesPersonnelles, LogementActuel, Membre, Souhaits
 
 
 class Commande(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -32,6 +32,7 @@ class Enregistrer(Commande):
     motifs: tuple[str, ...] = ()
     situations: tuple[str, ...] = ()
     personnel: DonneesPersonnelles | None = None
+    complements: Complements | None = None
     # Given on import of an existing demand; minted otherwise.
     numero_unique: str | None = None
     filed_on: date | None = None
@@ -47,6 +48,7 @@ class Modifier(Commande):
     motifs: tuple[str, ...] | None = None
     situations: tuple[str, ...] | None = None
     personnel: DonneesPersonnelles | None = None
+    complements: Complements | None = None
 
 
 class Renouveler(Commande):

@@ -56,7 +56,7 @@ from domain.etat_demande import (
     prochaine_echeance,
     replier,
 )
-from domain.foyer import Efface, LogementActuel, Membre, Personnel, Souhaits
+from domain.foyer import Complements, Efface, LogementActuel, Membre, Personnel, Souhaits
 from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier
@@ -101,6 +101,9 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         # What the fold asks of a fact (`etat_demande.Fait`).
         creation: ClassVar[bool] = False
         annulable: ClassVar[bool] = False
+        # Fields added after the event was first stored: written only when set, so that an old
+        # event is encoded back to the bytes it was stored with (adapters/mapper.py).
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset()
 
         def evoluer(self, etat: EtatDemande) -> None:
             pass
@@ -126,9 +129,11 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         motifs: tuple[str, ...]
         situations: tuple[str, ...]
         personnel: Personnel | None
+        complements: Complements | None = None  # what the national files carry besides (SNE)
 
         retractable: ClassVar[bool] = False
         creation: ClassVar[bool] = True
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"complements"})
 
         def apply(self, aggregate: Demande) -> None:
             aggregate.faits = []
@@ -141,6 +146,9 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         motifs: tuple[str, ...] | None = None
         situations: tuple[str, ...] | None = None
         personnel: Personnel | None = None
+        complements: Complements | None = None
+
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"complements"})
 
         def evoluer(self, etat: EtatDemande) -> None:
             v = self.originator_version
@@ -156,6 +164,8 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
                 etat.situations, etat.sources["situations"] = frozenset(self.situations), v
             if self.personnel is not None and not etat.effacee:
                 etat.personnel, etat.sources["personnel"] = self.personnel, v
+            if self.complements is not None:
+                etat.complements, etat.sources["complements"] = self.complements, v
 
     class Renouvelee(Event):
         def evoluer(self, etat: EtatDemande) -> None:

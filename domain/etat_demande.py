@@ -32,7 +32,7 @@ from domain.codes import (
     Typologie,
 )
 from domain.erreurs import RegleEnfreinte
-from domain.foyer import LogementActuel, Membre, Personnel, Souhaits
+from domain.foyer import Complements, LogementActuel, Membre, Personnel, Souhaits
 
 
 class SituationAttribution(msgspec.Struct, frozen=True):
@@ -99,6 +99,7 @@ class EtatDemande:
     motifs: tuple[str, ...]
     situations: frozenset[str]
     personnel: Personnel | None
+    complements: Complements | None = None
     active: bool = True
     radiation: MotifRadiation | None = None
     radiee_le: date | None = None
@@ -154,6 +155,7 @@ class Enregistrement(Fait, Protocol):
     motifs: tuple[str, ...]
     situations: tuple[str, ...]
     personnel: Personnel | None
+    complements: Complements | None
 
 
 def champs(acte: Acte) -> dict[str, Any]:
@@ -182,7 +184,11 @@ def etat_initial(e: Enregistrement) -> EtatDemande:
         motifs=e.motifs,
         situations=frozenset(e.situations),
         personnel=e.personnel,
-        sources={k: v for k in ("membres", "logement_actuel", "souhaits", "motifs", "situations", "personnel")},
+        complements=e.complements,
+        sources={
+            k: v
+            for k in ("membres", "logement_actuel", "souhaits", "motifs", "situations", "personnel", "complements")
+        },
     )
     etat.dernier_jour = e.occurred_on
     etat.faits[v] = e

@@ -100,25 +100,14 @@ def ecriture(org: Organisation) -> None:
 
 
 def donnees_personnelles(org: Organisation) -> None:
-    """Who reads a demand's personal data (names, birth dates, contacts, free text: DOMAIN.md §8):
-    the organisations that register, examine or propose it (guichet, bailleur, réservataire) and
-    the Etat that recognises DALO and priority (CCH R.441-2-6). An auditeur (CIL, inspection,
-    observatory) reads and replays every fact but not who the people are; the systeme acts on
-    schedule only. Pages, the search by name and any read that shows identities ask this."""
-    if not org.types & {G, B, R, E}:
+    """`lecture_personnelle`, raising its refusal: for a read that is nothing but personal data
+    (the search by name and birth date)."""
+    if not lecture_personnelle(org):
         raise Interdit(
             "donnees_personnelles_reservees",
             f"personal data are read by a guichet, bailleur, réservataire or the Etat; {org.code} is "
             f"{_kinds(org)}",
         )
-
-
-def voit_donnees_personnelles(org: Organisation) -> bool:
-    try:
-        donnees_personnelles(org)
-    except Interdit:
-        return False
-    return True
 
 
 def auteur_de_la_decote(org: Organisation, etat: EtatDemande, decote: int) -> None:
@@ -272,3 +261,14 @@ def exiger(
     genre = commande if isinstance(commande, type) else type(commande)
     cmd = None if isinstance(commande, type) else commande
     REGLES[genre](org, cmd, demande, logement)
+
+
+def lecture_personnelle(org: Organisation) -> bool:
+    """Whether `org` may read the demands' personal data (identity, contacts, address, free
+    text: DOMAIN.md §8). Every organisation of the territory reads its demands (R.441-2-6), but
+    only those that instruct them or decide on them need to know who the applicants are: the
+    guichets, bailleurs, réservataires and the Etat. An auditeur (the CIL, an inspection, the
+    EPCI's observatory) reads and replays the facts, never the persons; the systeme reads
+    nothing. Product rule (docs/rules.md); the one place that decides it, for the feed, the SNE
+    export and any other read that minimises."""
+    return bool(org.types & {G, B, R, E})

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from domain import calendrier, horloge, verifications
 from domain.acte import Acte, acte_systeme
 from domain.codes import (
+    Canal,
     Justification,
     MotifMiseEnDemeure,
     MotifPreavis,
@@ -23,7 +24,14 @@ from domain.codes import (
 )
 from domain.erreurs import RegleEnfreinte
 from domain.etat_demande import EtatDemande, appliquer, champs, prochaine_echeance
-from domain.foyer import DonneesPersonnelles, LogementActuel, Membre, Personnel, Souhaits
+from domain.foyer import (
+    Complements,
+    DonneesPersonnelles,
+    LogementActuel,
+    Membre,
+    Personnel,
+    Souhaits,
+)
 
 if TYPE_CHECKING:
     from domain.demande import Demande
@@ -65,6 +73,7 @@ class ReglesDuDossier:
         personnel: DonneesPersonnelles | None = None,
         filed_on: date | None = None,
         anniversaire: date | None = None,
+        complements: Complements | None = None,
     ) -> Demande:
         verifications.pas_dans_le_futur(acte.occurred_on)
         depot = filed_on or acte.occurred_on
@@ -76,9 +85,12 @@ class ReglesDuDossier:
         if not numero_unique or len(numero_unique) > 64 or not numero_unique.isprintable():
             raise RegleEnfreinte("numero_unique_invalide", f"invalid numéro unique {numero_unique!r}")
         verifications.foyer(membres, personnel)
-        verifications.souhaits(souhaits)
+        # A demand imported from the national system may come without the housing it seeks
+        # (its file carries none): it is recorded without, and has no first choice (docs/rules.md).
+        verifications.souhaits(souhaits, vides_permis=acte.canal is Canal.import_)
         verifications.logement_actuel(logement_actuel)
         verifications.situations(situations)
+        verifications.complements(complements, membres)
         if anniversaire is not None and anniversaire <= depot:
             raise RegleEnfreinte(
                 "anniversaire_invalide", f"anniversary {anniversaire} is not after filed_on {depot}"
@@ -103,6 +115,7 @@ class ReglesDuDossier:
             motifs=motifs,
             situations=situations,
             personnel=personnel,
+            complements=complements,
         )
         return demande
 
@@ -161,20 +174,24 @@ class ReglesDuDossier:
         motifs: tuple[str, ...] | None = None,
         situations: tuple[str, ...] | None = None,
         personnel: DonneesPersonnelles | None = None,
+        complements: Complements | None = None,
     ) -> None:
         self._verifier_acte(acte)
         self._verifier_active("modification")
-        if all(x is None for x in (membres, logement_actuel, souhaits, motifs, situations, personnel)):
+        if all(
+            x is None for x in (membres, logement_actuel, souhaits, motifs, situations, personnel, complements)
+        ):
             raise RegleEnfreinte("modification_vide", "a modification must change at least one field")
         verifications.foyer(
             membres if membres is not None else self.etat.membres,
             personnel if personnel is not None else _lisible(self.etat.personnel),
         )
         if souhaits is not None:
-            verifications.souhaits(souhaits)
+            verifications.souhaits(souhaits, vides_permis=acte.canal is Canal.import_)
         verifications.logement_actuel(logement_actuel)
         if situations is not None:
             verifications.situations(situations)
+        verifications.complements(complements, membres if membres is not None else self.etat.membres)
         self.trigger_event(
             self.Modifiee,
             **champs(acte),
@@ -184,6 +201,7 @@ class ReglesDuDossier:
             motifs=motifs,
             situations=situations,
             personnel=personnel,
+            complements=complements,
         )
 
     def renouveler(self: Demande, acte: Acte) -> None:

@@ -133,6 +133,7 @@ def _nouvelle_demande(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande
         personnel=cmd.personnel,
         filed_on=cmd.filed_on,
         anniversaire=cmd.anniversaire,
+        complements=cmd.complements,
     )
 
 
@@ -157,6 +158,7 @@ def _modifier(ctx: Contexte, d: Demande, cmd: c.Modifier) -> list[Agregat]:
         motifs=cmd.motifs,
         situations=cmd.situations,
         personnel=cmd.personnel,
+        complements=cmd.complements,
     )
     return [d]
 

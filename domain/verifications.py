@@ -11,7 +11,7 @@ from datetime import date
 from domain import horloge
 from domain.codes import RoleMembre, SousMotifIrrecevabilite, TypeDecisionCAL
 from domain.erreurs import RegleEnfreinte
-from domain.foyer import DonneesPersonnelles, LogementActuel, Membre, Souhaits
+from domain.foyer import Complements, DonneesPersonnelles, LogementActuel, Membre, Souhaits
 
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 _CODE_CRITERE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -54,14 +54,36 @@ def foyer(membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None) ->
                 raise RegleEnfreinte("naissance_future", f"member {i.membre}: birth date in the future")
 
 
-def souhaits(s: Souhaits) -> None:
-    if not s.communes:
+def souhaits(s: Souhaits, vides_permis: bool = False) -> None:
+    """At least one commune and one typology, unless `vides_permis` (an import of a demand whose
+    national file carries no housing sought)."""
+    if not s.communes and not vides_permis:
         raise RegleEnfreinte("souhaits_invalides", "wishes need at least one commune")
     for c in s.communes:
         if not _INSEE.match(c):
             raise RegleEnfreinte("commune_invalide", f"wished commune {c!r} is not an INSEE code")
-    if not s.typologies:
+    if not s.typologies and not vides_permis:
         raise RegleEnfreinte("souhaits_invalides", "wishes need at least one typology")
+
+
+def complements(c: Complements | None, membres: tuple[Membre, ...]) -> None:
+    if c is None:
+        return
+    ids = {m.id for m in membres}
+    vus: set[str] = set()
+    for cm in c.membres:
+        if cm.membre not in ids:
+            raise RegleEnfreinte(
+                "complement_orphelin", f"complements for unknown household member {cm.membre!r}"
+            )
+        if cm.membre in vus:
+            raise RegleEnfreinte("complement_double", f"member {cm.membre}: complements given twice")
+        vus.add(cm.membre)
+        for v in cm.versements:
+            if v.montant_mensuel < 0:
+                raise RegleEnfreinte("ressource_negative", f"member {cm.membre}: negative paid {v.code}")
+    if c.logement is not None and c.logement.surface is not None and c.logement.surface < 0:
+        raise RegleEnfreinte("surface_negative", "the current housing's surface is negative")
 
 
 def logement_actuel(lgt: LogementActuel | None) -> None:

@@ -150,7 +150,7 @@ RESERVE = "réservé"
 
 def sans_donnees_personnelles(entrees: list[EntreeHistorique]) -> list[EntreeHistorique]:
     """The history as an organisation that may not read personal data sees it
-    (`domain.permissions.donnees_personnelles`): every personal field, and every change of one,
+    (`domain.permissions.lecture_personnelle`): every personal field, and every change of one,
     reads `réservé`; the facts, dates and authors stay."""
     out = []
     for e in entrees:

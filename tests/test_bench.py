@@ -46,3 +46,26 @@ def test_bench_prints_figures_beside_their_baselines(tmp_path: Path) -> None:
         assert f["base_figure"] and f["erreurs"] == 0, f
     assert any(f["figure"].startswith("commands over HTTP") for f in figures)
     assert any(f["figure"].startswith("score + explanation + rank over HTTP") for f in figures)
+
+
+def test_bench_sne_and_flux_figures_run_at_tiny_sizes(tmp_path: Path) -> None:
+    """(h) and (i): the import beside raw COPY and the plain library, peak memory in child
+    processes, the feed's latency over HTTP; each line with its baseline and ratio."""
+    url = os.environ.get("LEDGER_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail("LEDGER_TEST_DATABASE_URL is not set: run the suite through scripts/test")
+    sortie = tmp_path / "bench.json"
+    r = subprocess.run(
+        [sys.executable, str(RACINE / "scripts" / "bench"), "--database", url, "--figures", "sne,flux",
+         "--sne", "20", "--flux", "10", "--quiet", "--json", str(sortie)],
+        capture_output=True, text=True, timeout=180, cwd=RACINE,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    figures = [f for f in json.loads(sortie.read_text())["figures"] if f["code"]]
+    assert {f["code"] for f in figures} == {"h", "i"}
+    for f in figures:
+        assert f["resultat"] > 0 and f["base"] > 0 and f["ratio"] > 0 and f["erreurs"] == 0, f
+    noms = [f["figure"] for f in figures]
+    assert any(n.startswith("SNE import through the domain") for n in noms)
+    assert sum(1 for n in noms if "peak memory" in n) == 2
+    assert any(n.startswith("feed latency") for n in noms)

@@ -9,7 +9,8 @@ baseline measured in the same run, and printed with the ratio between them.
 - `actives`: (d) score over HTTP, (e) the cotation read model's upkeep, (f) as-of replays, on
   `--actives` active demands;
 - `commandes`: (g) commands over HTTP and in-process beside the plain library's saves;
-- `pages`: (p) the pages' render time beside the JSON endpoints of the same queries.
+- `pages`: (p) the pages' render time beside the JSON endpoints of the same queries;
+- `echange`: (h) the SNE import and its peak memory, (i) the partner feed's latency.
 
 Like `adapters.cli`, these modules import `projections` and `api` inside the functions that use
 them: the bench sits on top of every floor, and nothing imports it.
@@ -33,6 +34,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "e": ("recompute", "the cotation read model: catch-up, every score to a new day, every rank"),
     "f": ("asof", "a score as of a past date, in-process and over HTTP"),
     "g": ("commands", "commands over HTTP and in-process, beside the library's plain saves"),
+    "h": ("sne", "SNE file import through the domain beside raw COPY and the plain library; peak memory"),
+    "i": ("flux", "partner feed latency, commit to a long-polling consumer, beside a plain GET"),
     "p": ("pages", "a demand's page and the CAL workspace, beside their JSON endpoints"),
 }
 HISTOIRE = frozenset("abc")  # the figures measured on a generated history

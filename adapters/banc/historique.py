@@ -138,10 +138,10 @@ def _copier(base: str, schema: str, lignes: list[tuple[Any, ...]]) -> float:
     return s
 
 
-def bibliotheque(base: str, lignes: list[tuple[Any, ...]]) -> tuple[float, int]:
+def bibliotheque(base: str, lignes: list[tuple[Any, ...]], par_transaction: int | None = None) -> tuple[float, int]:
     """The plain eventsourcing library saving the same stored events, in the same transactions
-    (rows of one xmin together), through its PostgreSQL recorder (table lock included), with no
-    domain and no mapper: (seconds, transactions)."""
+    (rows of one xmin together) or `par_transaction` at a time, through its PostgreSQL recorder
+    (table lock included), with no domain and no mapper: (seconds, transactions)."""
     from eventsourcing.application import Application
     from eventsourcing.persistence import StoredEvent
 
@@ -152,8 +152,8 @@ def bibliotheque(base: str, lignes: list[tuple[Any, ...]]) -> tuple[float, int]:
 
     lots: list[list[StoredEvent]] = []
     xmin = None
-    for _, oid, v, topic, state, x in lignes:
-        if x != xmin:
+    for i, (_, oid, v, topic, state, x) in enumerate(lignes):
+        if (x != xmin if par_transaction is None else i % par_transaction == 0):
             lots.append([])
             xmin = x
         lots[-1].append(StoredEvent(originator_id=oid, originator_version=v, topic=topic, state=bytes(state)))

@@ -76,7 +76,7 @@ class Connecte:
 
     @property
     def voit_donnees_personnelles(self) -> bool:
-        return permissions.voit_donnees_personnelles(self.organisation)
+        return permissions.lecture_personnelle(self.organisation)
 
 
 class NonConnecte(Exception):

@@ -6,7 +6,7 @@ criterion, its points, grid version and provenance linked to the event that set 
 and as known at an instant (the auditor's replay), the partner-traceable history, and the forms
 of the commands the viewer's organisation may record (`api/pages/actions.py`). A form posts the
 same command struct the JSON endpoint decodes to the same `Registre.executer`, with the page's
-version as If-Match. Personal data only for the organisations `permissions.donnees_personnelles`
+version as If-Match. Personal data only for the organisations `permissions.lecture_personnelle`
 allows.
 
 Finding a demand: by numéro unique, or by name and birth date through the blind index

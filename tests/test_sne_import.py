@@ -1,0 +1,143 @@
+"""Importing and exporting national exchange files (SNE interfaceNuu) through the domain, on SQLite
+and PostgreSQL: the published sample imports, exports and re-imports to the same log; a file with
+ten planted errors is refused listing all ten and the log is left as it was (or, with partiel, the
+valid demands are imported); a newer file appends only what differs; a generated file imports in
+bulk, and its re-import appends nothing."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+
+from adapters.registre import Registre
+from adapters.sne import exportation
+from adapters.sne.generation import ecrire_fichier
+from adapters.sne.importation import RapportImport, importer
+from domain.codes import Canal, ModeleLogement
+from domain.demande import Demande
+from domain.erreurs import Introuvable
+from domain.foyer import DonneesPersonnelles
+from tests import sne_fichiers as f
+
+
+def _importer(registre: Registre, xml: bytes, org: str = "CANNES", **kw: object) -> RapportImport:
+    return importer(registre, registre.territoire.organisation(org), "agent-test", io.BytesIO(xml), **kw)  # type: ignore[arg-type]
+
+
+def _log(registre: Registre) -> list[tuple[str, int, str]]:
+    return [(str(n.originator_id), n.originator_version, n.topic) for n in registre.notifications(0, 100_000)]
+
+
+def _export(registre: Registre, au: date | None = None) -> bytes:
+    tampon = io.BytesIO()
+    exportation.exporter(registre, tampon, au)
+    return tampon.getvalue()
+
+
+def test_the_sample_imports_exports_and_reimports_to_the_same_log(registre: Registre) -> None:
+    r = _importer(registre, f.EXEMPLE.read_bytes())
+    assert (r.importe, r.enregistrees, r.evenements, r.erreurs) == (True, 1, 1, [])
+    d = registre.demande(f.NUMERO)
+    e = d.etat
+    assert e.filed_on == date(2018, 3, 15)
+    assert isinstance(d.faits[0], Demande.Enregistree) and d.faits[0].canal is Canal.import_
+    assert [m.id for m in e.membres] == ["p1", "c1", "a1"]
+    assert e.logement_actuel is not None and e.logement_actuel.modele is ModeleLogement.LP
+    assert e.logement_actuel.commune == "75113" and e.logement_actuel.loyer == 1000
+    assert isinstance(e.personnel, DonneesPersonnelles) and e.personnel.identites[0].nom == "Dupont"
+    # Personal data never reach the store in clear.
+    for n in registre.notifications(0, 10):
+        assert b"Dupont" not in n.state and b"jean.dupont" not in n.state
+    journal = _log(registre)
+
+    # Exported as of the file's day, the file comes back element for element.
+    export = _export(registre, date(2018, 3, 15))
+    assert f.canonique(export) == f.canonique(f.EXEMPLE.read_bytes())
+    # Re-importing the export, and the sample itself, appends nothing.
+    for xml in (export, f.EXEMPLE.read_bytes()):
+        r = _importer(registre, xml)
+        assert (r.importe, r.inchangees, r.evenements) == (True, 1, 0)
+    assert _log(registre) == journal
+
+
+def test_a_file_with_ten_planted_errors_is_refused_listing_all_ten(registre: Registre) -> None:
+    _importer(registre, f.fichier([f.copie(50)]))
+    avant = _log(registre)
+    r = _importer(registre, f.plante())
+    assert not r.importe and r.evenements == 0 and r.position is None
+    assert r.erreurs_total == 10 == len(r.erreurs)
+    assert sorted(e.numero_unique for e in r.erreurs) == sorted(f.numero(i) for i in range(10))
+    for e, (_, _, element, pourquoi) in zip(sorted(r.erreurs, key=lambda e: e.ligne), f.PLANTEES, strict=True):
+        assert e.ligne > 0 and element in e.element and pourquoi in e.raison, e
+    assert _log(registre) == avant  # nothing appended, not even the clean demand
+    with pytest.raises(Introuvable):
+        registre.demande(f.numero(99))
+
+    # With partiel the clean demand goes in and the ten are reported.
+    r = _importer(registre, f.plante(), partiel=True)
+    assert (r.importe, r.enregistrees, r.refusees, r.erreurs_total) == (True, 1, 10, 10)
+    assert registre.demande(f.numero(99)).version == 1
+    assert len(_log(registre)) == len(avant) + 1
+
+
+def test_a_newer_file_appends_only_what_differs(registre: Registre) -> None:
+    _importer(registre, f.fichier([f.copie(1), f.copie(2)]))
+    avant = len(_log(registre))
+    plus_tard = "2019-02-01T10:00:00.000+01:00"
+    nouveau = f.copie(1, (
+        ("<ns1:montantMensuelLoyer>1000</ns1:montantMensuelLoyer>", "<ns1:montantMensuelLoyer>1100</ns1:montantMensuelLoyer>"),
+        ("<ns1:telPortable>0606060606</ns1:telPortable>", "<ns1:telPortable>0707070707</ns1:telPortable>"),
+        ("<ns1:dateCreationDemande>2018-03-15</ns1:dateCreationDemande>",
+         "<ns1:dateCreationDemande>2018-03-15</ns1:dateCreationDemande><ns1:dateRenouvellement>2019-01-20</ns1:dateRenouvellement>"),
+    ))
+    r = _importer(registre, f.fichier([nouveau, f.copie(2)], plus_tard))
+    assert (r.importe, r.modifiees, r.inchangees, r.erreurs) == (True, 1, 1, [])
+    d = registre.demande(f.numero(1))
+    nouveaux = d.faits[-3:]
+    # The first renewal notice (anniversary − 2 months) fell due before the renewal: caught up.
+    assert [type(x).__name__ for x in nouveaux] == ["PreavisEnvoye", "Renouvelee", "Modifiee"]
+    _, renouvellement, modification = nouveaux
+    assert renouvellement.occurred_on == date(2019, 1, 20) and modification.occurred_on == date(2019, 2, 1)
+    assert modification.logement_actuel is not None and modification.logement_actuel.loyer == 1100
+    assert modification.personnel is not None and modification.membres is None and modification.souhaits is None
+    assert d.etat.anniversaire == date(2020, 1, 20)
+    assert len(_log(registre)) == avant + 3
+    # The same newer file again: nothing.
+    r = _importer(registre, f.fichier([nouveau, f.copie(2)], plus_tard))
+    assert (r.inchangees, r.evenements) == (2, 0)
+    # An older file than what the ledger knows is refused for that demand: dates never go back.
+    r = _importer(registre, f.fichier([f.copie(1, (("1000</ns1:montantMensuelLoyer>", "900</ns1:montantMensuelLoyer>"),))]))
+    assert not r.importe and "date_anterieure" in r.erreurs[0].raison
+
+
+def test_a_numero_twice_in_one_file_and_an_organisation_that_may_not_register(registre: Registre) -> None:
+    r = _importer(registre, f.fichier([f.copie(3), f.copie(3)]))
+    assert not r.importe and r.erreurs_total == 1
+    assert "already in this file" in r.erreurs[0].raison
+    r = _importer(registre, f.fichier([f.copie(4)]), org="ALS")  # a réservataire, not a guichet
+    assert not r.importe and "guichet" in r.erreurs[0].raison
+    assert _log(registre) == []
+
+
+def test_a_generated_file_imports_in_bulk_and_reimports_to_nothing(registre: Registre) -> None:
+    tampon = io.BytesIO()
+    ecrire_fichier(tampon, registre.territoire, 300, date(2026, 11, 20), graine=3)
+    lus = []
+    r = _importer(registre, tampon.getvalue(), taille_lot=70, progression=lus.append)
+    assert (r.importe, r.enregistrees, r.erreurs) == (True, 300, [])
+    assert sum(lus) == len(tampon.getvalue())
+    journal = _log(registre)
+    assert len(journal) == r.evenements == r.position
+    # Each demand's events are consecutive in the log, registration first (one transaction each).
+    vus: dict[str, int] = {}
+    for oid, version, _ in journal:
+        assert version == vus.get(oid, 0) + 1
+        vus[oid] = version
+    assert len(vus) == 300
+    actives = sum(1 for oid in vus if registre.repository.get(__import__("uuid").UUID(oid)).etat.active)
+    assert actives == 300
+    r = _importer(registre, tampon.getvalue(), taille_lot=70)
+    assert (r.inchangees, r.evenements) == (300, 0)
+    assert _log(registre) == journal

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api  # a pinned test dependency: never skipped
 
 from adapters.clock import HorlogeReglable
 from adapters.code_demandeur import VARIABLE_DOSSIER, charger_secret, code_demandeur
@@ -34,8 +35,6 @@ from tests.navigateur import (
     verifier_accessibilite,
 )
 from tests.scenario_ecrans import LOGEMENT_CAL, peupler
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency (pyproject.toml)")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ baseline measured in the same run, and printed with the ratio between them.
 - `actives`: (d) score over HTTP, (e) the cotation read model's upkeep, (f) as-of replays, on
   `--actives` active demands;
 - `commandes`: (g) commands over HTTP and in-process beside the plain library's saves;
+- `pages`: (p) the pages' render time beside the JSON endpoints of the same queries;
 - `echange`: (h) the SNE import and its peak memory, (i) the partner feed's latency.
 
 Like `adapters.cli`, these modules import `projections` and `api` inside the functions that use
@@ -35,9 +36,10 @@ FIGURES: dict[str, tuple[str, str]] = {
     "g": ("commands", "commands over HTTP and in-process, beside the library's plain saves"),
     "h": ("sne", "SNE file import through the domain beside raw COPY and the plain library; peak memory"),
     "i": ("flux", "partner feed latency, commit to a long-polling consumer, beside a plain GET"),
+    "p": ("pages", "a demand's page and the CAL workspace, beside their JSON endpoints"),
 }
 HISTOIRE = frozenset("abc")  # the figures measured on a generated history
-ACTIVES = frozenset("def")  # the figures measured on --actives active demands
+ACTIVES = frozenset("defp")  # the figures measured on --actives active demands
 
 
 def choisir(texte: str) -> list[str]:

@@ -309,7 +309,7 @@ def _ecrire_sortie(donnees: bytes, sortie: str | None) -> None:
 
 def statistiques(args: argparse.Namespace) -> int:
     """Every indicator of a period, from the raw log (default) or the live read model."""
-    from adapters.exports import en_csv, en_json
+    from adapters.exports import en_csv, en_json, noms_du_territoire
     from projections import modeles
     from projections.journal import regenerer
     from projections.vue_statistiques import bilan_vue
@@ -332,7 +332,7 @@ def statistiques(args: argparse.Namespace) -> int:
     finally:
         registre.close()
     if args.format == "csv":
-        donnees = en_csv(bilan)
+        donnees = en_csv(bilan, noms_du_territoire(registre.territoire))
     elif args.format == "json":
         donnees = en_json(bilan) + b"\n"
     else:
@@ -380,7 +380,7 @@ def bilan(args: argparse.Namespace) -> int:
     """The annual bilan: CSV, JSON and charts of a year, regenerated from the raw log."""
     import inspect
 
-    from adapters.exports import en_csv, en_json
+    from adapters.exports import en_csv, en_json, noms_du_territoire
     from projections.indicateurs import Periode
     from projections.journal import regenerer
 
@@ -396,7 +396,7 @@ def bilan(args: argparse.Namespace) -> int:
         registre.close()
     dossier.mkdir(parents=True, exist_ok=True)
     ecrits = [dossier / f"indicateurs-{args.annee}.csv", dossier / f"indicateurs-{args.annee}.json"]
-    ecrits[0].write_bytes(en_csv(b))
+    ecrits[0].write_bytes(en_csv(b, noms_du_territoire(territoire)))
     ecrits[1].write_bytes(en_json(b))
     try:
         from adapters.graphiques import ecrire_graphiques

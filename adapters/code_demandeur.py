@@ -42,20 +42,27 @@ def charger_secret(stockage: Stockage) -> bytes:
     """The server secret the codes derive from: LEDGER_SECRET_DEMANDEUR if set, else the file
     `secret-demandeur` of the data directory, generated on first use (mode 0600) and kept.
     Changing it invalidates every code handed out."""
-    donne = os.environ.get(VARIABLE_SECRET)
+    return charger_cle(stockage, VARIABLE_SECRET, FICHIER_SECRET)
+
+
+def charger_cle(stockage: Stockage, variable: str, fichier: str) -> bytes:
+    """A server key kept outside the database: the environment variable `variable` if set, else
+    the file `fichier` of the data directory, generated on first use (mode 0600) and kept. The
+    demandeur's codes, the web sessions and the search index each have their own."""
+    donne = os.environ.get(variable)
     if donne:
         if len(donne) < LONGUEUR_MINIMALE_SECRET:
             raise ConfigurationError(
-                f"{VARIABLE_SECRET} must be at least {LONGUEUR_MINIMALE_SECRET} characters"
+                f"{variable} must be at least {LONGUEUR_MINIMALE_SECRET} characters"
             )
         return donne.encode()
     dossier = dossier_donnees(stockage)
-    chemin = dossier / FICHIER_SECRET
+    chemin = dossier / fichier
     if not chemin.exists():
         dossier.mkdir(parents=True, exist_ok=True)
         # Written aside, then linked in place: a concurrent first use reads either nothing
         # (and links its own, which fails) or the whole secret, never half of it.
-        fd, provisoire = tempfile.mkstemp(dir=dossier, prefix=f".{FICHIER_SECRET}.")
+        fd, provisoire = tempfile.mkstemp(dir=dossier, prefix=f".{fichier}.")
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32) + "\n")
@@ -66,7 +73,7 @@ def charger_secret(stockage: Stockage) -> bytes:
             os.unlink(provisoire)
     secret = chemin.read_text().strip()
     if len(secret) < LONGUEUR_MINIMALE_SECRET:
-        raise ConfigurationError(f"{chemin}: the demandeur secret is empty or too short")
+        raise ConfigurationError(f"{chemin}: the key is empty or too short")
     return secret.encode()
 
 

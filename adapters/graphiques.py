@@ -402,3 +402,22 @@ def ecrire_graphiques(
             ecrits.append(chemin)
     return ecrits
 
+
+
+def dessiner(bilan: Bilan, territoire: Territoire | None = None, format: str = "svg") -> list[tuple[str, str, bytes]]:
+    """Every chart of the bilan in memory, as (name, title, bytes), in `ecrire_graphiques`'s
+    order: what a page shows inline."""
+    if format not in FORMATS:
+        raise ValueError(f"chart format {format!r}: expected one of {', '.join(FORMATS)}")
+    import io
+
+    noms = Noms(territoire)
+    out: list[tuple[str, str, bytes]] = []
+    with matplotlib.rc_context(STYLE):
+        for nom, dessin in GRAPHIQUES:
+            fig = dessin(bilan, noms)
+            titre = fig.get_suptitle().replace("\n", " — ")
+            tampon = io.BytesIO()
+            fig.savefig(tampon, format=format, metadata={**METADONNEES[format], "Title": titre})
+            out.append((nom, titre, tampon.getvalue()))
+    return out

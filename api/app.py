@@ -28,15 +28,18 @@ from api import (
     echange,
     echeances,
     logements,
+    recherche,
     recours,
     sante,
     statistiques,
 )
 from api.demandes import COMMANDES
 from api.dependances import fermer, installer
-from api.problemes import ErreurHTTP, Probleme, sur_base_injoignable, sur_erreur_http, sur_refus
+from api.pages import PAGES
+from api.pages import documentation as docs_locales
+from api.pages import erreurs as erreurs_pages
+from api.problemes import Probleme, sur_base_injoignable
 from domain import commandes as c
-from domain.erreurs import RefusCommande
 from projections import modeles
 from projections.explication import ReponseCotation
 from projections.flux import PageFlux
@@ -70,6 +73,7 @@ ROUTEURS = (
     logements.routeur,
     echange.routeur,
     commissions.routeur,
+    recherche.routeur,
 )
 
 
@@ -95,6 +99,8 @@ def creer_app(
 
     app = FastAPI(
         lifespan=vie,
+        docs_url=None,  # served from local files by api/pages/documentation.py
+        redoc_url=None,
         title="Demand Ledger",
         version="0.1.0",
         description=(
@@ -108,12 +114,15 @@ def creer_app(
     if suiveurs is None:
         suiveurs = fond.suiveurs if fond else modeles.suiveurs(registre)
     installer(app, registre, suiveurs, fond)
-    app.add_exception_handler(RefusCommande, sur_refus)
-    app.add_exception_handler(ErreurHTTP, sur_erreur_http)
+    # problem+json for the API, the same status and rule as a page for a browser
+    erreurs_pages.installer(app)
     for erreur in ERREURS_DE_CONNEXION:
         app.add_exception_handler(erreur, sur_base_injoignable)
     for routeur in ROUTEURS:
         app.include_router(routeur)
+    for routeur in PAGES:
+        app.include_router(routeur)
+    docs_locales.monter(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -22,8 +22,9 @@ from api.idempotence import CleRequete, cle_requete
 from api.problemes import ErreurHTTP
 from domain import commandes as c
 from domain import horloge
-from projections.historique import EntreeHistorique, historique
+from projections.historique import EntreeHistorique
 from projections.lecteurs import Lecteurs
+from projections.listes import page_historique
 from projections.vue_demande import VueDemande, vue_courante
 
 routeur = APIRouter()
@@ -168,6 +169,8 @@ def lire(
 @routeur.get(
     "/demandes/{numero_unique}/historique",
     summary="Partner-traceable history: every event, organisation, agent, old and new values",
+    description="In event order, a page at a time (`limite`, `curseur`; the next page's link in "
+    "the Link header), of one event `type` or recording `organisation` if given.",
     tags=["demandes"],
     response_class=Response,
     responses={
@@ -179,10 +182,18 @@ def lire(
     },
 )
 def lire_historique(
-    numero_unique: str, qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)
+    request: Request,
+    numero_unique: str,
+    type: str | None = Query(None, description="only events of this type, e.g. decision_cal"),
+    organisation: str | None = Query(None, description="only events recorded by this organisation"),
+    limite: int | None = reponses.LIMITE,
+    curseur: str | None = reponses.CURSEUR,
+    qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
 ) -> Response:
     d = registre.demande(numero_unique)
-    return reponses.json(historique(d), headers={"ETag": f'"{d.version}"'})
+    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur))
+    return reponses.page(p, request, {"ETag": f'"{d.version}"'})
 
 
 def _route_commande(segment: str, type_commande: type[c.Commande], resume: str) -> None:

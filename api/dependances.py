@@ -14,6 +14,8 @@ from fastapi import Depends, FastAPI, Request
 from adapters.background import BackgroundWork
 from adapters.code_demandeur import charger_secret
 from adapters.registre import Registre
+from adapters.session_ecran import Sessions
+from adapters.session_ecran import charger_secret as charger_secret_session
 from adapters.veilleur import Veilleur
 from domain import horloge
 from projections import modeles
@@ -34,6 +36,7 @@ def installer(
     app.state.lecteurs = modeles.lecteurs(registre, suiveurs, lambda: fond is not None and fond.following)
     app.state.attentes = AttentesParAnnee(registre.lecture)
     app.state.secret_demandeur = None  # loaded on the first demandeur request
+    app.state.sessions = None  # the pages' session key, loaded on the first page that needs it
     app.state.veilleur = None  # started by the first long poll of /flux
 
 
@@ -114,3 +117,14 @@ def secret_demandeur(request: Request) -> Callable[[], bytes]:
         return s
 
     return secret
+
+
+def sessions(request: Request) -> Sessions:
+    """The pages' web sessions (adapters/session_ecran.py), their key read on first use."""
+    etat = request.app.state
+    if etat.sessions is None:
+        with _verrou_secret:
+            if etat.sessions is None:
+                etat.sessions = Sessions(charger_secret_session(etat.registre.stockage))
+    s: Sessions = etat.sessions
+    return s

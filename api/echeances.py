@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
-from projections.echeances import lister_echeances
 from projections.lecteurs import Lecteurs
+from projections.listes import page_echeances
 
 routeur = APIRouter()
 
@@ -23,13 +23,21 @@ routeur = APIRouter()
     summary="Deadlines falling due in a date range (renewals, radiations, recours, offers…)",
     tags=["echeances"],
     response_class=Response,
+    description="Ordered by date, demand and type, a page at a time (`limite`, `curseur`; the next "
+    "page's link in the Link header).",
     responses=reponses.liste("Deadlines ordered by date"),
 )
 def lire_echeances(
+    request: Request,
     du: date = Query(..., description="first day, ISO 8601"),
     au: date = Query(..., description="last day, included"),
     type: str | None = Query(None, description="e.g. radiation_non_renouvellement, recours_possible"),
+    demande: str | None = Query(None, description="only this demand's deadlines"),
+    limite: int | None = reponses.LIMITE,
+    curseur: str | None = reponses.CURSEUR,
     qui: Appelant = Depends(appelant),
     lecteurs: Lecteurs = Depends(dep.lecteurs),
 ) -> Response:
-    return reponses.json(lister_echeances(lecteurs, du, au, type))
+    return reponses.page(
+        reponses.paginer(lambda: page_echeances(lecteurs, du, au, type, demande, limite, curseur)), request
+    )

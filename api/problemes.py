@@ -1,4 +1,6 @@
-"""Errors as application/problem+json (RFC 9457), each naming the rule that refused the request."""
+"""Errors as application/problem+json (RFC 9457), each naming the rule that refused the request:
+the domain's refusals, the routes' own, and FastAPI's (an unknown path, a method the path does
+not take, a query parameter that does not parse), so that no error of the API is anything else."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ from typing import Any
 
 import msgspec
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.erreurs import RefusCommande
 
@@ -16,6 +20,7 @@ TITRES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
     422: "Unprocessable content",
@@ -74,3 +79,54 @@ async def sur_base_injoignable(request: Request, exc: Exception) -> Response:
     r = reponse(503, "base_injoignable", f"the ledger's database cannot be reached: {raison}", request.url.path)
     r.headers["Retry-After"] = "5"
     return r
+
+
+# FastAPI's own refusals, by status: the rule they name.
+REGLES_HTTP = {
+    400: "requete_invalide",
+    401: "authentification_requise",
+    403: "interdit",
+    404: "chemin_inconnu",
+    405: "methode_non_permise",
+    413: "requete_trop_grande",
+    415: "type_de_contenu_non_pris_en_charge",
+}
+
+
+async def sur_http_starlette(request: Request, exc: Exception) -> Response:
+    """An unknown path (404), a method the path does not take (405, with its Allow header) and
+    any other error Starlette raises itself."""
+    assert isinstance(exc, StarletteHTTPException)
+    statut = exc.status_code
+    if statut == 404:
+        message = f"no endpoint at {request.url.path}"
+    elif statut == 405:
+        permises = (exc.headers or {}).get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path}" + (
+            f"; allowed: {permises}" if permises else ""
+        )
+    else:
+        message = str(exc.detail)
+    r = reponse(statut, REGLES_HTTP.get(statut, f"http_{statut}"), message, request.url.path)
+    r.headers.update(exc.headers or {})
+    return r
+
+
+def _parametre(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("query", "du") -> "du"; ("body", "x", 0) -> "body.x.0"
+    parties = [str(x) for x in loc]
+    return parties[-1] if len(parties) == 2 and parties[0] in {"query", "path", "header", "cookie"} else ".".join(parties)
+
+
+async def sur_validation(request: Request, exc: Exception) -> Response:
+    """A parameter FastAPI could not decode (a date that is not one, a missing query parameter):
+    422 naming each parameter and what is wrong with it."""
+    assert isinstance(exc, RequestValidationError)
+    erreurs = [
+        {"parametre": _parametre(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()
+    ]
+    texte = "; ".join(f"{e['parametre']}: {e['message']}" for e in erreurs) or "invalid request"
+    details: dict[str, Any] = {"erreurs": erreurs}
+    if len(erreurs) == 1:
+        details["parametre"] = erreurs[0]["parametre"]
+    return reponse(422, "parametre_invalide", texte, request.url.path, **details)

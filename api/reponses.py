@@ -4,12 +4,15 @@ struct, the problem+json errors an endpoint may answer, and OpenAPI references t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
+from fastapi import Query, Request
 from fastapi.responses import Response
 
-from api.problemes import TYPE_MEDIA
+from api.problemes import TYPE_MEDIA, ErreurHTTP
+from projections.listes import LIMITE_MAX, CurseurInvalide, Page
 
 ERREURS = {
     s: {"description": d, "content": {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}}
@@ -89,3 +92,29 @@ def reponses_en_ligne(t: type, description: str, erreurs: dict[int, str]) -> dic
         200: {"description": description, "content": {"application/json": {"schema": schema_en_ligne(t)}}},
         **{s: {"description": d, "content": {TYPE_MEDIA: {}}} for s, d in erreurs.items()},
     }
+
+
+# -- lists as pages ---------------------------------------------------------------------------------
+
+LIMITE = Query(None, ge=1, le=LIMITE_MAX, description=f"rows per page (default 100, at most {LIMITE_MAX})")
+CURSEUR = Query(None, description="the cursor of the next page, from the previous page's Link or X-Curseur-Suivant")
+T = TypeVar("T")
+
+
+def paginer(lire: Callable[[], T]) -> T:
+    """The query's page, a cursor it did not hand out being a 422 naming it."""
+    try:
+        return lire()
+    except CurseurInvalide as e:
+        raise ErreurHTTP(422, "curseur_invalide", f"curseur: {e}", parametre="curseur") from None
+
+
+def page(p: Page, request: Request, headers: dict[str, str] | None = None) -> Response:
+    """A page of a list: the rows as a JSON array (as before pagination), the next page's link
+    in `Link: <…>; rel="next"` (RFC 8288) and its cursor in `X-Curseur-Suivant`."""
+    entetes = dict(headers or {})
+    if p.suivant is not None:
+        suivante = request.url.include_query_params(curseur=p.suivant)
+        entetes["Link"] = f'<{suivante.path}?{suivante.query}>; rel="next"'
+        entetes["X-Curseur-Suivant"] = p.suivant
+    return json(p.lignes, headers=entetes)

@@ -14,7 +14,7 @@ import msgspec
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from adapters.exports import en_csv, en_json
+from adapters.exports import CSV, XLSX, en_csv, en_json, en_xlsx, noms_du_territoire
 from adapters.registre import Registre
 from api import dependances as dep
 from api.auth import Appelant, appelant
@@ -28,8 +28,7 @@ from projections.vue_statistiques import confronter, lire_bilan
 routeur = APIRouter(tags=["statistiques"])
 
 SOURCES = ("journal", "vue")
-FORMATS = ("json", "csv")
-CSV = "text/csv; charset=utf-8"
+FORMATS = ("json", "csv", "xlsx")
 
 _PROBLEMES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or unknown bearer token", "content": {TYPE_MEDIA: {}}},
@@ -85,11 +84,11 @@ def _instant(texte: str | None) -> datetime | None:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
-def _nom_fichier(b: Bilan) -> str:
+def nom_fichier(b: Bilan, extension: str = "csv") -> str:
     p = b.periode
     if p == Periode.annee(p.du.year):
-        return f"indicateurs-{b.territoire}-{p.du.year}.csv"
-    return f"indicateurs-{b.territoire}-{p.du}-{p.au}.csv"
+        return f"indicateurs-{b.territoire}-{p.du.year}.{extension}"
+    return f"indicateurs-{b.territoire}-{p.du}-{p.au}.{extension}"
 
 
 _ANNEE = Query(None, description="a calendar year, e.g. 2026 (or du and au)")
@@ -106,7 +105,8 @@ _AU = Query(None, description="last day of the period, included; stocks are take
         "before au. `source=journal` (default) regenerates from the raw event log, as known at "
         "`connu_a` if given; `source=vue` reads the live read model, brought up to date first "
         "(as known now only). JSON is the Bilan (decimals as strings); CSV opens in a French "
-        "spreadsheet (UTF-8 with BOM, `;`, decimal comma)."
+        "spreadsheet (UTF-8 with BOM, `;`, decimal comma); XLSX keeps codes as text. Both have "
+        "the header on the first row and each key's name beside it."
     ),
     response_class=Response,
     responses={
@@ -126,7 +126,7 @@ def lire_statistiques(
         "UTC if no offset); source=journal only"
     ),
     source: str = Query("journal", description="journal (the raw log) or vue (the live read model)"),
-    format_: str = Query("json", alias="format", description="json or csv"),
+    format_: str = Query("json", alias="format", description="json, csv or xlsx"),
     qui: Appelant = Depends(appelant),
     registre: Registre = Depends(dep.registre),
     lecteurs: Lecteurs = Depends(dep.lecteurs),
@@ -135,7 +135,7 @@ def lire_statistiques(
     if source not in SOURCES:
         raise _invalide("source", f"{source!r}: expected journal or vue")
     if format_ not in FORMATS:
-        raise _invalide("format", f"{format_!r}: expected json or csv")
+        raise _invalide("format", f"{format_!r}: expected json, csv or xlsx")
     instant = _instant(connu_a)
     if instant is not None and source == "vue":
         raise _invalide(
@@ -144,8 +144,11 @@ def lire_statistiques(
     b = lire_bilan(registre, lecteurs, periode, source, instant)
     entetes = {"X-Ledger-Position": str(b.position)}
     if format_ == "csv":
-        entetes["Content-Disposition"] = f'attachment; filename="{_nom_fichier(b)}"'
-        return Response(en_csv(b), media_type=CSV, headers=entetes)
+        entetes["Content-Disposition"] = f'attachment; filename="{nom_fichier(b)}"'
+        return Response(en_csv(b, noms_du_territoire(registre.territoire)), media_type=CSV, headers=entetes)
+    if format_ == "xlsx":
+        entetes["Content-Disposition"] = f'attachment; filename="{nom_fichier(b, "xlsx")}"'
+        return Response(en_xlsx(b, noms_du_territoire(registre.territoire)), media_type=XLSX, headers=entetes)
     return Response(en_json(b), media_type="application/json", headers=entetes)
 
 

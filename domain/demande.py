@@ -501,21 +501,30 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
     def retracter(self, acte: Acte, cible: int, motif: str) -> Demande.Event:
         self._verifier_acte(acte)
         fait = self.fait(cible)
-        if not fait.retractable:
-            raise RegleEnfreinte(
-                "non_retractable", f"event {cible} ({type(fait).__name__}) cannot be retracted"
-            )
-        if self.est_retracte(cible):
-            raise RegleEnfreinte("deja_retracte", f"event {cible} is already retracted")
-        if fait.organisation != acte.organisation:
-            raise RegleEnfreinte(
-                "retractation_par_l_auteur",
-                f"only {fait.organisation}, which recorded event {cible}, may retract it",
-            )
+        refus = self.refus_de_retractation(cible, acte.organisation)
+        if refus is not None:
+            raise refus
         if not motif.strip():
             raise RegleEnfreinte("motif_requis", "a retraction needs its motif")
         self.trigger_event(self.Retractee, **champs(acte), cible=cible, motif=motif)
         return fait
+
+    def refus_de_retractation(self, cible: int, organisation: str) -> RegleEnfreinte | None:
+        """Why `organisation` may not retract event `cible`, or None if it may (what a page asks
+        before offering the form; `retracter` raises it)."""
+        fait = self.fait(cible)
+        if not fait.retractable:
+            return RegleEnfreinte(
+                "non_retractable", f"event {cible} ({type(fait).__name__}) cannot be retracted"
+            )
+        if self.est_retracte(cible):
+            return RegleEnfreinte("deja_retracte", f"event {cible} is already retracted")
+        if fait.organisation != organisation:
+            return RegleEnfreinte(
+                "retractation_par_l_auteur",
+                f"only {fait.organisation}, which recorded event {cible}, may retract it",
+            )
+        return None
 
     # -- what every command checks first (the family mixins call these) ---------------------
 

@@ -141,6 +141,17 @@ def ecriture(org: Organisation) -> None:
         raise Interdit("systeme_reserve", "the systeme acts on schedule only, not through the API")
 
 
+def donnees_personnelles(org: Organisation) -> None:
+    """`lecture_personnelle`, raising its refusal: for a read that is nothing but personal data
+    (the search by name and birth date)."""
+    if not lecture_personnelle(org):
+        raise Interdit(
+            "donnees_personnelles_reservees",
+            f"personal data are read by a guichet, bailleur, réservataire or the Etat; {org.code} is "
+            f"{_kinds(org)}",
+        )
+
+
 def auteur_de_la_decote(org: Organisation, etat: EtatDemande, decote: int) -> None:
     """A recours is decided by the organisation that applied the décote (DOMAIN.md §3). A décote
     that does not stand is no permission matter: the domain refuses it as a precondition (422)."""

@@ -12,6 +12,8 @@ import msgspec
 from domain.codes import Typologie
 from domain.cotation import Cotation
 from domain.etat_demande import EtatDemande
+from domain.foyer import Souhaits
+from domain.territoire import LogementSocial
 
 
 class Candidat(msgspec.Struct, frozen=True):
@@ -76,3 +78,15 @@ def classer(candidats: Iterable[Candidat]) -> list[Rang]:
             )
         )
     return rangs
+
+
+def compatible(souhaits: Souhaits, logement: LogementSocial) -> bool:
+    """Whether a demand's wishes suit a dwelling, for the list a CAL chooses its candidates from:
+    the dwelling's typology among the wished typologies, its commune among the wished communes,
+    and, for a dwelling in a QPV, a demand that accepts one. The CAL stays sovereign (it may
+    designate anyone); this only orders what it is shown."""
+    return (
+        logement.typologie in souhaits.typologies
+        and logement.commune in souhaits.communes
+        and (souhaits.accepte_qpv or not logement.qpv)
+    )

@@ -26,6 +26,7 @@ from adapters.registre import Registre
 from domain.cal import CandidatSession, SessionCAL
 from domain.codes import (
     MotifNonAttribution,
+    MotifRefus,
     QualiteMembre,
     RaisonMoinsDeTrois,
     SousMotifIrrecevabilite,
@@ -50,6 +51,18 @@ LIBELLES_MOTIF = {
     MotifNonAttribution.equilibre_peuplement: "équilibre de peuplement (convention intercommunale d'attribution)",
     MotifNonAttribution.plafonds_depasses: "ressources supérieures aux plafonds",
     MotifNonAttribution.autre: "autre motif",
+}
+LIBELLES_MOTIF_REFUS = {
+    MotifRefus.localisation: "localisation du logement",
+    MotifRefus.typologie_surface: "typologie ou surface inadaptée",
+    MotifRefus.loyer_charges: "loyer ou charges trop élevés",
+    MotifRefus.environnement: "environnement du logement",
+    MotifRefus.etat_logement: "état du logement",
+    MotifRefus.accessibilite: "accessibilité (étage sans ascenseur, handicap)",
+    MotifRefus.a_trouve_logement: "a trouvé un logement",
+    MotifRefus.raisons_personnelles: "raisons personnelles",
+    MotifRefus.absence_reponse: "absence de réponse dans le délai",
+    MotifRefus.autre: "autre motif",
 }
 LIBELLES_IRRECEVABILITE = {
     SousMotifIrrecevabilite.IRRSEJ: "conditions de séjour non remplies",

@@ -173,27 +173,58 @@ def demandes_dues(conn: sa.Connection, tables: list[sa.Table], jusquau: date) ->
 
 
 def lister_echeances(
-    lecteurs: Lecteurs, du: date, au: date, type: str | None = None
+    lecteurs: Lecteurs,
+    du: date,
+    au: date,
+    type: str | None = None,
+    demande: str | None = None,
+    limite: int | None = None,
+    apres: tuple[date, str, str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The deadlines falling due du..au (both included), of one `type` if given, by date, demand
-    and type; the read model brought to today first unless the background does it."""
+    """The deadlines falling due du..au (both included), of one `type` and one `demande` if
+    given, by date, demand and type; the read model brought to today first unless the background
+    does it. With `limite`, at most that many rows after the sort key `apres` (date, demand,
+    type, reference): a page (`projections.repertoire.Page` for the cursor)."""
     suiveur = lecteurs.lecteur(ProjectionEcheances.nom, horloge.aujourdhui())
     t = suiveur.tables[0]
     q = sa.select(t).where(t.c.echeance >= du, t.c.echeance <= au)
     if type:
         q = q.where(t.c.type == type)
+    if demande:
+        q = q.where(t.c.demande == demande)
+    ref = sa.func.coalesce(t.c.reference, -1)
+    if apres is not None:
+        q = q.where(sa.tuple_(t.c.echeance, t.c.demande, t.c.type, ref) > sa.tuple_(*apres))
+    q = q.order_by(t.c.echeance, t.c.demande, t.c.type, ref)
+    if limite is not None:
+        q = q.limit(limite)
     with suiveur.lecture.connect() as conn:
-        rows = conn.execute(q.order_by(t.c.echeance, t.c.demande, t.c.type)).mappings().all()
+        rows = conn.execute(q).mappings().all()
     return [dict(r) for r in rows]
 
 
-def lister_recours(lecteurs: Lecteurs, organisation: str | None = None) -> list[dict[str, Any]]:
-    """The pending recours, oldest first; only those `organisation` must decide if given."""
+def lister_recours(
+    lecteurs: Lecteurs,
+    organisation: str | None = None,
+    demande: str | None = None,
+    limite: int | None = None,
+    apres: tuple[date, str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """The pending recours, oldest first; only those `organisation` must decide, of `demande`,
+    if given. With `limite`, at most that many after the sort key `apres` (filing date, demand,
+    décote)."""
     suiveur = lecteurs.lecteur(ProjectionEcheances.nom)
     t = suiveur.tables[1]
     q = sa.select(t)
     if organisation:
         q = q.where(t.c.organisation == organisation)
+    if demande:
+        q = q.where(t.c.demande == demande)
+    if apres is not None:
+        q = q.where(sa.tuple_(t.c.depose_le, t.c.demande, t.c.decote) > sa.tuple_(*apres))
+    q = q.order_by(t.c.depose_le, t.c.demande, t.c.decote)
+    if limite is not None:
+        q = q.limit(limite)
     with suiveur.lecture.connect() as conn:
-        rows = conn.execute(q.order_by(t.c.depose_le, t.c.demande)).mappings().all()
+        rows = conn.execute(q).mappings().all()
     return [dict(r) for r in rows]

@@ -150,3 +150,21 @@ def _diff(chemin: str, ancien: Any, nouveau: Any, out: list[Changement]) -> None
             _diff(f"{chemin}.{k}", ancien.get(k), nouveau.get(k), out)
     elif ancien != nouveau:
         out.append(Changement(chemin, ancien, nouveau))
+
+
+RESERVE = "réservé"
+
+
+def sans_donnees_personnelles(entrees: list[EntreeHistorique]) -> list[EntreeHistorique]:
+    """The history as an organisation that may not read personal data sees it
+    (`domain.permissions.lecture_personnelle`): every personal field, and every change of one,
+    reads `réservé`; the facts, dates and authors stay."""
+    out = []
+    for e in entrees:
+        details = {k: (RESERVE if k == "personnel" and v is not None else v) for k, v in e.details.items()}
+        changements = None if e.changements is None else [
+            Changement(x.champ, RESERVE, RESERVE) if x.champ.split(".")[0] == "personnel" else x
+            for x in e.changements
+        ]
+        out.append(msgspec.structs.replace(e, details=details, changements=changements))
+    return out

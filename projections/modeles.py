@@ -10,15 +10,17 @@ from adapters.registre import Registre
 from projections.cotation import ProjectionCotation
 from projections.echeances import ProjectionEcheances
 from projections.lecteurs import Lecteurs
+from projections.repertoire import ProjectionRepertoire
 from projections.suivi import Projection, Suiveur
 from projections.vue_statistiques import ProjectionStatistiques
 
-ECHEANCES, COTATION, STATISTIQUES = "echeances", "cotation", "statistiques"
+ECHEANCES, COTATION, STATISTIQUES, REPERTOIRE = "echeances", "cotation", "statistiques", "repertoire"
 
 PROJECTIONS: dict[str, Callable[[Registre], Projection]] = {
     ECHEANCES: ProjectionEcheances,
     COTATION: ProjectionCotation,
     STATISTIQUES: ProjectionStatistiques,
+    REPERTOIRE: ProjectionRepertoire,
 }
 
 

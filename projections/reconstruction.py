@@ -107,6 +107,9 @@ def reconstruire_vite(
     total = reconstruire_ensemble(autres, barre=barre) if autres else 0
     if not liste:
         return total
+    # The demand events an other read model already read count once, as reconstruire_ensemble
+    # counts the events of every read model it feeds together.
+    deja_lus = any(not s.projection.topics or set(TOPICS_DEMANDE) <= set(s.projection.topics) for s in autres)
     with ExitStack() as pile:
         for s in liste:
             pile.enter_context(s.verrou)
@@ -115,7 +118,8 @@ def reconstruire_vite(
             for s in liste:
                 neuves.append(s._neuve())
             par_type = {type(s.projection): r for s, r in zip(liste, neuves, strict=True)}
-            total += _remplir(registre, par_type, processus, barre, au)
+            lus = _remplir(registre, par_type, processus, barre, au)
+            total += 0 if deja_lus else lus
             fin = _fin_lue(registre, neuves)
             # What was appended meanwhile: the follower's own path, exactly once.
             cibles = [_Cible(s, r.nom, r.tables, fin, True) for s, r in zip(liste, neuves, strict=True)]
@@ -131,6 +135,8 @@ def reconstruire_vite(
                     s._echanger(conn, r)
             for s in liste:
                 s.reconstruction_requise = False
+            for s in autres:  # what was appended while the others were rebuilt
+                s.suivre()
             return total
         except BaseException:
             for s, r in zip(liste, neuves, strict=True):

@@ -82,9 +82,9 @@ def test_csv_for_a_french_spreadsheet(registre: Registre, client: TestClient) ->
     assert r.headers["content-disposition"] == f'attachment; filename="indicateurs-{code}-2026.csv"'
     assert r.content.startswith("\ufeff".encode())
     lignes = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert lignes[0][:6] == ["territoire", code, "du", "2026-01-01", "au", "2026-12-31"]
-    prio = dict(zip(lignes[1], next(x for x in lignes[2:] if x[0] == "prioritaires_dalo"), strict=True))
+    prio = dict(zip(lignes[0], next(x for x in lignes[1:] if x[0] == "prioritaires_dalo"), strict=True))
     assert prio["valeur"] == "66,67" and prio["atteinte"] == "oui"
+    assert (prio["territoire"], prio["du"], prio["au"]) == (code, "2026-01-01", "2026-12-31")
     r = client.get("/statistiques?du=2026-04-01&au=2026-04-30&format=csv", headers=jeton(registre, "OPH-CPL"))
     assert f'filename="indicateurs-{code}-2026-04-01-2026-04-30.csv"' in r.headers["content-disposition"]
 
@@ -140,7 +140,7 @@ def test_the_check_over_http(registre: Registre, client: TestClient) -> None:
         ("du=2026-02-30&au=2026-03-01", "parametre_invalide", "du"),
         ("du=2026-01-01&au=demain", "parametre_invalide", "au"),
         ("annee=2026&source=cache", "parametre_invalide", "source"),
-        ("annee=2026&format=xlsx", "parametre_invalide", "format"),
+        ("annee=2026&format=ods", "parametre_invalide", "format"),
         ("annee=2026&connu_a=hier", "parametre_invalide", "connu_a"),
         ("annee=2026&source=vue&connu_a=2026-11-23T12:00:00Z", "connu_a_journal", "connu_a"),
     ],

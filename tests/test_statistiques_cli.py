@@ -53,8 +53,9 @@ def test_csv_json_and_output_file(registre: Registre, tmp_path: Path, capsys: py
     sortie = capsys.readouterr().out
     assert sortie.startswith("\ufeff")
     lignes = list(csv.reader(io.StringIO(sortie.lstrip("\ufeff")), delimiter=";"))
-    assert lignes[0][:6] == ["territoire", registre.territoire.code, "du", "2026-01-01", "au", "2026-12-31"]
-    assert len(lignes) == len(attendu.figures) + 2
+    assert lignes[0][:4] == ["indicateur", "libelle", "dimension", "cle"]
+    assert {(x[12], x[13], x[14]) for x in lignes[1:]} == {(registre.territoire.code, "2026-01-01", "2026-12-31")}
+    assert len(lignes) == len(attendu.figures) + 1
 
 
 def test_the_read_model_and_knowledge_time(

@@ -9,6 +9,7 @@ baseline measured in the same run, and printed with the ratio between them.
 - `actives`: (d) score over HTTP, (e) the cotation read model's upkeep, (f) as-of replays, on
   `--actives` active demands;
 - `commandes`: (g) commands over HTTP and in-process beside the plain library's saves;
+- `pages`: (p) the pages' render time beside the JSON endpoints of the same queries;
 - `echange`: (h) the SNE import and its peak memory, (i) the partner feed's latency.
 - `commissions`: (j) a CAL session's minutes, (k) the bilan du flux of a year.
 
@@ -38,9 +39,10 @@ FIGURES: dict[str, tuple[str, str]] = {
     "i": ("flux", "partner feed latency, commit to a long-polling consumer, beside a plain GET"),
     "j": ("minutes", "the minutes of a 40-candidate CAL session, beside the raw read of its events"),
     "k": ("bilan_flux", "the bilan du flux of a year, raw log and read model, beside the raw read"),
+    "p": ("pages", "a demand's page and the CAL workspace, beside their JSON endpoints"),
 }
 HISTOIRE = frozenset("abck")  # the figures measured on a generated history
-ACTIVES = frozenset("def")  # the figures measured on --actives active demands
+ACTIVES = frozenset("defp")  # the figures measured on --actives active demands
 
 
 def choisir(texte: str) -> list[str]:

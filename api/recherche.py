@@ -1,0 +1,60 @@
+"""Finding demands by name and birth date over HTTP, through the blind index
+(`projections.repertoire.rechercher`: a keyed hash looked up, never a scan that decrypts), for
+the organisations that may read personal data (`domain.permissions.donnees_personnelles`). The
+name and birth date travel in the body, never in a URL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from api import dependances as dep
+from api import reponses
+from api.auth import Appelant, appelant
+from api.problemes import ErreurHTTP
+from domain import permissions
+from projections.lecteurs import Lecteurs
+from projections.repertoire import rechercher
+
+routeur = APIRouter(tags=["demandes"])
+
+
+class Recherche(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    nom: str  # family name, compared without accents, case or punctuation
+    date_naissance: date
+
+
+async def _recherche(request: Request) -> Recherche:
+    try:
+        r = msgspec.json.decode(await request.body(), type=Recherche)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise ErreurHTTP(422, "payload_invalide", f"Recherche: {e}") from None
+    if not r.nom.strip():
+        raise ErreurHTTP(422, "payload_invalide", "Recherche: nom is empty")
+    return r
+
+
+@routeur.post(
+    "/recherche",
+    summary="The demands a person belongs to, by family name and birth date (blind index)",
+    description="For a guichet, bailleur, réservataire or the Etat (403 `donnees_personnelles_reservees` "
+    "otherwise). Answers the numéros uniques, in order, a page at a time (`limite`, `curseur`).",
+    response_class=Response,
+    responses=reponses.liste("Numéros uniques"),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": reponses.schema_en_ligne(Recherche)}}}},
+)
+def chercher(
+    request: Request,
+    limite: int | None = reponses.LIMITE,
+    curseur: str | None = reponses.CURSEUR,
+    qui: Appelant = Depends(appelant),
+    r: Recherche = Depends(_recherche),
+    lecteurs: Lecteurs = Depends(dep.lecteurs),
+) -> Response:
+    permissions.donnees_personnelles(qui.organisation)
+    return reponses.page(
+        reponses.paginer(lambda: rechercher(lecteurs, r.nom, r.date_naissance, limite, curseur)), request
+    )

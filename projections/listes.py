@@ -1,0 +1,196 @@
+"""Lists as pages, for the JSON endpoints and the pages alike: the history of a demand, the
+deadlines of a period, the recours queue. A page holds at most `limite` rows (100 by default,
+1,000 at most) and the cursor of the next one: the sort key of its last row, opaque to the client, so
+a list read page by page neither skips nor repeats a row when rows are added meanwhile before
+the cursor.
+
+The recours queue's rows carry what an appeal handler decides from: the décote and what it
+sanctions (the refusal, its dwelling, stage, motif and qualification), the filing date, and the
+days left before the 15-day limit of the décote's recours (`domain.calendrier`), counted on the
+day given."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from adapters.registre import Registre
+from domain import calendrier
+from domain.demande import Demande
+from projections.echeances import lister_echeances, lister_recours
+from projections.historique import EntreeHistorique, historique
+from projections.lecteurs import Lecteurs
+
+LIMITE_DEFAUT = 100
+LIMITE_MAX = 1000
+
+
+class CurseurInvalide(ValueError):
+    """A cursor this ledger did not hand out."""
+
+
+class Page(msgspec.Struct, frozen=True):
+    """A page of a list: its rows and the cursor of the next page (None: the last)."""
+
+    lignes: list[Any]
+    suivant: str | None
+
+
+def curseur(cle: Sequence[Any]) -> str:
+    """The opaque cursor after the row whose sort key is `cle`."""
+    brut = json.dumps([x.isoformat() if isinstance(x, date) else x for x in cle], separators=(",", ":"))
+    return base64.urlsafe_b64encode(brut.encode()).decode().rstrip("=")
+
+
+def lire_curseur(texte: str | None, n: int) -> list[Any] | None:
+    if not texte:
+        return None
+    try:
+        cle = json.loads(base64.urlsafe_b64decode(texte + "=" * (-len(texte) % 4)))
+    except ValueError:
+        raise CurseurInvalide(f"{texte!r} is not a cursor this ledger handed out") from None
+    if not isinstance(cle, list) or len(cle) != n:
+        raise CurseurInvalide(f"{texte!r} is not a cursor of this list")
+    return cle
+
+
+def borner(limite: int | None) -> int:
+    if limite is None:
+        return LIMITE_DEFAUT
+    if not 1 <= limite <= LIMITE_MAX:
+        raise ValueError(f"limite must be between 1 and {LIMITE_MAX}, got {limite}")
+    return limite
+
+
+def page_de(lignes: list[Any], limite: int, cle: Callable[[Any], Sequence[Any]]) -> Page:
+    """`lignes` read with `limite + 1` rows: the page, and a cursor if there was one more."""
+    if len(lignes) > limite:
+        lignes = lignes[:limite]
+        return Page(lignes, curseur(cle(lignes[-1])))
+    return Page(lignes, None)
+
+
+def _jour(x: Any) -> date:
+    try:
+        return date.fromisoformat(str(x))
+    except ValueError:
+        raise CurseurInvalide(f"{x!r} is not a cursor of this list") from None
+
+
+# -- the history -----------------------------------------------------------------------------------
+
+
+def page_historique(
+    demande: Demande,
+    type: str | None = None,
+    organisation: str | None = None,
+    limite: int | None = None,
+    apres: str | None = None,
+) -> Page:
+    """The partner-traceable history in event order, of one type or organisation if given."""
+    n = borner(limite)
+    cle = lire_curseur(apres, 1)
+    depuis = int(cle[0]) if cle else 0
+    lignes: list[EntreeHistorique] = [
+        e for e in historique(demande)
+        if e.evenement > depuis
+        and (type is None or e.type == type)
+        and (organisation is None or e.organisation == organisation)
+    ]
+    return page_de(lignes[: n + 1], n, lambda e: [e.evenement])
+
+
+# -- deadlines -------------------------------------------------------------------------------------
+
+
+def page_echeances(
+    lecteurs: Lecteurs,
+    du: date,
+    au: date,
+    type: str | None = None,
+    demande: str | None = None,
+    limite: int | None = None,
+    apres: str | None = None,
+) -> Page:
+    n = borner(limite)
+    cle = lire_curseur(apres, 4)
+    a = (_jour(cle[0]), str(cle[1]), str(cle[2]), int(cle[3])) if cle else None
+    lignes = lister_echeances(lecteurs, du, au, type, demande, n + 1, a)
+    return page_de(
+        lignes, n,
+        lambda r: [r["echeance"], r["demande"], r["type"], -1 if r["reference"] is None else r["reference"]],
+    )
+
+
+# -- the recours queue -----------------------------------------------------------------------------
+
+
+class FaitSanctionne(msgspec.Struct, frozen=True):
+    """What a décote sanctions: the refusal of a proposal, or pièces found incoherent."""
+
+    genre: str  # refus | pieces
+    evenement: int | None = None
+    le: date | None = None
+    logement: str | None = None
+    stade: str | None = None
+    motif: str | None = None
+    qualification: str | None = None
+
+
+class RecoursEnAttente(msgspec.Struct, frozen=True):
+    demande: str
+    decote: int
+    code: str
+    decote_le: date
+    notifiee_le: date
+    recours: int
+    depose_le: date
+    organisation: str  # the décote's author, which decides
+    limite: date  # the 15-day limit of the décote's recours (notification + 15 days)
+    jours_restants: int  # before that limit, counted on the day asked; negative once past
+    jours_depuis_depot: int
+    fait: FaitSanctionne
+
+
+def file_des_recours(
+    registre: Registre,
+    lecteurs: Lecteurs,
+    jour: date,
+    organisation: str | None = None,
+    demande: str | None = None,
+    limite: int | None = None,
+    apres: str | None = None,
+) -> Page:
+    """The pending recours, oldest first, each with the décote and the fact behind it and the
+    days left before its 15-day limit on `jour`."""
+    n = borner(limite)
+    cle = lire_curseur(apres, 3)
+    a = (_jour(cle[0]), str(cle[1]), int(cle[2])) if cle else None
+    rows = lister_recours(lecteurs, organisation, demande, n + 1, a)
+    lignes = []
+    for r in rows:
+        fin = calendrier.recours_possible_jusqua(r["notifiee_le"])
+        lignes.append(RecoursEnAttente(
+            r["demande"], r["decote"], r["code"], r["decote_le"], r["notifiee_le"], r["recours"],
+            r["depose_le"], r["organisation"], fin, (fin - jour).days, (jour - r["depose_le"]).days,
+            fait_sanctionne(registre, r["demande"], r["decote"]),
+        ))
+    return page_de(lignes, n, lambda x: [x.depose_le, x.demande, x.decote])
+
+
+def fait_sanctionne(registre: Registre, numero: str, decote: int) -> FaitSanctionne:
+    d = registre.demande(numero)
+    f = d.fait(decote)
+    assert isinstance(f, Demande.DecoteAppliquee)
+    if f.refus is not None:
+        r = d.fait(f.refus)
+        if isinstance(r, Demande.Refusee):
+            return FaitSanctionne(
+                "refus", f.refus, r.occurred_on, r.logement, r.stade.value, r.motif, r.qualification.value
+            )
+    return FaitSanctionne("pieces", le=f.occurred_on)

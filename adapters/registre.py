@@ -32,6 +32,7 @@ from adapters.tables import metadata, numerotation
 from domain import commandes as c
 from domain import permissions, traitements
 from domain.acte import Acte
+from domain.cal import SessionCAL
 from domain.codes import Canal
 from domain.demande import Demande
 from domain.erreurs import Introuvable, RefusCommande, RegleEnfreinte, VersionPerimee
@@ -98,6 +99,18 @@ class Registre(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
+    def session(self, identifiant: str) -> SessionCAL | None:
+        try:
+            return self.repository.get(SessionCAL.id_pour(identifiant))
+        except AggregateNotFoundError:
+            return None
+
+    def session_requise(self, identifiant: str) -> SessionCAL:
+        s = self.session(identifiant)
+        if s is None:
+            raise Introuvable("session_inconnue", f"no CAL session {identifiant!r}")
+        return s
+
     def position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
@@ -130,7 +143,7 @@ class Registre(Application[UUID]):
             demande = self.demande(numero)
             avant = demande.version
             _verifier_version(demande, version_attendue)
-            a_sauver = self._appliquer(org, acte, demande, commande, self.logement)
+            a_sauver = self._appliquer(org, acte, demande, commande, self.logement, self.session)
             try:
                 resultat = self._sauver(a_sauver, idempotence, lambda p, d=demande, v=avant: self._resultat_a(d, v, p))
             except RecordConflictError:
@@ -211,7 +224,7 @@ class Registre(Application[UUID]):
         acte = Acte(commande.occurred_on, org.code, agent)
         spec = self._spec(identifiant)
         for _ in range(TENTATIVES):
-            ctx = traitements.Contexte(org, acte, self.territoire, spec, self.logement(identifiant))
+            ctx = self._contexte(org, acte, spec, self.logement(identifiant))
             lgt = traitements.declarer_vacance(ctx, identifiant, commande)
             try:
                 n = len(lgt.vacances)
@@ -219,6 +232,70 @@ class Registre(Application[UUID]):
             except RecordConflictError:
                 continue
         raise VersionPerimee("conflit", f"dwelling {identifiant} kept changing; try again")
+
+    def orienter_vacance(
+        self, org: Organisation, agent: str, identifiant: str, commande: c.OrienterVacance
+    ) -> int:
+        """In flux: the bailleur orients its dwelling's current vacancy; returns its number."""
+        permissions.ecriture(org)
+        acte = Acte(commande.occurred_on, org.code, agent)
+        spec = self._spec(identifiant)
+        for _ in range(TENTATIVES):
+            ctx = self._contexte(org, acte, spec, self.logement(identifiant))
+            lgt = traitements.orienter_vacance(ctx, identifiant, commande)
+            try:
+                self.save(lgt)
+                return len(lgt.vacances)
+            except RecordConflictError:
+                continue
+        raise VersionPerimee("conflit", f"dwelling {identifiant} kept changing; try again")
+
+    def ouvrir_session(self, org: Organisation, agent: str, commande: c.OuvrirSession) -> SessionCAL:
+        """A session of the organisation's CAL; its identifier is minted unless given."""
+        permissions.ecriture(org)
+        acte = Acte(commande.occurred_on, org.code, agent)
+        for _ in range(TENTATIVES):
+            identifiant = commande.identifiant or self._identifiant_session(org.code, acte.occurred_on)
+            session = traitements.ouvrir_session(self._contexte(org, acte), commande, identifiant)
+            try:
+                self.save(session)
+                return session
+            except RecordConflictError:
+                if commande.identifiant is not None:
+                    raise RegleEnfreinte(
+                        "session_existante", f"a CAL session {identifiant!r} already exists"
+                    ) from None
+        raise VersionPerimee("conflit", "sessions kept being opened meanwhile; try again")
+
+    def clore_session(self, org: Organisation, agent: str, identifiant: str, commande: c.CloreSession) -> SessionCAL:
+        permissions.ecriture(org)
+        acte = Acte(commande.occurred_on, org.code, agent)
+        for _ in range(TENTATIVES):
+            session = traitements.clore_session(
+                self._contexte(org, acte), self.session_requise(identifiant), commande
+            )
+            try:
+                self.save(session)
+                return session
+            except RecordConflictError:
+                continue
+        raise VersionPerimee("conflit", f"session {identifiant} kept changing; try again")
+
+    def _identifiant_session(self, bailleur: str, jour: date) -> str:
+        n = 1
+        while self.session(f"CAL-{bailleur}-{jour:%Y%m%d}-{n}") is not None:
+            n += 1
+        return f"CAL-{bailleur}-{jour:%Y%m%d}-{n}"
+
+    def _contexte(
+        self,
+        org: Organisation,
+        acte: Acte,
+        spec: LogementSocial | None = None,
+        agregat: Logement | None = None,
+        session: SessionCAL | None = None,
+    ) -> traitements.Contexte:
+        return traitements.Contexte(org, acte, self.territoire, spec, agregat, session, self.grille)
 
     def rattraper(self, numero_unique: str, jusquau: date) -> Resultat | None:
         """What the schedule does for one demand: append whatever fell due by `jusquau`."""
@@ -242,9 +319,11 @@ class Registre(Application[UUID]):
         demande: Demande,
         commande: c.Commande,
         logement: Callable[[str], Logement | None],
+        session: Callable[[str], SessionCAL | None],
     ) -> list[traitements.Agregat]:
-        """The demand caught up with its schedule, the dwelling the command concerns loaded
-        (through `logement`: the store, or a batch's own copy first), the handler applied."""
+        """The demand caught up with its schedule, the dwelling and the CAL session the command
+        concerns loaded (through `logement` and `session`: the store, or a batch's own copy
+        first), the handler applied."""
         # A demand is never behind its own schedule (DOMAIN.md §4).
         demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
         identifiant = traitements.logement_concerne(demande, commande)
@@ -252,7 +331,9 @@ class Registre(Application[UUID]):
         if identifiant is not None:
             spec = self._spec_ou_rien(identifiant)
             agregat = logement(identifiant)
-        ctx = traitements.Contexte(org, acte, self.territoire, spec, agregat)
+        nom_session = traitements.session_concernee(demande, commande)
+        sess = session(nom_session) if nom_session is not None else None
+        ctx = self._contexte(org, acte, spec, agregat, sess)
         return traitements.traiter(ctx, demande, commande)
 
     def _nouvelle_demande(
@@ -262,7 +343,7 @@ class Registre(Application[UUID]):
         the demand, its catch-up, and its key, which exists before the first event is encoded:
         personal data never reach the store in clear, not even once. With `cles`, the key is
         made there instead, for a bulk append that writes it in the events' transaction."""
-        ctx = traitements.Contexte(org, acte, self.territoire)
+        ctx = self._contexte(org, acte)
         code_guichet = traitements.preparer_enregistrement(ctx, cmd)
         if code_guichet is None:
             assert cmd.numero_unique is not None
@@ -411,7 +492,7 @@ class Lot:
         avant = demande.version
         self._versions_lues.setdefault(demande.id, avant - len(demande.pending_events))
         _verifier_version(demande, version_attendue)
-        a_sauver = r._appliquer(org, acte, demande, commande, self._logement)
+        a_sauver = r._appliquer(org, acte, demande, commande, self._logement, self._session)
         self._garder(a_sauver)
         return r._resultat(demande, avant, [])
 
@@ -492,6 +573,9 @@ class Lot:
 
     def _logement(self, identifiant: str) -> Logement | None:
         return self._copie(Logement.id_pour(identifiant)) or self.registre.logement(identifiant)
+
+    def _session(self, identifiant: str) -> SessionCAL | None:
+        return self._copie(SessionCAL.id_pour(identifiant)) or self.registre.session(identifiant)
 
     def _garder(self, agregats: list[traitements.Agregat]) -> None:
         for a in agregats:

@@ -21,7 +21,12 @@ import msgspec
 
 from adapters.fichier_toml import FichierInvalide, lire_toml
 from domain.codes import TypeOrganisation, TypeReservataire
-from domain.territoire import Agent, Commune, LogementSocial, Organisation, Territoire
+from domain.territoire import Agent, Commune, Convention, LogementSocial, Organisation, Territoire
+
+# The Etat's share of a bailleur's flux, and within it the share for public servants
+# (L.441-1, R.441-5: at most 30 %, including at most 5 % for agents civils et militaires).
+PART_ETAT_MAX = Decimal(30)
+PART_FONCTIONNAIRES_MAX = Decimal(5)
 
 __all__ = ["TerritoryFileError", "load_territory"]
 
@@ -63,6 +68,7 @@ class _Loader:
         _check_nested_keys(raw)
         contingents = _take_contingents(raw)
         _normalise_seuils(raw)
+        _normalise_parts(raw)
         self._resolve_grille(raw)
 
         values = _convert_fields(raw)
@@ -118,6 +124,8 @@ def _check_nested_keys(raw: dict[str, Any]) -> None:
                 _check_keys(agent, Agent, f"organisations[{i}].agents[{j}]")
     for i, logement in _items(raw, "logements"):
         _check_keys(logement, LogementSocial, f"logements[{i}]")
+    for i, convention in _items(raw, "conventions"):
+        _check_keys(convention, Convention, f"conventions[{i}]")
 
 
 def _items(table: dict[str, Any], key: str) -> Iterator[tuple[int, Any]]:
@@ -161,6 +169,13 @@ def _normalise_seuils(raw: dict[str, Any]) -> None:
             raise _Problem(location, f"key {key!r} is not a year (four digits)")
         converted[int(key)] = _decimal(value, location)
     raw["seuils_premier_quartile"] = converted
+
+
+def _normalise_parts(raw: dict[str, Any]) -> None:
+    # A share may be written 25, 25.5 or "25.5": the same exact decimal.
+    for i, convention in _items(raw, "conventions"):
+        if isinstance(convention, dict) and "part" in convention:
+            convention["part"] = _decimal(convention["part"], f"conventions[{i}].part")
 
 
 def _decimal(value: Any, location: str) -> Decimal:
@@ -299,6 +314,51 @@ def _check_territory(
     by_code = _check_organisations(organisations)
     held = {org.code: contingents[i] for i, org in enumerate(organisations) if i in contingents}
     _check_logements(values["logements"], by_code, held, set(insee_seen), bool(qpv))
+    _check_conventions(values.get("conventions", ()), by_code, set(insee_seen))
+
+
+def _check_conventions(
+    conventions: tuple[Convention, ...], by_code: Mapping[str, Organisation], insee: set[str]
+) -> None:
+    etat: dict[tuple[str, int], Decimal] = {}
+    fonctionnaires: dict[tuple[str, int], Decimal] = {}
+    total: dict[tuple[str, int], Decimal] = {}
+    for i, cv in enumerate(conventions):
+        at = f"conventions[{i}]"
+        _org_of_kind(by_code, cv.reservataire, TypeOrganisation.reservataire, f"{at}.reservataire")
+        _org_of_kind(by_code, cv.bailleur, TypeOrganisation.bailleur, f"{at}.bailleur")
+        if cv.contingent is TypeReservataire.AUCUN:
+            raise _Problem(f"{at}.contingent", "AUCUN is no réservataire's contingent")
+        if (cv.part is None) == (cv.nombre is None):
+            raise _Problem(at, "give the share either as part (% of the flux) or as nombre (vacancies)")
+        if cv.part is not None and not (0 < cv.part <= 100):
+            raise _Problem(f"{at}.part", f"{cv.part} is not a share of the flux in % (0 < part <= 100)")
+        if cv.nombre is not None and cv.nombre <= 0:
+            raise _Problem(f"{at}.nombre", f"{cv.nombre} is not a positive number of vacancies")
+        if cv.commune is not None and cv.commune not in insee:
+            raise _Problem(f"{at}.commune", f"{cv.commune!r} is not one of the communes")
+        if cv.part is None or cv.typologie is not None or cv.commune is not None:
+            continue
+        cle = (cv.bailleur, cv.annee)
+        total[cle] = total.get(cle, Decimal(0)) + cv.part
+        if total[cle] > 100:
+            raise _Problem(f"{at}.part", f"the shares of {cv.bailleur}'s flux in {cv.annee} add up to {total[cle]} %")
+        if by_code[cv.reservataire].est(TypeOrganisation.etat):
+            etat[cle] = etat.get(cle, Decimal(0)) + cv.part
+            if etat[cle] > PART_ETAT_MAX:
+                raise _Problem(
+                    f"{at}.part",
+                    f"the Etat's shares of {cv.bailleur}'s flux in {cv.annee} add up to {etat[cle]} %, "
+                    f"above the {PART_ETAT_MAX} % the law allows (L.441-1)",
+                )
+            if cv.contingent is TypeReservataire.PFONCT:
+                fonctionnaires[cle] = fonctionnaires.get(cle, Decimal(0)) + cv.part
+                if fonctionnaires[cle] > PART_FONCTIONNAIRES_MAX:
+                    raise _Problem(
+                        f"{at}.part",
+                        f"the Etat's share for public servants of {cv.bailleur}'s flux in {cv.annee} is "
+                        f"{fonctionnaires[cle]} %, above {PART_FONCTIONNAIRES_MAX} %",
+                    )
 
 
 def _check_organisations(organisations: tuple[Organisation, ...]) -> dict[str, Organisation]:

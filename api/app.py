@@ -1,5 +1,5 @@
 """The HTTP API, assembled: one router per resource (`demandes`, `logements`, `cotation`,
-`echeances`, `recours`, `statistiques`, `demandeur`, `sante`), what routes are given by
+`echeances`, `recours`, `statistiques`, `demandeur`, `sante`, `commissions` with the flux), what routes are given by
 dependency (`api/dependances.py`), the problem+json error handlers, and the OpenAPI document whose
 component schemas are generated from the same msgspec structs the endpoints decode and encode.
 
@@ -21,6 +21,7 @@ from adapters.database import ERREURS_DE_CONNEXION
 from adapters.registre import Registre, Resultat
 from adapters.sne.importation import RapportImport
 from api import (
+    commissions,
     cotation,
     demandes,
     demandeur,
@@ -52,6 +53,11 @@ TYPES_SCHEMAS: list[Any] = [
 ] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
+    c.OrienterVacance,
+    c.OuvrirSession,
+    c.CloreSession,
+    commissions.Inscription,
+    commissions.DecisionEnSeance,
 ]
 
 # In this order, the order of the OpenAPI document's paths.
@@ -66,6 +72,7 @@ ROUTEURS = (
     recours.routeur,
     logements.routeur,
     echange.routeur,
+    commissions.routeur,
     recherche.routeur,
 )
 

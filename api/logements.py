@@ -1,7 +1,8 @@
 """Dwellings over HTTP: the bailleur owning a dwelling declares its vacancy, the event that
-designations and CAL decisions then refer to (docs/rules.md, "Dwellings and vacancies"); the list
-of dwellings with their open vacancies, and for one dwelling the active demands whose wishes suit
-it, in rank order — the list a CAL chooses its candidates from (`projections.repertoire`)."""
+designations and CAL decisions then refer to (docs/rules.md, "Dwellings and vacancies"), and in
+flux orients it (docs/rules.md, "Gestion en flux"); the list of dwellings with their open
+vacancies, and for one dwelling the active demands whose wishes suit it, in rank order — the list
+a CAL chooses its candidates from (`projections.repertoire`)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,27 @@ def vacance(
     return reponse
 
 
+@routeur.post(
+    "/logements/{identifiant}/orientations",
+    status_code=201,
+    summary="In flux: the bailleur orients its vacancy to a réservataire under their convention, keeps it, or withdraws it",
+    tags=["flux"],
+    response_class=Response,
+    responses={
+        201: {"description": "The vacancy's number", "content": {"application/json": {"schema": {"type": "object", "properties": {"logement": {"type": "string"}, "vacance": {"type": "integer"}}}}}},
+        **reponses.ERREURS,
+    },
+    openapi_extra=reponses.corps(c.OrienterVacance),
+)
+def orientation(
+    identifiant: str,
+    qui: Appelant = Depends(appelant),
+    commande: c.Commande = Depends(corps(c.OrienterVacance)),
+    registre: Registre = Depends(dep.registre),
+) -> Response:
+    assert isinstance(commande, c.OrienterVacance)
+    n = registre.orienter_vacance(qui.organisation, qui.agent.identifiant, identifiant, commande)
+    return reponses.json({"logement": identifiant, "vacance": n}, 201)
 
 @routeur.get(
     "/logements",

@@ -26,6 +26,16 @@ ERREURS = {
 }
 
 
+# The same errors, described by words only (for `reponses_en_ligne`).
+ERREURS_MOTS = {
+    401: "No or unknown bearer token",
+    403: "The organisation may not record this; `regle` names the rule",
+    404: "Unknown demand, dwelling or session",
+    409: "A concurrent write",
+    422: "Invalid payload, or a broken domain rule; `regle` names it",
+}
+
+
 def json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """`obj` (a msgspec struct, or builtins) encoded by msgspec: dates, decimals and enums as
     the structs declare them."""

@@ -172,6 +172,98 @@ ATTRIBUTIONS = frozenset(
 )
 
 
+# -- the CAL as a session, its decisions and the candidates' answers (CCH L.441-2, R.441-3,
+# R.441-10). Code lists shared by every bailleur, so that the refusal observatory compares them;
+# free text goes beside a code, never instead of it. A motif recorded as free text before the
+# codes existed reads as `autre`.
+
+
+class MotifNonAttribution(StrEnum):
+    taux_effort = "taux_effort"  # taux d'effort ou reste à vivre incompatible avec le loyer
+    typologie_inadaptee = "typologie_inadaptee"  # logement inadapté à la composition familiale
+    candidat_mieux_classe = "candidat_mieux_classe"  # attribué à un candidat classé devant
+    dossier_incomplet = "dossier_incomplet"  # pièces manquantes au jour de la CAL
+    equilibre_peuplement = "equilibre_peuplement"  # objectifs de mixité (CIA, L.441-1)
+    plafonds_depasses = "plafonds_depasses"  # ressources au-dessus des plafonds du financement
+    autre = "autre"
+
+
+class MotifRefus(StrEnum):
+    localisation = "localisation"
+    typologie_surface = "typologie_surface"
+    loyer_charges = "loyer_charges"
+    environnement = "environnement"
+    etat_logement = "etat_logement"
+    accessibilite = "accessibilite"  # étage sans ascenseur, logement inadapté à un handicap
+    a_trouve_logement = "a_trouve_logement"
+    raisons_personnelles = "raisons_personnelles"
+    absence_reponse = "absence_reponse"  # silence past the 10 days of R.441-10
+    autre = "autre"
+
+
+class RaisonMoinsDeTrois(StrEnum):
+    """Why a CAL examined fewer than three candidates who answered favourably (R.441-3)."""
+
+    insuffisance_candidats = "insuffisance_candidats"  # too few demands fit the dwelling
+    dalo_prefet = "dalo_prefet"  # a DALO household designated by the préfet
+    plai_adapte = "plai_adapte"  # a PLAI adapté dwelling
+    autre = "autre"
+
+
+class FormeSession(StrEnum):
+    presentiel = "presentiel"
+    dematerialisee = "dematerialisee"  # as L.441-2 allows, with the mayor's agreement
+
+
+class QualiteMembre(StrEnum):
+    """In what capacity a member sits at a CAL (L.441-2)."""
+
+    bailleur = "bailleur"  # members designated by the bailleur's board (deliberative)
+    maire = "maire"  # the mayor of the commune where the dwellings are (deliberative)
+    prefet = "prefet"  # the préfet's representative (deliberative)
+    president_epci = "president_epci"  # the EPCI's president or representative (deliberative)
+    association_insertion = "association_insertion"  # consultative
+    reservataire = "reservataire"  # for the dwellings of its contingent or flux (consultative)
+
+
+class Voix(StrEnum):
+    deliberative = "deliberative"
+    consultative = "consultative"
+
+
+VOIX_DE_LA_QUALITE = {
+    QualiteMembre.bailleur: Voix.deliberative,
+    QualiteMembre.maire: Voix.deliberative,
+    QualiteMembre.prefet: Voix.deliberative,
+    QualiteMembre.president_epci: Voix.deliberative,
+    QualiteMembre.association_insertion: Voix.consultative,
+    QualiteMembre.reservataire: Voix.consultative,
+}
+
+
+class CanalNotification(StrEnum):
+    courrier = "courrier"
+    recommande = "recommande"  # lettre recommandée avec accusé de réception
+    email = "email"
+    sms = "sms"
+    en_ligne = "en_ligne"  # the demandeur's online space
+
+
+class StadeReponse(StrEnum):
+    avant_cal = "avant_cal"  # answered the bailleur's contact: wishes to be presented
+    apres_cal = "apres_cal"  # accepts the offer the CAL decided
+
+
+# -- gestion en flux (L.441-1, R.441-5 to R.441-5-4, décret 2020-145)
+
+
+class RetraitFlux(StrEnum):
+    """Why a vacancy is withdrawn from the bailleur's flux base (R.441-5-1)."""
+
+    mutation_interne = "mutation_interne"  # an internal mutation of the bailleur's own tenant
+    renouvellement_urbain = "renouvellement_urbain"  # rehousing for urban renewal, demolition
+
+
 # The national system's codes for identity and household facts it exchanges (SNE interfaceNuu):
 # the ledger keeps them as the national files give them, identity in the encrypted personal data.
 class Civilite(StrEnum):

@@ -5,15 +5,23 @@ from datetime import date
 
 import msgspec
 
+from domain.cal import MembreCAL
 from domain.codes import (
+    CanalNotification,
     CodeDecote,
     DecisionRecours,
+    FormeSession,
     Justification,
     MotifMiseEnDemeure,
+    MotifNonAttribution,
     MotifRadiation,
+    MotifRefus,
     QualificationRefus,
+    RaisonMoinsDeTrois,
+    RetraitFlux,
     SousMotifIrrecevabilite,
     StadeRefus,
+    StadeReponse,
     StatutDalo,
     TypeDecisionCAL,
     TypeReservataire,
@@ -86,11 +94,40 @@ class DeciderCAL(Commande):
     logement: str
     decision: TypeDecisionCAL
     rang: int | None = None
-    motif: str | None = None
+    # Codes shared by every bailleur; `texte`, free text beside them, is encrypted.
+    motif: MotifNonAttribution | None = None  # required for a non_attribution
     sous_motif_irrecevabilite: SousMotifIrrecevabilite | None = None
     piece_manquante: str | None = None
     delai_jours: int | None = None
-    moins_de_trois_candidats: str | None = None
+    # Required when fewer than three candidates who answered favourably are examined (R.441-3).
+    moins_de_trois_candidats: RaisonMoinsDeTrois | None = None
+    texte: str | None = None
+    # The CAL session the decision is taken in (its identifier); None for a decision imported
+    # from elsewhere, outside any session the ledger knows.
+    session: str | None = None
+
+
+class InscrireCAL(Commande):
+    """Inscription à une CAL: the candidate (designated on the dwelling's current vacancy) on the
+    agenda of a session of the bailleur's CAL, dated on the session's date."""
+
+    logement: str
+    session: str
+
+
+class Accepter(Commande):
+    """The candidate's favourable answer: avant_cal to the bailleur's contact (wishes to be
+    presented), apres_cal to the CAL's offer."""
+
+    logement: str
+    stade: StadeReponse
+
+
+class NotifierDecision(Commande):
+    """The latest CAL decision on the dwelling notified to the candidate, through `canal`."""
+
+    logement: str
+    canal: CanalNotification
 
 
 class LeverCondition(Commande):
@@ -100,8 +137,9 @@ class LeverCondition(Commande):
 class Refuser(Commande):
     logement: str
     stade: StadeRefus
-    motif: str
+    motif: MotifRefus  # the code, shared by every bailleur
     qualification: QualificationRefus
+    texte: str | None = None  # free text beside the code (encrypted)
     # A non_recevable refusal and its décote may be one command; they stay two events.
     appliquer_decote: bool = False
     decote_notifiee_le: date | None = None
@@ -134,3 +172,25 @@ class Retracter(Commande):
 
 class DeclarerVacance(Commande):
     pass
+
+
+class OrienterVacance(Commande):
+    """In flux: the bailleur orients its dwelling's current vacancy to a réservataire under their
+    convention (`reservataire`; `contingent` when it holds several conventions), keeps it
+    (nothing given), or withdraws it from the flux base (`retrait`)."""
+
+    reservataire: str | None = None
+    contingent: TypeReservataire | None = None
+    retrait: RetraitFlux | None = None
+
+
+class OuvrirSession(Commande):
+    """A session of the bailleur's CAL, held on `occurred_on`, with its members present."""
+
+    forme: FormeSession
+    membres: tuple[MembreCAL, ...]
+    identifiant: str | None = None  # minted (CAL-<bailleur>-<date>-<n>) when not given
+
+
+class CloreSession(Commande):
+    """Closes the session: its minutes are final."""

@@ -30,15 +30,20 @@ from domain import calendrier, horloge, verifications
 from domain.acte import SYSTEME, Acte
 from domain.codes import (
     Canal,
+    CanalNotification,
     CodeDecote,
     DecisionRecours,
     Justification,
     MotifMiseEnDemeure,
+    MotifNonAttribution,
     MotifPreavis,
     MotifRadiation,
+    MotifRefus,
     QualificationRefus,
+    RaisonMoinsDeTrois,
     SousMotifIrrecevabilite,
     StadeRefus,
+    StadeReponse,
     StatutDalo,
     TypeDecisionCAL,
     TypeReservataire,
@@ -56,7 +61,16 @@ from domain.etat_demande import (
     prochaine_echeance,
     replier,
 )
-from domain.foyer import Complements, Efface, LogementActuel, Membre, Personnel, Souhaits
+from domain.foyer import (
+    Complements,
+    Efface,
+    LogementActuel,
+    Membre,
+    Personnel,
+    Souhaits,
+    TexteLibre,
+    TexteOuEfface,
+)
 from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier
@@ -98,6 +112,10 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         retractable: ClassVar[bool] = True
         # Events whose retraction must be mirrored on the dwelling they concern.
         concerne_logement: ClassVar[bool] = False
+        # Fields added to an event class after logs were written with it: stored only when not
+        # at their default (adapters/mapper.py), so that an event that does not use them is
+        # written exactly as before, and an older version reads it as it always did.
+        champs_recents: ClassVar[frozenset[str]] = frozenset()
         # What the fold asks of a fact (`etat_demande.Fait`).
         creation: ClassVar[bool] = False
         annulable: ClassVar[bool] = False
@@ -232,7 +250,13 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         logement: str
         vacance: int
         contingent: TypeReservataire
+        # The réservataire organisation the designation is for: the holder of the dwelling's
+        # contingent (stock) or the one the vacancy was oriented to (flux); None: the bailleur's.
+        # Absent from designations recorded before the flux: read from the territory file.
+        reservataire: str | None = None
+        flux: bool = False
         concerne_logement: ClassVar[bool] = True
+        champs_recents: ClassVar[frozenset[str]] = frozenset({"reservataire", "flux"})
 
         def evoluer(self, etat: EtatDemande) -> None:
             c = etat.candidatures.setdefault(
@@ -240,6 +264,55 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
             )
             c.designations.append(self.originator_version)
             c.contingent = self.contingent
+            c.reservataire = self.reservataire
+            c.flux = self.flux
+            c.favorable = c.acceptee = False
+
+    class InscriteCAL(Event):
+        """Inscription à une CAL (DOMAIN.md §9): on the agenda of a session for a dwelling."""
+
+        logement: str
+        vacance: int
+        session: str
+        ordre: int
+        points: int | None = None
+        retractable: ClassVar[bool] = False
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            c = etat.candidatures.get((self.logement, self.vacance))
+            if c is not None:
+                c.sessions.append(self.session)
+
+    class Acceptee(Event):
+        """The candidate answered favourably: before the CAL, to the bailleur's contact (counts
+        towards three, R.441-3); after it, to the offer (R.441-10)."""
+
+        logement: str
+        vacance: int
+        stade: StadeReponse
+        concerne_logement: ClassVar[bool] = True
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            c = etat.candidatures.get((self.logement, self.vacance))
+            if c is not None:
+                if self.stade is StadeReponse.avant_cal:
+                    c.favorable = True
+                else:
+                    c.acceptee = True
+
+    class DecisionNotifiee(Event):
+        """The CAL's decision notified to the candidate: the 10-day answer period of an offer
+        runs from here (R.441-10)."""
+
+        logement: str
+        vacance: int
+        decision: int  # version of the DecisionCAL notified
+        canal_notification: CanalNotification
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            c = etat.candidatures.get((self.logement, self.vacance))
+            if c is not None:
+                c.notifications[self.decision] = self.occurred_on
 
     class DecisionCAL(Event):
         logement: str
@@ -251,11 +324,43 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         piece_manquante: str | None = None
         delai_jours: int | None = None
         # Product rule: fewer than three candidates examined must carry its reason (R.441-3).
+        # Free text in logs written before the codes (read as `autre`, `raison`).
         moins_de_trois_candidats: str | None = None
         # On an attribution: the household as the CAL saw it, so that attribution statistics
         # (§6) never need personal data nor a replay. None on other decisions.
         situation: SituationAttribution | None = None
+        # The codes (shared by every bailleur) and the session the decision was taken in; free
+        # text beside them is personal data (encrypted). `motif` above is the free text of logs
+        # written before the codes.
+        code_motif: MotifNonAttribution | None = None
+        code_moins_de_trois: RaisonMoinsDeTrois | None = None
+        session: str | None = None
+        personnel: TexteOuEfface | None = None
         concerne_logement: ClassVar[bool] = True
+        champs_recents: ClassVar[frozenset[str]] = frozenset(
+            {"code_motif", "code_moins_de_trois", "session", "personnel"}
+        )
+
+        @property
+        def motif_code(self) -> MotifNonAttribution | None:
+            """The non-attribution motif's code; a free-text motif of an older log reads `autre`."""
+            if self.code_motif is not None:
+                return self.code_motif
+            return MotifNonAttribution.autre if self.motif else None
+
+        @property
+        def texte(self) -> str | None:
+            """The free text beside the codes (None once erased), or an older log's motif."""
+            if isinstance(self.personnel, TexteLibre):
+                return self.personnel.texte
+            return self.motif
+
+        @property
+        def raison(self) -> RaisonMoinsDeTrois | None:
+            """Why fewer than three candidates, as a code; older free text reads `autre`."""
+            if self.code_moins_de_trois is not None:
+                return self.code_moins_de_trois
+            return RaisonMoinsDeTrois.autre if self.moins_de_trois_candidats else None
 
         def evoluer(self, etat: EtatDemande) -> None:
             c = etat.candidatures.get((self.logement, self.vacance))
@@ -276,9 +381,19 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         logement: str
         vacance: int
         stade: StadeRefus
-        motif: str
+        motif: str  # free text of logs written before the codes; "" since
         qualification: QualificationRefus
+        code: MotifRefus = MotifRefus.autre  # an older free-text motif reads `autre`
+        personnel: TexteOuEfface | None = None  # free text beside the code, encrypted
         concerne_logement: ClassVar[bool] = True
+        champs_recents: ClassVar[frozenset[str]] = frozenset({"code", "personnel"})
+
+        @property
+        def texte(self) -> str | None:
+            """The free text beside the code (None once erased), or an older log's motif."""
+            if isinstance(self.personnel, TexteLibre):
+                return self.personnel.texte
+            return self.motif or None
 
         def evoluer(self, etat: EtatDemande) -> None:
             c = etat.candidatures.get((self.logement, self.vacance))

@@ -65,10 +65,17 @@ def echeances(etat: EtatDemande, retention_mois: int, delai_anormal_mois: int) -
                 d = etat.faits.get(v)
                 if not isinstance(d, Demande.DecisionCAL):
                     continue
-                if d.decision in ATTRIBUTIONS:
-                    out.append(
-                        Echeance("reponse_offre", calendrier.reponse_offre_due(d.occurred_on), v, c.logement)
-                    )
+                if d.decision in ATTRIBUTIONS and not c.acceptee:
+                    # R.441-10: the 10 days run from the notification; without one, the
+                    # bailleur has a decision to notify. Silence after them is a refusal the
+                    # bailleur records (absence_reponse), listed from the 11th day.
+                    notifiee = c.notifications.get(v)
+                    if notifiee is None:
+                        out.append(Echeance("notification_decision", d.occurred_on, v, c.logement))
+                    else:
+                        due = calendrier.reponse_offre_due(notifiee)
+                        out.append(Echeance("reponse_offre", due, v, c.logement))
+                        out.append(Echeance("absence_reponse", due + timedelta(days=1), v, c.logement))
                 if (
                     d.decision is TypeDecisionCAL.attribution_sous_condition
                     and not c.condition_levee

@@ -35,9 +35,11 @@ from domain.erreurs import RegleEnfreinte
 from domain.foyer import Complements, LogementActuel, Membre, Personnel, Souhaits
 
 
-class SituationAttribution(msgspec.Struct, frozen=True):
+class SituationAttribution(msgspec.Struct, frozen=True, omit_defaults=True):
     """What statistics need of a household at attribution, kept on the bail so that they never
-    need personal data (DOMAIN.md §3, bail signé)."""
+    need personal data (DOMAIN.md §3, bail signé). Fields added since logs were first written
+    have defaults, left out when encoded at their default (`omit_defaults`): an older event
+    is written back exactly as it was."""
 
     ressources_par_uc: Decimal
     premier_quartile: bool
@@ -51,6 +53,10 @@ class SituationAttribution(msgspec.Struct, frozen=True):
     bailleur: str
     filed_on: date
     mutation: bool
+    # The réservataire organisation (contingent holder in stock, the flux share's in flux) and
+    # whether the vacancy was in flux; absent from attributions recorded before the flux.
+    reservataire: str | None = None
+    flux: bool = False
 
 
 @dataclass
@@ -86,6 +92,12 @@ class Candidature:
     refus: int | None = None
     condition_levee: bool = False
     bail: int | None = None
+    reservataire: str | None = None
+    flux: bool = False
+    favorable: bool = False  # answered favourably before the CAL
+    acceptee: bool = False  # accepted the offer
+    sessions: list[str] = field(default_factory=list)  # CAL sessions that put it on their agenda
+    notifications: dict[int, date] = field(default_factory=dict)  # decision version -> notified on
 
 
 @dataclass

@@ -180,3 +180,13 @@ class Efface(msgspec.Struct, frozen=True, tag="efface"):
 
 
 Personnel = DonneesPersonnelles | Efface
+
+
+class TexteLibre(msgspec.Struct, frozen=True, tag="texte"):
+    """Free text an organisation writes about a demand (a motif's details): personal data, kept
+    in an event's `personnel` field, encrypted under the demand's key and erased with it."""
+
+    texte: str
+
+
+TexteOuEfface = TexteLibre | Efface

@@ -1,9 +1,12 @@
-"""The dwelling aggregate: one vacancy at a time, its candidates and its one bail.
+"""The dwelling aggregate: one vacancy at a time, its orientation, its candidates and its one bail.
 
 Rules that span several demands live here, so that two writers racing on the same dwelling
 collide on this aggregate's version instead of both succeeding (DOMAIN.md §3): a dwelling is let
-once per vacancy, ranks par classement are unique per CAL, and an attribution par classement
-stands only when every candidate ranked ahead of it on the same CAL has refused.
+once per vacancy, ranks par classement are unique per CAL, an attribution par classement
+stands only when every candidate ranked ahead of it on the same CAL has refused, and a CAL that
+examines fewer than three candidates who answered favourably says why, with a code (R.441-3).
+In flux (DOMAIN.md §9), the bailleur orients each vacancy to a réservataire (or keeps it, or
+withdraws it from the flux base with its reason) before anyone designates on it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import horloge
 from domain.acte import Acte
-from domain.codes import Canal, TypeDecisionCAL
+from domain.codes import Canal, RaisonMoinsDeTrois, RetraitFlux, TypeDecisionCAL, TypeReservataire
 from domain.erreurs import RegleEnfreinte
 from domain.horloge import aujourdhui
 from domain.territoire import LogementSocial
@@ -33,6 +36,21 @@ class Candidat:
     cal: date | None = None
     refuse: bool = False
     condition_levee: bool = False
+    # Answered the bailleur's contact favourably before the CAL: counts towards three (R.441-3).
+    favorable: bool = False
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """Whom the bailleur oriented a vacancy in flux to: a réservataire under its convention
+    (`reservataire`, `contingent`, `convention`), or nobody (the bailleur keeps it, or it is
+    withdrawn from the flux base for `retrait`)."""
+
+    jour: date
+    reservataire: str | None
+    contingent: TypeReservataire
+    convention: str | None
+    retrait: RetraitFlux | None
 
 
 @dataclass
@@ -41,6 +59,7 @@ class Vacance:
     ouverte_le: date | None
     candidats: dict[str, Candidat] = field(default_factory=dict)
     loue_a: str | None = None
+    orientation: Orientation | None = None
 
 
 class Logement(Aggregate):
@@ -92,6 +111,30 @@ class Logement(Aggregate):
             c = lgt._vacance(self.vacance).candidats[self.demande]
             c.decision, c.rang, c.cal = self.decision, self.rang, self.occurred_on
 
+    class VacanceOrientee(Event):
+        """In flux: the bailleur orients the vacancy (DOMAIN.md §9)."""
+
+        vacance: int
+        ouverte_le: date  # the vacancy's opening: its year is the flux's year
+        reservataire: str | None  # None: the bailleur keeps it, or it is withdrawn
+        contingent: TypeReservataire  # what designations on it carry (AUCUN when kept)
+        convention: str | None = None  # Convention.identifiant
+        retrait: RetraitFlux | None = None
+
+        def apply(self, lgt: Logement) -> None:
+            lgt._vacance(self.vacance).orientation = Orientation(
+                self.occurred_on, self.reservataire, self.contingent, self.convention, self.retrait
+            )
+
+    class CandidatFavorable(Event):
+        """The candidate answered the bailleur's contact favourably before the CAL."""
+
+        vacance: int
+        demande: str
+
+        def apply(self, lgt: Logement) -> None:
+            lgt._vacance(self.vacance).candidats[self.demande].favorable = True
+
     class ConditionLevee(Event):
         vacance: int
         demande: str
@@ -112,7 +155,7 @@ class Logement(Aggregate):
 
         vacance: int
         demande: str
-        quoi: str  # designation | decision | refus | condition
+        quoi: str  # designation | decision | refus | condition | favorable
 
         def apply(self, lgt: Logement) -> None:
             v = lgt._vacance(self.vacance)
@@ -127,6 +170,8 @@ class Logement(Aggregate):
                 c.refuse = False
             elif self.quoi == "condition":
                 c.condition_levee = False
+            elif self.quoi == "favorable":
+                c.favorable = False
 
     class Loue(Event):
         vacance: int
@@ -219,28 +264,36 @@ class Logement(Aggregate):
         self.trigger_event(self.CandidatDesigne, **_champs(acte), vacance=v.numero, demande=demande)
         return v.numero
 
+    def favorables(self, v: Vacance) -> list[str]:
+        """The candidates who count towards three (R.441-3, product rule): those who answered
+        favourably before the CAL and have not refused since."""
+        return sorted(d for d, x in v.candidats.items() if x.favorable and not x.refuse)
+
     def enregistrer_decision(
         self,
         acte: Acte,
         demande: str,
         decision: TypeDecisionCAL,
         rang: int | None,
-        moins_de_trois_candidats: str | None = None,
+        moins_de_trois_candidats: RaisonMoinsDeTrois | None = None,
     ) -> int:
         v = self.vacance_ouverte()
         if demande not in v.candidats:
             raise RegleEnfreinte(
                 "non_designee", f"demand {demande} is not designated on {self.identifiant}"
             )
-        # Product rule (R.441-3): fewer than three candidates is allowed, never silently.
-        examines = len(v.candidats)
-        if examines < 3 and not (moins_de_trois_candidats or "").strip():
+        # Product rule (R.441-3): fewer than three candidates who answered favourably is allowed,
+        # never silently; those who did not answer are presented in addition and do not count.
+        favorables = len(self.favorables(v))
+        if favorables < 3 and moins_de_trois_candidats is None:
             raise RegleEnfreinte(
                 "moins_de_trois_candidats",
-                f"the CAL examines {examines} candidate(s) on {self.identifiant}: the decision must "
-                "give the reason in moins_de_trois_candidats (too few candidates, DALO designated by "
-                "the préfet, PLAI adapté)",
-                candidats=examines,
+                f"the CAL examines {favorables} candidate(s) who answered favourably on "
+                f"{self.identifiant} (of {len(v.candidats)} designated): the decision must give the "
+                "reason's code in moins_de_trois_candidats ("
+                + ", ".join(r.value for r in RaisonMoinsDeTrois) + ")",
+                favorables=favorables,
+                designes=len(v.candidats),
             )
         if decision is TypeDecisionCAL.attribution_par_classement:
             for autre, x in v.candidats.items():
@@ -264,6 +317,37 @@ class Logement(Aggregate):
             rang=rang,
         )
         return v.numero
+
+    def orienter(
+        self,
+        acte: Acte,
+        reservataire: str | None,
+        contingent: TypeReservataire,
+        convention: str | None,
+        retrait: RetraitFlux | None,
+    ) -> int:
+        v = self.vacance_ouverte()
+        designes = sorted(d for d, x in v.candidats.items() if not x.refuse)
+        if designes:
+            raise RegleEnfreinte(
+                "vacance_deja_pourvue",
+                f"vacancy {v.numero} of {self.identifiant} already has candidates ({', '.join(designes)}): "
+                "its orientation can no longer change",
+            )
+        self.trigger_event(
+            self.VacanceOrientee, **_champs(acte), vacance=v.numero, ouverte_le=v.ouverte_le or acte.occurred_on,
+            reservataire=reservataire,
+            contingent=contingent, convention=convention, retrait=retrait,
+        )
+        return v.numero
+
+    def enregistrer_favorable(self, acte: Acte, demande: str) -> None:
+        v = self.vacance_ouverte()
+        if demande not in v.candidats:
+            raise RegleEnfreinte(
+                "non_designee", f"demand {demande} is not designated on {self.identifiant}"
+            )
+        self.trigger_event(self.CandidatFavorable, **_champs(acte), vacance=v.numero, demande=demande)
 
     def lever_condition(self, acte: Acte, demande: str) -> None:
         v = self.vacance_ouverte()

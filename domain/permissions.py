@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from domain import commandes as c
-from domain.codes import CodeDecote, MotifMiseEnDemeure, MotifRadiation, TypeOrganisation
+from domain.codes import (
+    CodeDecote,
+    MotifMiseEnDemeure,
+    MotifRadiation,
+    TypeOrganisation,
+    TypeReservataire,
+)
 from domain.erreurs import Interdit
 from domain.territoire import LogementSocial, Organisation
 
@@ -68,9 +76,35 @@ def bailleur_du_logement(org: Organisation, logement: LogementSocial, quoi: str)
         )
 
 
-def designation(org: Organisation, logement: LogementSocial) -> None:
+class Affectation(msgspec.Struct, frozen=True):
+    """Whom a dwelling's current vacancy is for (DOMAIN.md §3, §9). In stock: the holder of the
+    dwelling's contingent. In flux: the réservataire the bailleur oriented it to (None while it
+    is not oriented, or when the bailleur keeps it or withdrew it from the flux base)."""
+
+    flux: bool
+    reservataire: str | None
+    contingent: TypeReservataire
+    orientee: bool = True  # in flux: whether the bailleur has oriented it yet
+
+
+def designation(org: Organisation, logement: LogementSocial, affectation: Affectation | None = None) -> None:
     if B in org.types and logement.bailleur == org.code:
         return
+    if affectation is not None and affectation.flux:
+        # In flux only the réservataire the vacancy was oriented to designates on it (or the
+        # bailleur); the dwelling's old contingent no longer says anything.
+        if R in org.types and affectation.reservataire == org.code:
+            return
+        pour = (
+            f"oriented to {affectation.reservataire}" if affectation.reservataire
+            else "kept by its bailleur" if affectation.orientee else "not oriented yet"
+        )
+        raise Interdit(
+            "designation_hors_flux",
+            f"{org.code} may not designate on {logement.identifiant}: its vacancy is managed in flux and "
+            f"{pour}; only that réservataire or the bailleur {logement.bailleur} designates on it",
+            reservataire=affectation.reservataire,
+        )
     if R in org.types and logement.reservataire == org.code:
         return
     raise Interdit(
@@ -79,6 +113,14 @@ def designation(org: Organisation, logement: LogementSocial) -> None:
         f"({logement.bailleur}) nor as holder of its contingent {logement.contingent} "
         f"({logement.reservataire or 'none'})",
     )
+
+
+def bailleur_de_la_session(org: Organisation, bailleur: str, session: str) -> None:
+    if org.code != bailleur:
+        raise Interdit(
+            "bailleur_de_la_session",
+            f"session {session} belongs to {bailleur}'s CAL: only {bailleur} records in it, not {org.code}",
+        )
 
 
 def decote(org: Organisation, code: CodeDecote, logement_refuse: LogementSocial | None) -> None:
@@ -229,6 +271,12 @@ REGLES: dict[type[c.Commande], _Regle] = {
     c.SignerBail: _sur_logement("a bail"),
     c.Retracter: _libre,
     c.DeclarerVacance: _sur_logement("a vacancy"),
+    c.OrienterVacance: _sur_logement("an orientation of a vacancy"),
+    c.InscrireCAL: _sur_logement("an inscription à une CAL"),
+    c.Accepter: _sur_logement("a candidate's answer"),
+    c.NotifierDecision: _sur_logement("the notification of a CAL decision"),
+    c.OuvrirSession: _sur_logement("a session of a CAL"),
+    c.CloreSession: _sur_logement("closing a session of a CAL"),
 }
 
 
@@ -237,14 +285,17 @@ def peut(
     commande: c.Commande | type[c.Commande],
     demande: EtatDemande | None = None,
     logement: LogementSocial | None = None,
+    affectation: Affectation | None = None,
 ) -> Interdit | None:
     """None if `org` may record `commande`, else the refusal (its rule and reason), not raised.
 
     Given a command, with the demand's state and the dwelling it concerns, the answer is the one
     `Registre.executer` gives (a 403, or going on to the preconditions). Given only a kind of
-    command, it is whether some command of that kind could be accepted from `org`."""
+    command, it is whether some command of that kind could be accepted from `org`. For a
+    designation, `affectation` says whom the dwelling's current vacancy is for (in flux, the
+    réservataire it was oriented to); without it, the dwelling's contingent decides (stock)."""
     try:
-        exiger(org, commande, demande, logement)
+        exiger(org, commande, demande, logement, affectation)
     except Interdit as refus:
         return refus
     return None
@@ -255,11 +306,15 @@ def exiger(
     commande: c.Commande | type[c.Commande],
     demande: EtatDemande | None = None,
     logement: LogementSocial | None = None,
+    affectation: Affectation | None = None,
 ) -> None:
     """`peut`, raising its refusal: what the command handlers call first."""
     ecriture(org)
     genre = commande if isinstance(commande, type) else type(commande)
     cmd = None if isinstance(commande, type) else commande
+    if genre is c.Designer and logement is not None and affectation is not None:
+        designation(org, logement, affectation)
+        return
     REGLES[genre](org, cmd, demande, logement)
 
 

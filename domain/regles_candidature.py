@@ -1,6 +1,7 @@
-"""A demand's candidacies, as rules for recording their facts (DOMAIN.md §3): designation on a
-dwelling's vacancy, the CAL's decision, a suspensive condition met, the candidate's refusal, and
-the bail with its RADATT radiation.
+"""A demand's candidacies, as rules for recording their facts (DOMAIN.md §3, §9): designation on
+a dwelling's vacancy, inscription on a CAL session's agenda, the candidate's favourable answers,
+the CAL's decision and its notification, a suspensive condition met, the candidate's refusal,
+and the bail with its RADATT radiation.
 
 A mixin of the `Demande` aggregate (`domain/demande.py`), which declares the events these methods
 record. The rules that span the candidates of one dwelling (one bail per vacancy, ranks, an
@@ -15,15 +16,21 @@ from domain import verifications
 from domain.acte import Acte
 from domain.codes import (
     ATTRIBUTIONS,
+    CanalNotification,
+    MotifNonAttribution,
     MotifRadiation,
+    MotifRefus,
     QualificationRefus,
+    RaisonMoinsDeTrois,
     SousMotifIrrecevabilite,
     StadeRefus,
+    StadeReponse,
     TypeDecisionCAL,
     TypeReservataire,
 )
 from domain.erreurs import RegleEnfreinte
 from domain.etat_demande import Candidature, SituationAttribution, champs
+from domain.foyer import TexteLibre
 from domain.territoire import LogementSocial
 
 if TYPE_CHECKING:
@@ -32,7 +39,13 @@ if TYPE_CHECKING:
 
 class ReglesDeCandidature:
     def designer(
-        self: Demande, acte: Acte, logement: LogementSocial, vacance: int, contingent: TypeReservataire
+        self: Demande,
+        acte: Acte,
+        logement: LogementSocial,
+        vacance: int,
+        contingent: TypeReservataire,
+        reservataire: str | None = None,
+        flux: bool = False,
     ) -> None:
         self._verifier_acte(acte)
         self._verifier_active("designation")
@@ -48,7 +61,71 @@ class ReglesDeCandidature:
             logement=logement.identifiant,
             vacance=vacance,
             contingent=contingent,
+            reservataire=reservataire,
+            flux=flux,
         )
+
+    def inscrire_cal(
+        self: Demande, acte: Acte, logement: LogementSocial, vacance: int, session: str, ordre: int,
+        points: int | None,
+    ) -> None:
+        self._verifier_acte(acte)
+        self._verifier_active("inscription_cal")
+        c = _candidature_designee(
+            self, logement, vacance, "non_designee",
+            f"demand is not designated on {logement.identifiant} for its current vacancy",
+        )
+        if c.refus is not None:
+            raise RegleEnfreinte("deja_refusee", "the candidate has already refused this dwelling")
+        self.trigger_event(
+            self.InscriteCAL, **champs(acte), logement=logement.identifiant, vacance=vacance,
+            session=session, ordre=ordre, points=points,
+        )
+
+    def accepter(self: Demande, acte: Acte, logement: LogementSocial, vacance: int, stade: StadeReponse) -> None:
+        self._verifier_acte(acte)
+        self._verifier_active("reponse")
+        c = _candidature_designee(
+            self, logement, vacance, "aucune_proposition",
+            f"no designation on {logement.identifiant} for this demand",
+        )
+        if c.refus is not None:
+            raise RegleEnfreinte("deja_refusee", "the candidate has already refused this dwelling")
+        if stade is StadeReponse.avant_cal:
+            if c.decisions:
+                raise RegleEnfreinte("apres_la_cal", "the CAL has decided: the answer now is to its offer (apres_cal)")
+            if c.favorable:
+                raise RegleEnfreinte("deja_favorable", "the candidate has already answered favourably")
+        else:
+            attributions = [self.fait(v) for v in c.decisions if self.fait(v).decision in ATTRIBUTIONS]  # type: ignore[attr-defined]
+            if not attributions:
+                raise RegleEnfreinte(
+                    "aucune_attribution", f"no CAL attribution of {logement.identifiant} to accept"
+                )
+            if c.acceptee:
+                raise RegleEnfreinte("deja_acceptee", "the candidate has already accepted this offer")
+        self.trigger_event(
+            self.Acceptee, **champs(acte), logement=logement.identifiant, vacance=vacance, stade=stade
+        )
+
+    def notifier_decision(
+        self: Demande, acte: Acte, logement: LogementSocial, vacance: int, canal: CanalNotification
+    ) -> int:
+        """Notifies the latest decision on this candidacy not notified yet; returns its version."""
+        self._verifier_acte(acte)
+        c = self.etat.candidature(logement.identifiant, vacance)
+        a_notifier = [v for v in (c.decisions if c else []) if v not in c.notifications]  # type: ignore[union-attr]
+        if not a_notifier:
+            raise RegleEnfreinte(
+                "rien_a_notifier",
+                f"no CAL decision on {logement.identifiant} waiting to be notified to this demand",
+            )
+        decision = a_notifier[-1]
+        self.trigger_event(
+            self.DecisionNotifiee, **champs(acte), logement=logement.identifiant, vacance=vacance,
+            decision=decision, canal_notification=canal,
+        )
+        return decision
 
     def decider_cal(
         self: Demande,
@@ -58,12 +135,14 @@ class ReglesDeCandidature:
         decision: TypeDecisionCAL,
         *,
         rang: int | None = None,
-        motif: str | None = None,
+        motif: MotifNonAttribution | None = None,
         sous_motif_irrecevabilite: SousMotifIrrecevabilite | None = None,
         piece_manquante: str | None = None,
         delai_jours: int | None = None,
-        moins_de_trois_candidats: str | None = None,
+        moins_de_trois_candidats: RaisonMoinsDeTrois | None = None,
         situation: SituationAttribution | None = None,
+        session: str | None = None,
+        texte: str | None = None,
     ) -> None:
         self._verifier_acte(acte)
         self._verifier_active("decision_cal")
@@ -83,12 +162,14 @@ class ReglesDeCandidature:
             vacance=vacance,
             decision=decision,
             rang=rang,
-            motif=motif,
             sous_motif_irrecevabilite=sous_motif_irrecevabilite,
             piece_manquante=piece_manquante,
             delai_jours=delai_jours,
-            moins_de_trois_candidats=moins_de_trois_candidats,
             situation=situation if decision in ATTRIBUTIONS else None,
+            code_motif=motif,
+            code_moins_de_trois=moins_de_trois_candidats,
+            session=session,
+            personnel=_texte(texte),
         )
 
     def lever_condition(self: Demande, acte: Acte, logement: LogementSocial, vacance: int) -> None:
@@ -115,8 +196,9 @@ class ReglesDeCandidature:
         logement: LogementSocial,
         vacance: int,
         stade: StadeRefus,
-        motif: str,
+        motif: MotifRefus,
         qualification: QualificationRefus,
+        texte: str | None = None,
     ) -> int:
         """Returns the version of the refusal, for a décote that may follow it."""
         self._verifier_acte(acte)
@@ -131,16 +213,20 @@ class ReglesDeCandidature:
             raise RegleEnfreinte(
                 "refus_sans_decision", f"a refusal at stage {stade} needs a CAL decision first"
             )
-        if not motif.strip():
-            raise RegleEnfreinte("motif_requis", "a refusal needs its motif")
+        if stade is StadeRefus.absence_reponse and motif is not MotifRefus.absence_reponse:
+            raise RegleEnfreinte(
+                "motif_incoherent", "a refusal for absence de réponse carries the motif absence_reponse"
+            )
         self.trigger_event(
             self.Refusee,
             **champs(acte),
             logement=logement.identifiant,
             vacance=vacance,
             stade=stade,
-            motif=motif,
+            motif="",
             qualification=qualification,
+            code=motif,
+            personnel=_texte(texte),
         )
         return self.version
 
@@ -167,6 +253,10 @@ class ReglesDeCandidature:
             situation=situation,
         )
         self.trigger_event(self.Radiee, **champs(acte), motif=MotifRadiation.RADATT)
+
+
+def _texte(texte: str | None) -> TexteLibre | None:
+    return TexteLibre(texte.strip()) if texte is not None and texte.strip() else None
 
 
 def _candidature_designee(

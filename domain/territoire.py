@@ -1,11 +1,12 @@
 """What a territory is made of: communes, organisations, dwellings and the figures its
 arrêtés set. Loaded from a configuration file by an adapter; the domain only reads it."""
 
+from datetime import date
 from decimal import Decimal
 
 import msgspec
 
-from domain.codes import Financement, TypeOrganisation, TypeReservataire, Typologie
+from domain.codes import Financement, QualiteMembre, TypeOrganisation, TypeReservataire, Typologie
 
 
 class Commune(msgspec.Struct, frozen=True):
@@ -44,6 +45,37 @@ class LogementSocial(msgspec.Struct, frozen=True):
     vacant: bool = False  # initial state; later vacancies are events
 
 
+class Convention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A convention de réservation in flux (L.441-1, R.441-5): the share of a bailleur's yearly
+    flux of vacancies promised to a réservataire, in % of the flux or as a number of vacancies,
+    optionally for one typology or one commune. `contingent` is the SNE typeReservataire its
+    designations carry (PFONCT for the Etat's share for public servants)."""
+
+    reservataire: str
+    bailleur: str
+    annee: int
+    contingent: TypeReservataire
+    part: Decimal | None = None  # % of the flux
+    nombre: int | None = None  # or a number of vacancies
+    typologie: Typologie | None = None
+    commune: str | None = None  # INSEE
+
+    @property
+    def identifiant(self) -> str:
+        """What the bilan du flux names a convention by."""
+        parts = [self.reservataire, self.bailleur, str(self.annee), self.contingent.value]
+        if self.typologie is not None:
+            parts.append(self.typologie.value)
+        if self.commune is not None:
+            parts.append(self.commune)
+        return "/".join(parts)
+
+    def couvre(self, typologie: Typologie, commune: str) -> bool:
+        return (self.typologie is None or self.typologie is typologie) and (
+            self.commune is None or self.commune == commune
+        )
+
+
 class Territoire(msgspec.Struct, frozen=True, dict=True):
     code: str  # 3 characters, opens every numéro unique minted here
     nom: str
@@ -56,6 +88,12 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
     delai_anormalement_long_mois: int
     retention_donnees_mois: int = 12  # product rule: erasure one year after any radiation
     grille: str | None = None  # path of the cotation grid file, relative to the territory file
+    # Gestion en flux (DOMAIN.md §9): vacancies opened on or after this date are oriented by
+    # their bailleur under the conventions; before it, the per-dwelling contingent (stock).
+    flux_depuis: date | None = None
+    conventions: tuple[Convention, ...] = ()
+    # Who holds the casting vote at a CAL on a tie (territory rules): the mayor by default.
+    voix_preponderante: QualiteMembre = QualiteMembre.maire
 
     def __post_init__(self) -> None:
         codes = [o.code for o in self.organisations]
@@ -77,6 +115,28 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
                 raise ValueError(
                     f"dwelling {lgt.identifiant}: commune {lgt.commune!r} is not in the EPCI"
                 )
+
+    def en_flux(self, jour: date | None) -> bool:
+        """Whether a vacancy opened on `jour` is managed in flux (None: opened before the ledger
+        followed the dwelling, so in stock)."""
+        return self.flux_depuis is not None and jour is not None and jour >= self.flux_depuis
+
+    def conventions_de(self, bailleur: str, annee: int) -> list[Convention]:
+        return [c for c in self.conventions if c.bailleur == bailleur and c.annee == annee]
+
+    def convention_pour(
+        self, reservataire: str, bailleur: str, annee: int, typologie: Typologie, commune: str,
+        contingent: TypeReservataire | None = None,
+    ) -> Convention | None:
+        """The réservataire's convention with the bailleur that covers a vacancy of that year,
+        typology and commune (the most specific one first); None if it has none."""
+        candidates = [
+            c for c in self.conventions_de(bailleur, annee)
+            if c.reservataire == reservataire and c.couvre(typologie, commune)
+            and (contingent is None or c.contingent is contingent)
+        ]
+        candidates.sort(key=lambda c: (c.typologie is None, c.commune is None, c.contingent.value))
+        return candidates[0] if candidates else None
 
     @property
     def communes_epci(self) -> frozenset[str]:

@@ -9,8 +9,10 @@ one transaction. So a single command, a batch (`Registre.executer_lot`, the gene
 page asking what it may offer (`permissions.peut`) all go through the same rules.
 
 `TRAITEMENTS` maps each command on an existing demand to its handler; registration
-(`preparer_enregistrement`, `enregistrer`) and a vacancy (`declarer_vacance`, a dwelling's own
-command) have handlers of their own shape.
+(`preparer_enregistrement`, `enregistrer`), a dwelling's own commands (`declarer_vacance`,
+`orienter_vacance`) and a CAL session's (`ouvrir_session`, `clore_session`) have handlers of
+their own shape. A command within a session (an inscription, a decision, the retraction of a
+decision taken in one) also gets the session's aggregate (`session_concernee` names it).
 """
 
 from __future__ import annotations
@@ -23,22 +25,25 @@ from typing import Any
 from domain import commandes as c
 from domain import menage
 from domain.acte import Acte
+from domain.cal import LogementExamine, SessionCAL
 from domain.codes import (
     ATTRIBUTIONS,
     CodeDecote,
     Justification,
     QualificationRefus,
+    StadeReponse,
     TypeReservataire,
 )
+from domain.cotation import Grille, coter
 from domain.demande import Demande
-from domain.erreurs import Introuvable, RegleEnfreinte
+from domain.erreurs import Introuvable, RefusCommande, RegleEnfreinte
 from domain.etat_demande import EtatDemande, SituationAttribution
 from domain.foyer import DonneesPersonnelles
 from domain.logement import Logement
-from domain.permissions import exiger
+from domain.permissions import Affectation, bailleur_de_la_session, exiger
 from domain.territoire import LogementSocial, Organisation, Territoire
 
-Agregat = Demande | Logement
+Agregat = Demande | Logement | SessionCAL
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,10 @@ class Contexte:
     # in the territory), and its aggregate (None until the ledger follows the dwelling).
     logement: LogementSocial | None = None
     agregat_logement: Logement | None = None
+    # The CAL session `session_concernee` named (None if unknown to the ledger), and the grid
+    # that gives a candidate's points at the session's date.
+    session: SessionCAL | None = None
+    grille: Grille | None = None
 
     def spec(self, identifiant: str) -> LogementSocial:
         if self.logement is None or self.logement.identifiant != identifiant:
@@ -65,6 +74,11 @@ class Contexte:
             return Logement.ouvrir(spec, self.acte)
         assert lgt.identifiant == spec.identifiant, "the Registre loads the dwelling concerned"
         return lgt
+
+    def session_requise(self, identifiant: str) -> SessionCAL:
+        if self.session is None or self.session.identifiant != identifiant:
+            raise Introuvable("session_inconnue", f"no CAL session {identifiant!r}")
+        return self.session
 
 
 Traitement = Callable[[Contexte, Demande, Any], list[Agregat]]
@@ -83,6 +97,30 @@ def logement_concerne(demande: Demande, commande: c.Commande) -> str | None:
         fait = _fait_ou_rien(demande, commande.evenement)
         return fait.logement if fait is not None and fait.concerne_logement else None  # type: ignore[attr-defined]
     return None
+
+
+def session_concernee(demande: Demande, commande: c.Commande) -> str | None:
+    """Which CAL session the handler of `commande` will need, for the Registre to load it."""
+    session = getattr(commande, "session", None)
+    if isinstance(session, str):
+        return session
+    if isinstance(commande, c.Retracter):
+        fait = _fait_ou_rien(demande, commande.evenement)
+        return fait.session if isinstance(fait, Demande.DecisionCAL) else None
+    return None
+
+
+def affectation(ctx: Contexte, spec: LogementSocial, lgt: Logement | None) -> Affectation:
+    """Whom the dwelling's current vacancy is for: in flux (a vacancy opened on or after the
+    territory's date), the réservataire it was oriented to; in stock, its contingent's holder."""
+    v = lgt.vacance_courante if lgt is not None else None
+    ouverte_le = v.ouverte_le if v is not None else (ctx.acte.occurred_on if spec.vacant else None)
+    if not ctx.territoire.en_flux(ouverte_le):
+        return Affectation(False, spec.reservataire, spec.contingent)
+    o = v.orientation if v is not None else None
+    if o is None:
+        return Affectation(True, None, TypeReservataire.AUCUN, orientee=False)
+    return Affectation(True, o.reservataire, o.contingent)
 
 
 def traiter(ctx: Contexte, demande: Demande, commande: c.Commande) -> list[Agregat]:
@@ -145,6 +183,55 @@ def declarer_vacance(ctx: Contexte, identifiant: str, cmd: c.DeclarerVacance) ->
     return lgt
 
 
+def orienter_vacance(ctx: Contexte, identifiant: str, cmd: c.OrienterVacance) -> Logement:
+    """In flux, the bailleur orients its vacancy to a réservataire under their convention for
+    the vacancy's year, keeps it, or withdraws it from the flux base (DOMAIN.md §9)."""
+    spec = ctx.spec(identifiant)
+    exiger(ctx.organisation, cmd, logement=spec)
+    lgt = ctx.agregat(spec)
+    v = lgt.vacance_ouverte()
+    t = ctx.territoire
+    if not t.en_flux(v.ouverte_le):
+        raise RegleEnfreinte(
+            "hors_flux",
+            f"vacancy {v.numero} of {identifiant} opened on {v.ouverte_le} is managed in stock "
+            f"(the territory is in flux from {t.flux_depuis or 'no date'}): its contingent "
+            f"{spec.contingent} applies and it is not oriented",
+        )
+    if cmd.retrait is not None and (cmd.reservataire is not None or cmd.contingent is not None):
+        raise RegleEnfreinte("retrait_sans_reservataire", "a vacancy withdrawn from the flux is oriented to nobody")
+    if cmd.reservataire is None:
+        if cmd.contingent not in (None, TypeReservataire.AUCUN):
+            raise RegleEnfreinte("reservataire_requis", f"contingent {cmd.contingent} needs its réservataire")
+        lgt.orienter(ctx.acte, None, TypeReservataire.AUCUN, None, cmd.retrait)
+        return lgt
+    assert v.ouverte_le is not None  # en_flux says so
+    convention = t.convention_pour(
+        cmd.reservataire, spec.bailleur, v.ouverte_le.year, spec.typologie, spec.commune, cmd.contingent
+    )
+    if convention is None:
+        raise RegleEnfreinte(
+            "sans_convention",
+            f"{cmd.reservataire} has no convention de réservation with {spec.bailleur} for "
+            f"{v.ouverte_le.year} covering a {spec.typologie} in {spec.commune}"
+            + (f" on contingent {cmd.contingent}" if cmd.contingent else ""),
+        )
+    lgt.orienter(ctx.acte, cmd.reservataire, convention.contingent, convention.identifiant, None)
+    return lgt
+
+
+def ouvrir_session(ctx: Contexte, cmd: c.OuvrirSession, identifiant: str) -> SessionCAL:
+    exiger(ctx.organisation, cmd)
+    return SessionCAL.ouvrir(ctx.acte, identifiant, cmd.forme, cmd.membres, ctx.territoire.voix_preponderante)
+
+
+def clore_session(ctx: Contexte, session: SessionCAL, cmd: c.CloreSession) -> SessionCAL:
+    exiger(ctx.organisation, cmd)
+    bailleur_de_la_session(ctx.organisation, session.bailleur, session.identifiant)
+    session.clore(ctx.acte)
+    return session
+
+
 # -- one handler per command on a demand ----------------------------------------------------------
 
 
@@ -201,25 +288,87 @@ def _justifier(ctx: Contexte, d: Demande, cmd: c.Justifier) -> list[Agregat]:
 
 def _designer(ctx: Contexte, d: Demande, cmd: c.Designer) -> list[Agregat]:
     spec = ctx.spec(cmd.logement)
-    exiger(ctx.organisation, cmd, d.etat, spec)
-    contingent = cmd.contingent or spec.contingent
+    lgt = ctx.agregat(spec)
+    aff = affectation(ctx, spec, lgt)
+    exiger(ctx.organisation, cmd, d.etat, spec, aff)
+    contingent = cmd.contingent or aff.contingent
     # Hors contingent (AUCUN) is the bailleur's own choice; anyone else designates within the
-    # dwelling's contingent.
+    # dwelling's contingent (stock) or the vacancy's orientation (flux).
     hors_contingent = spec.bailleur == ctx.organisation.code and contingent is TypeReservataire.AUCUN
-    if contingent is not spec.contingent and not hors_contingent:
+    if contingent is not aff.contingent and not hors_contingent:
         raise RegleEnfreinte(
             "contingent_invalide",
-            f"dwelling {spec.identifiant} belongs to contingent {spec.contingent}, not {contingent}",
+            f"the vacancy of {spec.identifiant} is for contingent {aff.contingent}"
+            + (" (its flux orientation)" if aff.flux else "") + f", not {contingent}",
         )
-    lgt = ctx.agregat(spec)
+    reservataire = aff.reservataire if contingent is aff.contingent and contingent is not TypeReservataire.AUCUN else None
     vacance = lgt.designer(ctx.acte, d.numero_unique)
-    d.designer(ctx.acte, spec, vacance, contingent)
+    d.designer(ctx.acte, spec, vacance, contingent, reservataire, aff.flux)
     return [d, lgt]
+
+
+def _inscrire_cal(ctx: Contexte, d: Demande, cmd: c.InscrireCAL) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    session = ctx.session_requise(cmd.session)
+    bailleur_de_la_session(ctx.organisation, session.bailleur, session.identifiant)
+    lgt = ctx.agregat(spec)
+    v = lgt.vacance_ouverte()
+    aff = affectation(ctx, spec, lgt)
+    candidature = d.etat.candidature(spec.identifiant, v.numero)
+    examine = LogementExamine(
+        logement=spec.identifiant, vacance=v.numero, commune=spec.commune, typologie=spec.typologie,
+        financement=spec.financement, qpv=spec.qpv, contingent=aff.contingent,
+        reservataire=aff.reservataire, flux=aff.flux,
+    )
+    points = _points(ctx, d, session.date)
+    ordre = session.inscrire(
+        ctx.acte, examine, d.numero_unique, points, d.etat.filed_on,
+        bool(candidature and candidature.favorable),
+    )
+    d.inscrire_cal(ctx.acte, spec, v.numero, session.identifiant, ordre, points)
+    return [d, session]
+
+
+def _points(ctx: Contexte, d: Demande, jour: date) -> int | None:
+    """The candidate's points at the session's date, as the ledger knows them when inscribed."""
+    if ctx.grille is None:
+        return None
+    try:
+        return coter(d.etat_au(jour), jour, ctx.territoire, ctx.grille).points
+    except (RefusCommande, ValueError):
+        return None  # no grid version in force that day: the minutes show no points
+
+
+def _accepter(ctx: Contexte, d: Demande, cmd: c.Accepter) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    lgt = ctx.agregat(spec)
+    v = lgt.vacance_ouverte()
+    d.accepter(ctx.acte, spec, v.numero, cmd.stade)
+    if cmd.stade is StadeReponse.avant_cal:
+        lgt.enregistrer_favorable(ctx.acte, d.numero_unique)
+        return [d, lgt]
+    return [d]
+
+
+def _notifier_decision(ctx: Contexte, d: Demande, cmd: c.NotifierDecision) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    lgt = ctx.agregat(spec)
+    v = lgt.vacance_courante
+    if v is None:
+        raise RegleEnfreinte("rien_a_notifier", f"dwelling {spec.identifiant} has had no vacancy")
+    d.notifier_decision(ctx.acte, spec, v.numero, cmd.canal)
+    return [d]
 
 
 def _decider_cal(ctx: Contexte, d: Demande, cmd: c.DeciderCAL) -> list[Agregat]:
     spec = ctx.spec(cmd.logement)
     exiger(ctx.organisation, cmd, d.etat, spec)
+    session = ctx.session_requise(cmd.session) if cmd.session is not None else None
+    if session is not None:
+        bailleur_de_la_session(ctx.organisation, session.bailleur, session.identifiant)
     lgt = ctx.agregat(spec)
     vacance = lgt.vacance_ouverte().numero
     d.decider_cal(
@@ -238,9 +387,19 @@ def _decider_cal(ctx: Contexte, d: Demande, cmd: c.DeciderCAL) -> list[Agregat]:
             if cmd.decision in ATTRIBUTIONS
             else None
         ),
+        session=cmd.session,
+        texte=cmd.texte,
     )
     lgt.enregistrer_decision(ctx.acte, d.numero_unique, cmd.decision, cmd.rang, cmd.moins_de_trois_candidats)
-    return [d, lgt]
+    if session is None:
+        return [d, lgt]
+    session.decider(
+        ctx.acte, spec.identifiant, vacance, d.numero_unique, decision=cmd.decision, rang=cmd.rang,
+        motif=cmd.motif, sous_motif_irrecevabilite=cmd.sous_motif_irrecevabilite,
+        piece_manquante=cmd.piece_manquante, delai_jours=cmd.delai_jours,
+        moins_de_trois_candidats=cmd.moins_de_trois_candidats,
+    )
+    return [d, lgt, session]
 
 
 def _lever_condition(ctx: Contexte, d: Demande, cmd: c.LeverCondition) -> list[Agregat]:
@@ -259,7 +418,7 @@ def _refuser(ctx: Contexte, d: Demande, cmd: c.Refuser) -> list[Agregat]:
         raise RegleEnfreinte("refus_recevable", "only a non_recevable refusal may carry a décote")
     lgt = ctx.agregat(spec)
     refus = d.refuser(
-        ctx.acte, spec, lgt.vacance_ouverte().numero, cmd.stade, cmd.motif, cmd.qualification
+        ctx.acte, spec, lgt.vacance_ouverte().numero, cmd.stade, cmd.motif, cmd.qualification, cmd.texte
     )
     lgt.enregistrer_refus(ctx.acte, d.numero_unique)
     if cmd.appliquer_decote:
@@ -309,16 +468,24 @@ def _retracter(ctx: Contexte, d: Demande, cmd: c.Retracter) -> list[Agregat]:
     fait = d.retracter(ctx.acte, cmd.evenement, cmd.motif)
     if not fait.concerne_logement:
         return [d]
+    if isinstance(fait, Demande.Acceptee) and fait.stade is StadeReponse.apres_cal:
+        return [d]  # the dwelling only counts the answers before the CAL
     # The dwelling's rules (one bail, ranks, three candidates) must stop counting the fact too.
     quoi = {
         Demande.Designee: "designation",
         Demande.DecisionCAL: "decision",
         Demande.Refusee: "refus",
         Demande.ConditionLevee: "condition",
+        Demande.Acceptee: "favorable",
     }[type(fait)]
     lgt = ctx.agregat_logement
     assert lgt is not None and lgt.identifiant == fait.logement, "the Registre loads it first"  # type: ignore[attr-defined]
     lgt.retracter(ctx.acte, fait.vacance, d.numero_unique, quoi)  # type: ignore[attr-defined]
+    if isinstance(fait, Demande.DecisionCAL) and fait.session is not None:
+        # Mirrored on the session: after its closing, so its minutes stay as they were.
+        session = ctx.session_requise(fait.session)
+        session.retracter_decision(ctx.acte, fait.logement, fait.vacance, d.numero_unique)
+        return [d, lgt, session]
     return [d, lgt]
 
 
@@ -339,6 +506,9 @@ TRAITEMENTS: dict[type[c.Commande], Traitement] = {
     c.DeciderRecours: _decider_recours,
     c.SignerBail: _signer_bail,
     c.Retracter: _retracter,
+    c.InscrireCAL: _inscrire_cal,
+    c.Accepter: _accepter,
+    c.NotifierDecision: _notifier_decision,
 }
 
 
@@ -372,6 +542,8 @@ def situation_a_l_attribution(
         bailleur=spec.bailleur,
         filed_on=etat.filed_on,
         mutation=etat.mutation,
+        reservataire=candidature.reservataire if candidature else None,
+        flux=bool(candidature and candidature.flux),
     )
 
 

@@ -9,7 +9,7 @@ import re
 from datetime import date
 
 from domain import horloge
-from domain.codes import RoleMembre, SousMotifIrrecevabilite, TypeDecisionCAL
+from domain.codes import MotifNonAttribution, RoleMembre, SousMotifIrrecevabilite, TypeDecisionCAL
 from domain.erreurs import RegleEnfreinte
 from domain.foyer import Complements, DonneesPersonnelles, LogementActuel, Membre, Souhaits
 
@@ -102,7 +102,7 @@ def situations(codes: tuple[str, ...]) -> None:
 def decision_cal(
     decision: TypeDecisionCAL,
     rang: int | None,
-    motif: str | None,
+    motif: MotifNonAttribution | None,
     sous_motif: SousMotifIrrecevabilite | None,
     piece: str | None,
     delai: int | None,
@@ -119,8 +119,13 @@ def decision_cal(
             "condition_incomplete",
             "an attribution sous condition suspensive needs the missing pièce and a delay in days",
         )
-    if decision is TypeDecisionCAL.non_attribution and not motif:
-        raise RegleEnfreinte("motif_requis", "a non-attribution needs its motif")
+    if decision is TypeDecisionCAL.non_attribution and motif is None:
+        raise RegleEnfreinte(
+            "motif_requis",
+            "a non-attribution needs its motif's code (" + ", ".join(m.value for m in MotifNonAttribution) + ")",
+        )
+    if decision is not TypeDecisionCAL.non_attribution and motif is not None:
+        raise RegleEnfreinte("motif_inattendu", f"a {decision} decision has no non-attribution motif")
     if decision is TypeDecisionCAL.irrecevabilite and sous_motif is None:
         raise RegleEnfreinte(
             "sous_motif_requis", "an irrecevabilité needs its sousMotifIrrecevabilite"

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from adapters.mapper import champs_recents as _recents
 from domain.demande import Demande, EtatDemande, etat_initial
 from domain.foyer import Efface
 
@@ -32,6 +33,9 @@ NOMS = {
     Demande.BailSigne: "bail",
     Demande.Retractee: "retractation",
     Demande.DonneesEffacees: "effacement",
+    Demande.InscriteCAL: "inscription_cal",
+    Demande.Acceptee: "reponse_favorable",
+    Demande.DecisionNotifiee: "notification_decision",
 }
 _COMMUNS = {"originator_id", "originator_version", "timestamp", "originator_topic", "occurred_on",
             "organisation", "agent", "canal"}
@@ -110,9 +114,12 @@ def historique(demande: Demande) -> list[EntreeHistorique]:
 
 def details(f: Demande.Event) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    recents = _recents(type(f))
     for k, v in vars(f).items():
         if k in _COMMUNS or (v is None and isinstance(f, Demande.Modifiee)):
             continue
+        if k in recents and v == recents[k]:
+            continue  # a field added since, unused by this event: shown as it always was
         out[k] = EFFACE if isinstance(v, Efface) else msgspec.to_builtins(v)
     return out
 

@@ -1,9 +1,11 @@
-"""The observatory's indicators (DOMAIN.md §6): what facts they count and the arithmetic.
+"""The observatory's indicators (DOMAIN.md §6, §9): the facts of a period and the arithmetic,
+the bilan du flux included.
 
 Two readers feed the same arithmetic: `projections.journal` reads the raw event log, and
 `projections.vue_statistiques` keeps the facts in live tables. Both turn events into the facts
-below with `extraire`, so a difference between them can only come from reading, storing,
-retracting or folding, which is exactly what the check between them is for.
+of `projections/faits.py` with `extraire` (and `extraire_logement` for the flux), so a
+difference between them can only come from reading, storing, retracting or folding, which is
+exactly what the check between them is for.
 
 Every figure is computed with integers and Decimals and rounded half-up, so the same log gives
 the same figures to the last digit whenever they are regenerated.
@@ -23,8 +25,34 @@ import msgspec
 
 from domain import calendrier
 from domain.calendrier import ajouter_mois
-from domain.codes import ATTRIBUTIONS
-from domain.territoire import Territoire
+from domain.territoire import Convention, Territoire
+
+# The facts and their extraction live in projections/faits.py; they are read from here too.
+from projections.faits import (  # noqa: F401
+    EVENEMENTS_LOGEMENT_LUS,
+    EVENEMENTS_LUS,
+    PREFIXE_TOPIC,
+    PREFIXE_TOPIC_LOGEMENT,
+    SANS_RESERVATAIRE,
+    Attribution,
+    Bail,
+    Changement,
+    Decote,
+    ExamenCAL,
+    Fait,
+    Orientation,
+    Proposition,
+    Radiation,
+    RecoursDecide,
+    RecoursDepose,
+    Refus,
+    Retraction,
+    TypeFait,
+    VacanceOuverte,
+    extraire,
+    extraire_logement,
+    organisation_reservataire,
+)
 
 # -- what is asked -------------------------------------------------------------------------------
 
@@ -51,240 +79,6 @@ class Periode(msgspec.Struct, frozen=True):
     def douze_mois(self) -> tuple[date, date]:
         """The 12 months before `au` for tension and pressure: after au − 12 months, up to au."""
         return ajouter_mois(self.au, -12), self.au
-
-
-# -- facts: one per event that statistics count ------------------------------------------------
-
-
-class Fait(msgspec.Struct, frozen=True, tag=True):
-    demande: str  # the demand's aggregate id (hex), never personal data
-    version: int  # the event's version on that demand: what a retraction names
-    jour: date  # occurred_on
-
-
-class Bail(Fait, tag="bail"):
-    logement: str
-    bailleur: str
-    contingent: str
-    commune: str
-    qpv: bool
-    typologie: str
-    premier_quartile: bool
-    prioritaire: bool
-    dalo: bool
-    filed_on: date
-    mutation: bool
-
-
-class Attribution(Fait, tag="attribution"):
-    logement: str
-    vacance: int
-    decision: str
-    bailleur: str
-    contingent: str
-    commune: str
-    qpv: bool
-    premier_quartile: bool
-    prioritaire: bool
-    dalo: bool
-
-
-class Proposition(Fait, tag="proposition"):
-    """A designation: the proposal a refusal rate divides by."""
-
-    logement: str
-    vacance: int
-    bailleur: str
-    contingent: str
-
-
-class Refus(Fait, tag="refus"):
-    logement: str
-    bailleur: str
-    stade: str
-    motif: str
-    qualification: str
-
-
-class Radiation(Fait, tag="radiation"):
-    motif: str
-
-
-class Decote(Fait, tag="decote"):
-    code: str
-    organisation: str
-
-
-class RecoursDepose(Fait, tag="recours_depose"):
-    decote: int
-
-
-class RecoursDecide(Fait, tag="recours_decide"):
-    decote: int
-    decision: str
-
-
-class ExamenCAL(Fait, tag="examen_cal"):
-    """A CAL decision: distinct (logement, vacance, jour) are the CALs held; `raison` is set when
-    fewer than three candidates were examined."""
-
-    logement: str
-    vacance: int
-    bailleur: str
-    raison: str | None
-
-
-class Changement(Fait, tag="changement"):
-    """What the stocks need of a demand: whether it is active, and the attributes pressure and
-    the délai anormalement long look at. None: unchanged by this event."""
-
-    genre: str  # enregistree | modifiee | radiee | reactivee | renouvelee
-    souhaits: bool = False  # premier_choix and typologie are set by this event
-    filed_on: date | None = None
-    premier_choix: str | None = None
-    typologie: str | None = None
-    mutation: bool | None = None
-    # The anniversary this event sets (registration, renewal, reactivation): a demand whose
-    # RADREN radiation fell due counts as radiated even before the schedule appends it.
-    anniversaire: date | None = None
-
-
-class Retraction(Fait, tag="retraction"):
-    cible: int  # version of the retracted event on the same demand
-
-
-TypeFait = (
-    Bail
-    | Attribution
-    | Proposition
-    | Refus
-    | Radiation
-    | Decote
-    | RecoursDepose
-    | RecoursDecide
-    | ExamenCAL
-    | Changement
-    | Retraction
-)
-
-# Demand events the statistics read; every other event (and every dwelling event) counts nothing.
-EVENEMENTS_LUS = frozenset(
-    {
-        "Enregistree",
-        "Modifiee",
-        "Renouvelee",
-        "Radiee",
-        "Reactivee",
-        "Designee",
-        "DecisionCAL",
-        "Refusee",
-        "DecoteAppliquee",
-        "RecoursDepose",
-        "RecoursDecide",
-        "BailSigne",
-        "Retractee",
-    }
-)
-PREFIXE_TOPIC = "domain.demande:Demande."
-
-
-def extraire(
-    genre: str, demande: str, v: int, evenement: Any, territoire: Territoire
-) -> list[Fait]:
-    """The facts one demand event contributes: `genre` is the event class name, `demande` the
-    aggregate id as text, `v` the event's version; `evenement` has the event's attributes (a
-    domain event, or the journal's lighter decoding of it)."""
-    jour = evenement.occurred_on
-    if genre == "Enregistree":
-        s, la = evenement.souhaits, evenement.logement_actuel
-        return [
-            Changement(
-                demande, v, jour, "enregistree", souhaits=True,
-                filed_on=evenement.filed_on,
-                premier_choix=s.communes[0] if s.communes else None,
-                typologie=str(s.typologies[0]) if s.typologies else None,
-                mutation=la is not None and str(la.modele) == "HLM",
-                anniversaire=evenement.anniversaire,
-            )
-        ]
-    if genre == "Renouvelee":
-        return [Changement(demande, v, jour, "renouvelee", anniversaire=calendrier.anniversaire(jour))]
-    if genre == "Modifiee":
-        s, la = evenement.souhaits, evenement.logement_actuel
-        if s is None and la is None:
-            return []
-        return [
-            Changement(
-                demande, v, jour, "modifiee", souhaits=s is not None,
-                premier_choix=(s.communes[0] if s.communes else None) if s is not None else None,
-                typologie=(str(s.typologies[0]) if s.typologies else None) if s is not None else None,
-                mutation=str(la.modele) == "HLM" if la is not None else None,
-            )
-        ]
-    if genre == "Radiee":
-        return [
-            Changement(demande, v, jour, "radiee"),
-            Radiation(demande, v, jour, str(evenement.motif)),
-        ]
-    if genre == "Reactivee":
-        return [Changement(demande, v, jour, "reactivee", anniversaire=calendrier.anniversaire(jour))]
-    if genre == "Designee":
-        return [
-            Proposition(
-                demande, v, jour, evenement.logement, evenement.vacance,
-                _bailleur(territoire, evenement.logement), str(evenement.contingent),
-            )
-        ]
-    if genre == "DecisionCAL":
-        bailleur = _bailleur(territoire, evenement.logement)
-        faits: list[Fait] = [
-            ExamenCAL(
-                demande, v, jour, evenement.logement, evenement.vacance, bailleur,
-                evenement.moins_de_trois_candidats,
-            )
-        ]
-        s = evenement.situation
-        if evenement.decision in ATTRIBUTIONS and s is not None:
-            faits.append(
-                Attribution(
-                    demande, v, jour, evenement.logement, evenement.vacance,
-                    str(evenement.decision), s.bailleur, str(s.contingent), s.commune, s.qpv,
-                    s.premier_quartile, s.prioritaire, s.dalo,
-                )
-            )
-        return faits
-    if genre == "Refusee":
-        return [
-            Refus(
-                demande, v, jour, evenement.logement, _bailleur(territoire, evenement.logement),
-                str(evenement.stade), evenement.motif, str(evenement.qualification),
-            )
-        ]
-    if genre == "DecoteAppliquee":
-        return [Decote(demande, v, jour, str(evenement.code), evenement.organisation)]
-    if genre == "RecoursDepose":
-        return [RecoursDepose(demande, v, jour, evenement.decote)]
-    if genre == "RecoursDecide":
-        return [RecoursDecide(demande, v, jour, evenement.decote, str(evenement.decision))]
-    if genre == "BailSigne":
-        s = evenement.situation
-        return [
-            Bail(
-                demande, v, jour, evenement.logement, s.bailleur, str(s.contingent), s.commune,
-                s.qpv, str(s.typologie), s.premier_quartile, s.prioritaire, s.dalo, s.filed_on,
-                s.mutation,
-            )
-        ]
-    if genre == "Retractee":
-        return [Retraction(demande, v, jour, evenement.cible)]
-    return []
-
-
-def _bailleur(territoire: Territoire, logement: str) -> str:
-    try:
-        return territoire.logement(logement).bailleur
-    except KeyError:
-        return "?"  # a dwelling no longer in the territory file still counts, unattributed
 
 
 # -- the facts of a period ---------------------------------------------------------------------
@@ -314,6 +108,8 @@ class Faits:
     recours_en_attente: int = 0  # filed by `au`, undecided on `au`
     examens: list[ExamenCAL] = field(default_factory=list)
     actives: list[DemandeActive] = field(default_factory=list)  # on `au`
+    vacances: list[VacanceOuverte] = field(default_factory=list)  # opened in the period
+    orientations: list[Orientation] = field(default_factory=list)  # recorded by `au`
 
 
 def replier(changements: Iterable[Changement], au: date) -> DemandeActive | None:
@@ -393,6 +189,9 @@ class Collecte:
                     r.recours_decides.append(f)
                 if f.jour <= periode.au:
                     decides[(f.demande, f.decote)] = f.jour
+            elif isinstance(f, Orientation):
+                if f.jour <= periode.au:
+                    r.orientations.append(f)
             elif dans:
                 _liste(r, f).append(f)
         r.recours_en_attente = recours_en_attente(deposes, decides)
@@ -417,7 +216,119 @@ def _liste(r: Faits, f: Fait) -> list[Any]:
         Radiation: r.radiations,
         Decote: r.decotes,
         ExamenCAL: r.examens,
+        VacanceOuverte: r.vacances,
     }[type(f)]
+
+
+# -- the bilan du flux (DOMAIN.md §9, R.441-5-1) -----------------------------------------------
+
+
+class LigneFlux(msgspec.Struct, frozen=True):
+    """One convention's year: the vacancies of the bailleur's flux it covers (`base`, those
+    withdrawn left out), what it promised (its share of the base, or its number), the
+    vacancies oriented to it, and the CAL attributions and baux on them in the period."""
+
+    convention: str
+    reservataire: str
+    bailleur: str
+    annee: int
+    contingent: str
+    part: Decimal | None
+    nombre: int | None
+    base: int
+    promises: Decimal
+    orientees: int
+    attributions: int
+    baux: int
+
+    @property
+    def ecart(self) -> Decimal:
+        return Decimal(self.orientees) - self.promises
+
+
+class BilanFlux(msgspec.Struct, frozen=True):
+    periode: Periode
+    conventions: tuple[LigneFlux, ...]
+    # Per bailleur: vacancies of the flux opened in the period, kept by the bailleur, withdrawn
+    # from the base (by reason), and not oriented yet.
+    vacances: dict[str, int]
+    gardees: dict[str, int]
+    retirees: dict[str, dict[str, int]]
+    non_orientees: dict[str, int]
+
+
+def bilan_flux(faits: Faits, periode: Periode, territoire: Territoire) -> BilanFlux:
+    """The bilan du flux of the period's vacancies, convention by convention. Each vacancy's
+    last orientation counts (a bailleur may orient it again until someone is designated)."""
+    derniere: dict[tuple[str, int], Orientation] = {}
+    for o in sorted(faits.orientations, key=lambda o: (o.jour, o.demande, o.version)):
+        derniere[(o.logement, o.vacance)] = o
+    vacances: dict[str, int] = defaultdict(int)
+    for v in faits.vacances:
+        if v.flux:
+            vacances[v.bailleur] += 1
+    dans = [o for o in derniere.values() if periode.contient(o.ouverte_le)]
+    gardees: dict[str, int] = defaultdict(int)
+    retirees: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for o in dans:
+        if o.retrait:
+            retirees[o.bailleur][o.retrait] += 1
+        elif not o.reservataire:
+            gardees[o.bailleur] += 1
+    non_orientees = {b: max(0, n - sum(1 for o in dans if o.bailleur == b)) for b, n in vacances.items()}
+    annees = set(range(periode.du.year, periode.au.year + 1))
+    retire: dict[tuple[str, str, str], int] = defaultdict(int)
+    for o in dans:
+        if o.retrait:
+            retire[(o.bailleur, o.typologie, o.commune)] += 1
+    ouvertes: dict[tuple[str, str, str], int] = defaultdict(int)
+    for v in faits.vacances:
+        if v.flux:
+            ouvertes[(v.bailleur, v.typologie, v.commune)] += 1
+    attribuees: dict[tuple[str, int], int] = defaultdict(int)
+    for a in faits.attributions:
+        attribuees[(a.logement, a.vacance)] += 1
+    louees: dict[tuple[str, int], int] = defaultdict(int)
+    for b in faits.baux:
+        louees[(b.logement, b.vacance)] += 1
+    lignes: list[LigneFlux] = []
+    for cv in sorted(territoire.conventions, key=lambda c: c.identifiant):
+        if cv.annee not in annees:
+            continue
+        base = sum(
+            n - retire[k] for k, n in ouvertes.items()
+            if k[0] == cv.bailleur and _couvre(cv, k[1], k[2])
+        )
+        promises = (
+            (cv.part * base / CENT).quantize(Decimal("0.01"), ROUND_HALF_UP) if cv.part is not None
+            else Decimal(cv.nombre or 0)
+        )
+        siennes = [
+            (o.logement, o.vacance) for o in derniere.values()
+            if o.convention == cv.identifiant and o.ouverte_le.year == cv.annee
+        ]
+        lignes.append(
+            LigneFlux(
+                convention=cv.identifiant, reservataire=cv.reservataire, bailleur=cv.bailleur,
+                annee=cv.annee, contingent=cv.contingent.value, part=cv.part, nombre=cv.nombre,
+                base=base, promises=promises,
+                orientees=sum(1 for o in dans if o.convention == cv.identifiant),
+                attributions=sum(attribuees[k] for k in siennes),
+                baux=sum(louees[k] for k in siennes),
+            )
+        )
+    return BilanFlux(
+        periode=periode,
+        conventions=tuple(lignes),
+        vacances=dict(sorted(vacances.items())),
+        gardees=dict(sorted(gardees.items())),
+        retirees={b: dict(sorted(r.items())) for b, r in sorted(retirees.items())},
+        non_orientees=dict(sorted(non_orientees.items())),
+    )
+
+
+def _couvre(cv: Convention, typologie: str, commune: str) -> bool:
+    return (cv.typologie is None or cv.typologie.value == typologie) and (cv.commune is None or cv.commune == commune)
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -475,13 +386,19 @@ INDICATEURS: tuple[tuple[str, str, str], ...] = (
     ("recours", "nombre", "recours"),
     ("delai_anormalement_long", "%", "demandes actives au-delà du délai anormalement long"),
     ("cal_moins_de_trois", "%", "CAL examinant moins de trois candidats"),
+    ("flux_vacances", "nombre", "vacances du flux (hors retraits)"),
+    ("flux_promises", "nombre", "vacances promises par convention de réservation"),
+    ("flux_orientees", "nombre", "vacances orientées"),
+    ("flux_attributions", "nombre", "attributions sur le flux orienté"),
+    ("flux_baux", "nombre", "baux sur le flux orienté"),
 )
 ORDRE = {nom: i for i, (nom, _, _) in enumerate(INDICATEURS)}
 UNITES = {nom: unite for nom, unite, _ in INDICATEURS}
 LIBELLES = {nom: libelle for nom, _, libelle in INDICATEURS}
 DIMENSIONS = (
-    "territoire", "bailleur", "reservataire", "commune", "typologie", "typologie_commune",
-    "decision", "stade", "motif", "qualification", "code", "issue", "raison",
+    "territoire", "bailleur", "reservataire", "organisation", "organisation_gestion", "commune",
+    "typologie", "typologie_commune", "decision", "stade", "motif", "qualification", "code",
+    "issue", "raison", "convention", "retrait",
 )
 CIBLES: dict[str, Decimal] = {
     "premier_quartile_hors_qpv": Decimal(25),  # L.441-1, CIA
@@ -489,7 +406,12 @@ CIBLES: dict[str, Decimal] = {
     "prioritaires_dalo": Decimal(25),  # per bailleur and per réservataire
 }
 # The priority target is set per bailleur and per réservataire (and so for their sum).
-_CIBLE_DIMENSIONS = {"prioritaires_dalo": {"territoire", "bailleur", "reservataire"}}
+# Per réservataire means per organisation, each on its own contingent or flux share, in flux and
+# in stock (DOMAIN.md §6): the kind of contingent (`reservataire`) is shown, the target is the
+# organisation's.
+_CIBLE_DIMENSIONS = {
+    "prioritaires_dalo": {"territoire", "bailleur", "reservataire", "organisation", "organisation_gestion"}
+}
 
 CENT = Decimal(100)
 
@@ -544,6 +466,8 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
         **tout,
         "bailleur": lambda f: f.bailleur,
         "reservataire": lambda f: f.contingent,
+        "organisation": lambda f: f.organisation,
+        "organisation_gestion": gestion,
         "commune": lambda f: f.commune,
     }
     # Whole-territory figures exist even when nothing happened, so a target always shows.
@@ -578,6 +502,8 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
     # Waiting times of the period's baux.
     attentes: dict[str, Callable[[Bail], str]] = {
         "territoire": lambda b: "",
+        "organisation": lambda b: b.organisation,
+        "organisation_gestion": gestion,
         "typologie": lambda b: b.typologie,
         "commune": lambda b: b.commune,
         "typologie_commune": lambda b: f"{b.typologie} {b.commune}",
@@ -646,7 +572,28 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
     for r, n in par_raison.items():
         figures.append(Figure("cal_moins_de_trois", "raison", r, n, len(cals), pourcentage(n, len(cals)), "%"))
 
+    flux = bilan_flux(faits, periode, territoire)
+    if territoire.flux_depuis is not None:
+        for b, n in flux.vacances.items():
+            figures.append(Figure("flux_vacances", "bailleur", b, n, None, Decimal(n), "nombre"))
+        for b, raisons_ in flux.retirees.items():
+            for r, n in raisons_.items():
+                figures.append(Figure("flux_vacances", "retrait", f"{b} {r}", n, None, Decimal(n), "nombre"))
+        for b, n in flux.gardees.items():
+            figures.append(Figure("flux_orientees", "organisation", f"{b} {SANS_RESERVATAIRE}", n, None, Decimal(n), "nombre"))
+        for ligne in flux.conventions:
+            k = ligne.convention
+            figures.append(Figure("flux_promises", "convention", k, None, ligne.base, ligne.promises, "nombre"))
+            figures.append(Figure("flux_orientees", "convention", k, ligne.orientees, None, Decimal(ligne.orientees), "nombre"))
+            figures.append(Figure("flux_attributions", "convention", k, ligne.attributions, None, Decimal(ligne.attributions), "nombre"))
+            figures.append(Figure("flux_baux", "convention", k, ligne.baux, None, Decimal(ligne.baux), "nombre"))
+
     return tuple(sorted(figures, key=cle_de_tri))
+
+
+def gestion(f: Any) -> str:
+    """The organisation and how its share is managed: "ALS flux", "ETAT-06 stock"."""
+    return f"{f.organisation} {'flux' if f.flux else 'stock'}"
 
 
 def cle_de_tri(f: Figure) -> tuple[int, int, str]:

@@ -84,10 +84,11 @@ class DecisionCAL(msgspec.Struct, frozen=True):
     decision: TypeDecisionCAL
     libelle: str
     rang: int | None
-    motif: str | None
+    motif: str | None  # the free text beside the code, or the code
     sous_motif_irrecevabilite: str | None
     piece_manquante: str | None
     delai_jours: int | None
+    code_motif: str | None = None  # the non-attribution motif's code (historic text: autre)
 
 
 class Recours(msgspec.Struct, frozen=True):
@@ -121,10 +122,11 @@ class Refus(msgspec.Struct, frozen=True):
     logement: str
     commune: str | None
     stade: str
-    motif: str
+    motif: str  # the free text beside the code, or the code
     qualification: QualificationRefus
     decotes: list[int]  # the décotes applied for this refusal (see `decotes`)
     consequence: str
+    code: str = "autre"  # the refusal motif's code (historic free text: autre)
 
 
 class ReponseDemandeur(msgspec.Struct, frozen=True):
@@ -335,8 +337,9 @@ def decisions_refus_decotes(
                 libelle += f" (rang {f.rang} : le logement vous revient si les candidats classés avant vous le refusent)"
             decisions.append(DecisionCAL(
                 v, f.occurred_on, f.logement, commune, typ, bailleur, f.decision, libelle, f.rang,
-                f.motif, str(f.sous_motif_irrecevabilite) if f.sous_motif_irrecevabilite else None,
-                f.piece_manquante, f.delai_jours,
+                f.texte or (str(f.motif_code) if f.motif_code else None),
+                str(f.sous_motif_irrecevabilite) if f.sous_motif_irrecevabilite else None,
+                f.piece_manquante, f.delai_jours, str(f.motif_code) if f.motif_code else None,
             ))
         elif isinstance(f, Demande.Refusee):
             refus.append(f)
@@ -409,7 +412,7 @@ def decisions_refus_decotes(
                 else "refus jugé non recevable par le bailleur : aucune décote n'a été appliquée"
             )
         refus_vus.append(Refus(
-            v, f.occurred_on, f.logement, commune, str(f.stade), f.motif, f.qualification,
-            [x.evenement for x in liees], consequence,
+            v, f.occurred_on, f.logement, commune, str(f.stade), f.texte or str(f.code), f.qualification,
+            [x.evenement for x in liees], consequence, str(f.code),
         ))
     return decisions, refus_vus, vues

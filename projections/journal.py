@@ -20,13 +20,18 @@ from tqdm import tqdm
 from adapters.database import Stockage
 from domain.territoire import Territoire
 from projections.indicateurs import (
+    EVENEMENTS_LOGEMENT_LUS,
     EVENEMENTS_LUS,
     PREFIXE_TOPIC,
+    PREFIXE_TOPIC_LOGEMENT,
     Bilan,
+    BilanFlux,
     Collecte,
     Periode,
+    bilan_flux,
     calculer,
     extraire,
+    extraire_logement,
 )
 
 LOT = 20_000
@@ -54,6 +59,8 @@ class _Situation(msgspec.Struct):
     bailleur: str
     filed_on: date
     mutation: bool
+    reservataire: str | None = None
+    flux: bool = False
 
 
 class _Evenement(msgspec.Struct):
@@ -82,6 +89,8 @@ class _Designee(_Evenement):
     logement: str
     vacance: int
     contingent: str
+    reservataire: str | None = None
+    flux: bool = False
 
 
 class _DecisionCAL(_Evenement):
@@ -90,13 +99,14 @@ class _DecisionCAL(_Evenement):
     decision: str
     moins_de_trois_candidats: str | None = None
     situation: _Situation | None = None
+    code_moins_de_trois: str | None = None
 
 
 class _Refusee(_Evenement):
     logement: str
     stade: str
-    motif: str
     qualification: str
+    code: str = "autre"  # a free-text motif of a log written before the codes reads `autre`
 
 
 class _DecoteAppliquee(_Evenement):
@@ -114,6 +124,7 @@ class _RecoursDecide(_Evenement):
 
 class _BailSigne(_Evenement):
     logement: str
+    vacance: int
     situation: _Situation
 
 
@@ -137,8 +148,34 @@ _TYPES: dict[str, type[_Evenement]] = {
     "Retractee": _Retractee,
 }
 assert set(_TYPES) == EVENEMENTS_LUS
+
+
+class _Ouvert(_Evenement):
+    vacant: bool
+
+
+class _VacanceOrientee(_Evenement):
+    vacance: int
+    ouverte_le: date
+    reservataire: str | None
+    contingent: str
+    convention: str | None = None
+    retrait: str | None = None
+
+
+_TYPES_LOGEMENT: dict[str, type[_Evenement]] = {
+    "Ouvert": _Ouvert,
+    "VacanceDeclaree": _Evenement,
+    "VacanceOrientee": _VacanceOrientee,
+}
+assert set(_TYPES_LOGEMENT) == EVENEMENTS_LOGEMENT_LUS
+# topic -> (genre, decoder, dwelling event?)
 _DECODEURS = {
-    PREFIXE_TOPIC + genre: (genre, msgspec.json.Decoder(t)) for genre, t in _TYPES.items()
+    **{PREFIXE_TOPIC + genre: (genre, msgspec.json.Decoder(t), False) for genre, t in _TYPES.items()},
+    **{
+        PREFIXE_TOPIC_LOGEMENT + genre: (genre, msgspec.json.Decoder(t), True)
+        for genre, t in _TYPES_LOGEMENT.items()
+    },
 }
 
 
@@ -195,7 +232,7 @@ def collecter(
               mininterval=0.5) as progres:
         lu = 0
         for nid, originator, version, topic, state in lignes(engine, stockage, fin):
-            genre, decodeur = _DECODEURS[topic]
+            genre, decodeur, de_logement = _DECODEURS[topic]
             try:
                 e = decodeur.decode(state)
             except msgspec.DecodeError as err:
@@ -208,7 +245,8 @@ def collecter(
                 lu = nid
             if connu_a is not None and e.timestamp > connu_a:
                 continue
-            collecte.ajouter(extraire(genre, str(originator), version, e, territoire))
+            lire = extraire_logement if de_logement else extraire
+            collecte.ajouter(lire(genre, str(originator), version, e, territoire))
         progres.update(fin - lu)
     return collecte, fin, n
 
@@ -233,3 +271,15 @@ def regenerer(
         evenements=n,
         figures=calculer(collecte.pour(periode), periode, territoire),
     )
+
+
+def bilan_flux_du_journal(
+    engine: sa.Engine,
+    stockage: Stockage,
+    territoire: Territoire,
+    periode: Periode,
+    jusqua: int | None = None,
+) -> tuple[BilanFlux, int]:
+    """The bilan du flux of the period from the raw log alone, and the last position read."""
+    collecte, fin, _ = collecter(engine, stockage, territoire, jusqua=jusqua)
+    return bilan_flux(collecte.pour(periode), periode, territoire), fin

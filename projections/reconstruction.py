@@ -49,7 +49,7 @@ from domain.territoire import Territoire
 from projections.cotation import ProjectionCotation, _compte, ajouter_effectifs, ligne_cotation
 from projections.demandes_suivies import TOPICS_DEMANDE
 from projections.echeances import ProjectionEcheances, lignes_echeances
-from projections.indicateurs import Retraction, extraire
+from projections.indicateurs import Retraction, extraire, extraire_logement
 from projections.journal import _DECODEURS as _DECODEURS_STATISTIQUES
 from projections.suivi import (
     _CHIFFRE,
@@ -221,20 +221,21 @@ def _remplir(
         if n == 1:
             lus, effectifs = replier_tranche(tranches[0], registre.engine)
             if r_stat is not None:
-                _statistiques(registre, r_stat.tables[0], fin)
+                # The flux's dwelling events, which only the statistics read, count once too.
+                lus += _statistiques(registre, r_stat.tables[0], fin)[1]
         else:
             with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
                 futures: list[Future[tuple[int, Counter[tuple[str, int]]]]] = [
                     pool.submit(replier_tranche, tr) for tr in tranches
                 ]
                 if r_stat is not None:
-                    _statistiques(registre, r_stat.tables[0], fin)
+                    lus += _statistiques(registre, r_stat.tables[0], fin)[1]
                 for f in futures:
                     x, c = f.result()
                     lus += x
                     effectifs.update(c)
     elif r_stat is not None:
-        lus = _statistiques(registre, r_stat.tables[0], fin)
+        lus = _statistiques(registre, r_stat.tables[0], fin)[0]
     with registre.engine.begin() as conn:
         if r_cot is not None:
             ajouter_effectifs(conn, r_cot.tables[0], effectifs)
@@ -389,9 +390,10 @@ def _demandes(
 # -- the statistics facts, in log order, in this process -----------------------------------------
 
 
-def _statistiques(registre: Registre, t: sa.Table, fin: int) -> int:
+def _statistiques(registre: Registre, t: sa.Table, fin: int) -> tuple[int, int]:
     """The facts of every statistics event up to `fin`, in log order, numbered 1, 2, 3… as the
-    follower numbers them, then the retracted ones flagged; returns the events read."""
+    follower numbers them, then the retracted ones flagged; returns the events read, and how
+    many of them were the flux's dwelling events."""
     stockage = registre.stockage
     table, pos = stockage.table_evenements, stockage.colonne_position
     topics = ", ".join(f"'{x}'" for x in _DECODEURS_STATISTIQUES)
@@ -402,18 +404,21 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> int:
     colonnes = ("ordre", "demande", "version", "genre", "jour", "fait", "retracte")
     territoire = registre.territoire
     ordre = 0
-    lus = 0
+    lus = de_logements = 0
     retractions: list[dict[str, Any]] = []
     with registre.engine.connect() as lecture:
         res = lecture.execution_options(stream_results=True, yield_per=PAGE).execute(q, {"fin": fin})
         for page in res.partitions(PAGE):
             lignes: list[tuple[Any, ...]] = []
             for oid, v, topic, state in page:
-                genre, decodeur = _DECODEURS_STATISTIQUES[topic]
+                genre, decodeur, de_logement = _DECODEURS_STATISTIQUES[topic]
                 e = decodeur.decode(state)
-                # The follower names a demand by its UUID's text (SQLite stores bare hex).
+                # The follower names a demand (or a dwelling, for the flux) by its UUID's text
+                # (SQLite stores bare hex).
                 demande = str(oid if isinstance(oid, UUID) else UUID(oid))
-                for f in extraire(genre, demande, v, e, territoire):
+                lire = extraire_logement if de_logement else extraire
+                de_logements += de_logement
+                for f in lire(genre, demande, v, e, territoire):
                     ordre += 1
                     lignes.append(
                         (ordre, f.demande, f.version, GENRES[type(f)], f.jour, _ENCODEUR.encode(f).decode(), False)
@@ -431,4 +436,4 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> int:
                 .values(retracte=True),
                 retractions,
             )
-    return lus
+    return lus, de_logements

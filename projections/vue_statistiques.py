@@ -31,17 +31,21 @@ import sqlalchemy as sa
 from adapters.registre import Registre
 from domain.territoire import Territoire
 from projections.indicateurs import (
+    EVENEMENTS_LOGEMENT_LUS,
     EVENEMENTS_LUS,
     PREFIXE_TOPIC,
+    PREFIXE_TOPIC_LOGEMENT,
     Attribution,
     Bail,
     Bilan,
+    BilanFlux,
     Changement,
     Decote,
     Ecart,
     ExamenCAL,
     Fait,
     Faits,
+    Orientation,
     Periode,
     Proposition,
     Radiation,
@@ -49,13 +53,16 @@ from projections.indicateurs import (
     RecoursDepose,
     Refus,
     Retraction,
+    VacanceOuverte,
+    bilan_flux,
     calculer,
     comparer,
     extraire,
+    extraire_logement,
     recours_en_attente,
     replier,
 )
-from projections.journal import regenerer
+from projections.journal import bilan_flux_du_journal, regenerer
 from projections.lecteurs import Lecteurs
 from projections.suivi import Projection, Suiveur, suivi
 
@@ -72,7 +79,7 @@ def _genre(t: type[Fait]) -> str:
 # One genre per fact class: the struct's own tag ("bail", "changement", …).
 _CLASSES: tuple[type[Fait], ...] = (
     Bail, Attribution, Proposition, Refus, Radiation, Decote, RecoursDepose, RecoursDecide,
-    ExamenCAL, Changement, Retraction,
+    ExamenCAL, Changement, Retraction, VacanceOuverte, Orientation,
 )
 GENRES: dict[type[Fait], str] = {t: _genre(t) for t in _CLASSES}
 _DECODEURS: dict[str, msgspec.json.Decoder[Any]] = {
@@ -115,8 +122,12 @@ class ProjectionStatistiques(Projection):
     contributes nothing and is not even delivered (`topics`)."""
 
     nom = NOM
-    topics = tuple(PREFIXE_TOPIC + g for g in sorted(EVENEMENTS_LUS))
-    version = 2  # 2: renewals and anniversaries, for the RADREN that fell due
+    topics = tuple(PREFIXE_TOPIC + g for g in sorted(EVENEMENTS_LUS)) + tuple(
+        PREFIXE_TOPIC_LOGEMENT + g for g in sorted(EVENEMENTS_LOGEMENT_LUS)
+    )
+    # 2: renewals and anniversaries, for the RADREN that fell due; 3: coded motifs, réservataire
+    # organisations, the flux's vacancies and orientations
+    version = 3
 
     def __init__(self, registre: Registre) -> None:
         self.territoire: Territoire = registre.territoire
@@ -132,9 +143,12 @@ class ProjectionStatistiques(Projection):
         faits: list[Fait] = []
         for e in evenements:
             classe, _, genre = type(e).__qualname__.rpartition(".")
-            if classe != "Demande" or genre not in EVENEMENTS_LUS:
-                continue
-            faits.extend(extraire(genre, str(e.originator_id), e.originator_version, e, self.territoire))
+            if classe == "Demande" and genre in EVENEMENTS_LUS:
+                faits.extend(extraire(genre, str(e.originator_id), e.originator_version, e, self.territoire))
+            elif classe == "Logement" and genre in EVENEMENTS_LOGEMENT_LUS:
+                faits.extend(
+                    extraire_logement(genre, str(e.originator_id), e.originator_version, e, self.territoire)
+                )
         return faits
 
     def appliquer_lot(self, conn: sa.Connection, tables: list[sa.Table], evenements: list[Any]) -> None:
@@ -229,6 +243,8 @@ def faits_de_la_periode(conn: sa.Connection, t: sa.Table, periode: Periode) -> F
     r.radiations = _lire(conn, t, GENRES[Radiation], *dans)
     r.decotes = _lire(conn, t, GENRES[Decote], *dans)
     r.examens = _lire(conn, t, GENRES[ExamenCAL], *dans)
+    r.vacances = _lire(conn, t, GENRES[VacanceOuverte], *dans)
+    r.orientations = _lire(conn, t, GENRES[Orientation], t.c.jour <= au)
 
     # Recours: those of the period, and every one filed or decided by `au` for the pending stock
     # (in log order, so a recours filed again after its decision is pending again).
@@ -287,6 +303,24 @@ def bilan_vue(engine: sa.Engine, territoire: Territoire, periode: Periode) -> Bi
     )
 
 
+def bilan_flux_vue(engine: sa.Engine, territoire: Territoire, periode: Periode) -> tuple[BilanFlux, int]:
+    """The bilan du flux of the period from the live read model, and its position."""
+    t = tables_statistiques("")[0]
+    with instantane(engine) as conn:
+        if not sa.inspect(conn).has_table(t.name):
+            raise ValueError(
+                f"the {NOM} read model does not exist yet: run `ledger rebuild {NOM}` or follow the log"
+            )
+        position = position_appliquee(conn)
+        du, au = periode.du, periode.au
+        r = Faits()
+        r.vacances = _lire(conn, t, GENRES[VacanceOuverte], t.c.jour >= du, t.c.jour <= au)
+        r.orientations = _lire(conn, t, GENRES[Orientation], t.c.jour <= au)
+        r.attributions = _lire(conn, t, GENRES[Attribution], t.c.jour >= du, t.c.jour <= au)
+        r.baux = _lire(conn, t, GENRES[Bail], t.c.jour >= du, t.c.jour <= au)
+    return bilan_flux(r, periode, territoire), int(position)
+
+
 def lire_bilan(
     registre: Registre,
     lecteurs: Lecteurs,
@@ -303,6 +337,16 @@ def lire_bilan(
         lecteurs.lecteur(NOM)
         return bilan_vue(registre.lecture, registre.territoire, periode)
     return regenerer(registre.lecture, registre.stockage, registre.territoire, periode, connu_a=connu_a)
+
+
+def lire_bilan_flux(registre: Registre, lecteurs: Lecteurs, periode: Periode, source: str = "vue") -> tuple[BilanFlux, int]:
+    """The bilan du flux of the period from the raw log (`journal`) or the live read model (`vue`,
+    brought up to date first unless the background does it), and the log position it stands
+    for: what GET /bilan-du-flux answers."""
+    if source == "journal":
+        return bilan_flux_du_journal(registre.engine, registre.stockage, registre.territoire, periode)
+    lecteurs.lecteur(NOM)
+    return bilan_flux_vue(registre.engine, registre.territoire, periode)
 
 
 # -- the check ----------------------------------------------------------------------------------

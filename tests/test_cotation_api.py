@@ -53,10 +53,10 @@ def test_worked_example_ranks_and_an_appealed_decote(registre: Registre, horloge
     lgt = next(x for x in registre.territoire.logements if x.bailleur == "ERILIA" and x.vacant)
     horloge_test.regler(datetime(2024, 9, 2, 9, tzinfo=UTC))
     client.post(f"/demandes/{n}/designations", json={"occurred_on": "2024-09-02", "logement": lgt.identifiant}, headers=ERILIA)
-    client.post(f"/demandes/{n}/decisions-cal", json={"occurred_on": "2024-09-02", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "un seul candidat proposé"}, headers=ERILIA)
+    client.post(f"/demandes/{n}/decisions-cal", json={"occurred_on": "2024-09-02", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "insuffisance_candidats"}, headers=ERILIA)
     res = client.post(
         f"/demandes/{n}/refus",
-        json={"occurred_on": "2024-09-02", "logement": lgt.identifiant, "stade": "apres_cal", "motif": "quartier",
+        json={"occurred_on": "2024-09-02", "logement": lgt.identifiant, "stade": "apres_cal", "motif": "environnement", "texte": "quartier",
               "qualification": "non_recevable", "appliquer_decote": True},
         headers=ERILIA,
     ).json()

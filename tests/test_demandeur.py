@@ -114,7 +114,7 @@ def loger(client: TestClient, lgt: LogementSocial, filed_on: str, inscrite_le: s
     ok(client.post(f"/demandes/{n}/designations", json={"occurred_on": bail_le, "logement": lgt.identifiant}, headers=b))
     ok(client.post(f"/demandes/{n}/decisions-cal", json={
         "occurred_on": bail_le, "logement": lgt.identifiant, "decision": "attribution",
-        "moins_de_trois_candidats": "un seul candidat"}, headers=b))
+        "moins_de_trois_candidats": "insuffisance_candidats"}, headers=b))
     ok(client.post(f"/demandes/{n}/baux", json={"occurred_on": bail_le, "logement": lgt.identifiant}, headers=b))
     return n
 
@@ -196,11 +196,11 @@ def test_a_demandeur_reads_points_rank_waiting_time_decisions_and_a_refusal(
     ok(client.post(f"/demandes/{a}/designations", json={"occurred_on": "2026-03-02", "logement": lgt.identifiant}, headers=bailleur))
     ok(client.post(f"/demandes/{a}/decisions-cal", json={
         "occurred_on": "2026-03-02", "logement": lgt.identifiant, "decision": "attribution_par_classement",
-        "rang": 1, "moins_de_trois_candidats": "un seul candidat"}, headers=bailleur))
+        "rang": 1, "moins_de_trois_candidats": "insuffisance_candidats"}, headers=bailleur))
     regler(h, "2026-03-10")
     refus_v, decote_v = ok(client.post(f"/demandes/{a}/refus", json={
         "occurred_on": "2026-03-10", "logement": lgt.identifiant, "stade": "apres_cal",
-        "motif": "logement trop éloigné de l'école", "qualification": "non_recevable",
+        "motif": "localisation", "texte": "logement trop éloigné de l'école", "qualification": "non_recevable",
         "appliquer_decote": True}, headers=bailleur))["evenements"]
 
     regler(h, "2026-03-12")
@@ -259,7 +259,7 @@ def test_a_recevable_refusal_has_no_consequence(
     ok(client.post(f"/demandes/{n}/designations", json={"occurred_on": "2026-01-05", "logement": lgt.identifiant}, headers=ERILIA))
     ok(client.post(f"/demandes/{n}/refus", json={
         "occurred_on": "2026-01-05", "logement": lgt.identifiant, "stade": "avant_cal",
-        "motif": "a trouvé un logement", "qualification": "recevable"}, headers=ERILIA))
+        "motif": "a_trouve_logement", "texte": "a trouvé un logement", "qualification": "recevable"}, headers=ERILIA))
     page = ok(client.get(f"/demandeur/{n}", headers=bearer(code(client, n))))
     (refus,) = page["refus"]
     assert refus["stade"] == "avant_cal" and refus["decotes"] == []

@@ -279,18 +279,30 @@ def test_every_event_of_the_mix_appears(generee) -> None:  # type: ignore[no-unt
         if nom(e) == "Demande.Radiee":
             vus[f"Radiee.{e.motif}"] += 1
         if nom(e) == "Demande.DecisionCAL":
-            vus["moins_de_trois_candidats"] += e.moins_de_trois_candidats is not None
+            vus["moins_de_trois_candidats"] += e.raison is not None
+            vus["DecisionCAL.session"] += e.session is not None
+            vus[f"DecisionCAL.motif={e.motif_code}"] += 1
+        if nom(e) == "Demande.Refusee":
+            vus[f"Refusee.code={e.code}"] += 1
+            vus["Refusee.texte"] += e.personnel is not None
+        if nom(e) == "Logement.VacanceOrientee":
+            vus["VacanceOrientee.reservataire" if e.reservataire else "VacanceOrientee.gardee_ou_retiree"] += 1
     attendus = [
         *(f"Demande.{x}" for x in (
             "Enregistree", "Modifiee", "Renouvelee", "PreavisEnvoye", "MiseEnDemeure", "Radiee",
             "Reactivee", "DaloReconnu", "CritereJustifie", "Designee", "DecisionCAL", "ConditionLevee",
             "Refusee", "DecoteAppliquee", "RecoursDepose", "RecoursDecide", "BailSigne", "Retractee",
-            "DonneesEffacees",
+            "DonneesEffacees", "InscriteCAL", "Acceptee", "DecisionNotifiee",
         )),
         *(f"Logement.{x}" for x in (
             "Ouvert", "VacanceDeclaree", "CandidatDesigne", "DecisionEnregistree", "ConditionLevee",
-            "RefusEnregistre", "CandidatureRetractee", "Loue",
+            "RefusEnregistre", "CandidatureRetractee", "Loue", "VacanceOrientee", "CandidatFavorable",
         )),
+        *(f"SessionCAL.{x}" for x in ("Ouverte", "LogementInscrit", "CandidatInscrit", "DecisionPrise", "Close")),
+        "Demande.Acceptee.stade=avant_cal", "Demande.Acceptee.stade=apres_cal", "DecisionCAL.session",
+        "DecisionCAL.motif=taux_effort", "Refusee.code=absence_reponse",
+        "Refusee.code=localisation", "Refusee.texte", "VacanceOrientee.reservataire",
+        "VacanceOrientee.gardee_ou_retiree",
         *(f"Radiee.{m}" for m in ("RADATT", "RADABA", "RADCON", "RADIRR", "RADREN")),
         *(f"Demande.DecisionCAL.decision={d}" for d in (
             "attribution", "attribution_par_classement", "attribution_sous_condition",

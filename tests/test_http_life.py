@@ -236,8 +236,13 @@ def test_une_demande_de_l_enregistrement_au_bail(
         == "2028-11-05"
     )
 
-    # 4. Designation by the réservataire of the dwelling's contingent.
+    # 4. Designation by the réservataire of the dwelling's contingent. The demo territory is in
+    # flux from 2027: its bailleur first orients the vacancy to that réservataire, under their
+    # convention (docs/rules.md, "Gestion en flux").
     j = jour_de(h, date(2028, 2, 2))
+    r = client.post(f"/logements/{lgt1.identifiant}/orientations",
+                    json={"occurred_on": j.isoformat(), "reservataire": "ALS"}, headers=entetes(b1))
+    assert r.status_code == 201, r.text
     res = commande(
         client,
         als,
@@ -261,7 +266,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
             "logement": lgt1.identifiant,
             "decision": "attribution_par_classement",
             "rang": 1,
-            "moins_de_trois_candidats": "un seul candidat présenté par le réservataire",
+            "moins_de_trois_candidats": "insuffisance_candidats",
         },
         version,
     )
@@ -281,7 +286,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
             "occurred_on": j.isoformat(),
             "logement": lgt1.identifiant,
             "stade": "apres_cal",
-            "motif": "logement trop éloigné de l'école",
+            "motif": "localisation", "texte": "logement trop éloigné de l'école",
             "qualification": "non_recevable",
             "appliquer_decote": True,
             "decote_notifiee_le": notification.isoformat(),
@@ -376,7 +381,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
             "occurred_on": j.isoformat(),
             "logement": lgt2.identifiant,
             "decision": "attribution",
-            "moins_de_trois_candidats": "trop peu de demandes pour cette typologie",
+            "moins_de_trois_candidats": "insuffisance_candidats",
         },
         version,
     )
@@ -555,7 +560,7 @@ def test_403_auditeur_et_bailleur_d_un_autre_logement(
     probleme(r, 403, "lecture_seule")
     r = client.post(
         f"/demandes/{numero}/decisions-cal",
-        json={"occurred_on": "2026-11-04", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "un seul candidat proposé"},
+        json={"occurred_on": "2026-11-04", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "insuffisance_candidats"},
         headers=entetes(erilia),
     )
     p = probleme(r, 403, "bailleur_du_logement")
@@ -577,7 +582,7 @@ def test_403_auditeur_et_bailleur_d_un_autre_logement(
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
             "decision": "attribution",
-            "moins_de_trois_candidats": "test",
+            "moins_de_trois_candidats": "insuffisance_candidats",
         },
     )
 
@@ -637,7 +642,7 @@ def test_422_champ_inconnu_mauvais_type_et_regle_du_domaine(
         json={
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
-            "decision": "attribution_par_classement", "moins_de_trois_candidats": "un seul candidat proposé",
+            "decision": "attribution_par_classement", "moins_de_trois_candidats": "insuffisance_candidats",
             "rang": "premier",
         },
         headers=entetes(oph),
@@ -663,7 +668,7 @@ def test_422_champ_inconnu_mauvais_type_et_regle_du_domaine(
         json={
             "occurred_on": "2026-11-04",
             "logement": lgt.identifiant,
-            "decision": "attribution_par_classement", "moins_de_trois_candidats": "un seul candidat proposé",
+            "decision": "attribution_par_classement", "moins_de_trois_candidats": "insuffisance_candidats",
         },
         headers=entetes(oph),
     )
@@ -707,7 +712,7 @@ def test_recours_au_seizieme_jour_refuse_avec_la_date_due(
         oph,
         numero,
         "decisions-cal",
-        {"occurred_on": "2026-12-03", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "un seul candidat proposé"},
+        {"occurred_on": "2026-12-03", "logement": lgt.identifiant, "decision": "attribution", "moins_de_trois_candidats": "insuffisance_candidats"},
     )
     horloge_test.regler(date(2026, 12, 10))
     res = commande(
@@ -719,7 +724,7 @@ def test_recours_au_seizieme_jour_refuse_avec_la_date_due(
             "occurred_on": "2026-12-10",
             "logement": lgt.identifiant,
             "stade": "apres_cal",
-            "motif": "sans motif",
+            "motif": "autre",
             "qualification": "non_recevable",
             "appliquer_decote": True,
         },
@@ -756,7 +761,15 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
     } | {(f"/demandes/{{numero_unique}}/{segment}", "post") for segment, _, _ in COMMANDES}
     presents = {(p, m) for p, ops in chemins.items() for m in ops}
     assert attendus <= presents, attendus - presents
-    assert len(COMMANDES) == 16
+    assert len(COMMANDES) == 19
+    commissions = {
+        ("/commissions", "post"), ("/commissions", "get"), ("/commissions/{session}/inscriptions", "post"),
+        ("/commissions/{session}/decisions", "post"), ("/commissions/{session}/cloture", "post"),
+        ("/commissions/{session}/proces-verbal", "get"), ("/commissions/{session}/proces-verbal.pdf", "get"),
+        ("/demandes/{numero_unique}/commissions", "get"), ("/logements/{identifiant}/orientations", "post"),
+        ("/bilan-du-flux", "get"),
+    }
+    assert commissions <= presents, commissions - presents
 
     schemas = doc["components"]["schemas"]
     noms = {"Probleme", "Resultat", Enregistrer.__name__, DeclarerVacance.__name__} | {

@@ -18,7 +18,15 @@ from eventsourcing.persistence import RecordConflictError
 from adapters.database import depuis_url
 from adapters.registre import Lot, Ordre, Registre
 from domain import commandes as c
-from domain.codes import MotifRadiation, QualificationRefus, StadeRefus, StatutDalo, TypeDecisionCAL
+from domain.codes import (
+    MotifRadiation,
+    MotifRefus,
+    QualificationRefus,
+    RaisonMoinsDeTrois,
+    StadeRefus,
+    StatutDalo,
+    TypeDecisionCAL,
+)
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte, VersionPerimee
 from domain.territoire import Territoire
@@ -43,8 +51,8 @@ def journee(registre: Registre, a: str, b: str) -> list[Ordre]:
         ordre(registre, OPH, c.Designer(occurred_on=j, logement=LGT), a),
         ordre(registre, OPH, c.Designer(occurred_on=j, logement=LGT), b),
         ordre(registre, OPH, c.DeciderCAL(occurred_on=j, logement=LGT, decision=TypeDecisionCAL.attribution,
-                                          moins_de_trois_candidats="trop peu de candidats"), a),
-        ordre(registre, OPH, c.Refuser(occurred_on=j, logement=LGT, stade=StadeRefus.apres_cal, motif="loin",
+                                          moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), a),
+        ordre(registre, OPH, c.Refuser(occurred_on=j, logement=LGT, stade=StadeRefus.apres_cal, motif=MotifRefus.localisation, texte="loin",
                                        qualification=QualificationRefus.non_recevable, appliquer_decote=True), a),
         ordre(registre, CANNES, nouvelle),
     ]

@@ -152,10 +152,12 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
             b.page.click(f'button[aria-label="Désigner la demande {n}"]')
         b.verifier()
     assert b.page.locator("tr[data-candidat]").count() == 3
+    # None of the three answered the bailleur's contact: the reason for fewer than three is a code.
+    moins = {"moins_de_trois_candidats": "insuffisance_candidats"}
     decisions = [
-        ("attribution_par_classement", {"rang": "1"}),
-        ("attribution_par_classement", {"rang": "2"}),
-        ("non_attribution", {"motif": "taux d'effort trop élevé"}),
+        ("attribution_par_classement", {"rang": "1", **moins}),
+        ("attribution_par_classement", {"rang": "2", **moins}),
+        ("non_attribution", {"motif": "taux_effort", "texte": "taux d'effort trop élevé", **moins}),
     ]
     for n, (decision, autres) in zip(trois, decisions, strict=True):
         bloc = b.page.locator(f'tr[data-candidat="{n}"] + tr details[data-action="decisions-cal"]')
@@ -164,7 +166,7 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     assert b.page.locator("td[data-decision=attribution_par_classement]").count() == 2
     # The first-ranked candidate refuses; the bailleur finds it non recevable and applies the décote.
     refus = b.page.locator(f'tr[data-candidat="{trois[0]}"] + tr details[data-action="refus"]')
-    soumettre(b.page, refus, {"stade": "apres_cal", "motif": "logement trop éloigné du travail",
+    soumettre(b.page, refus, {"stade": "apres_cal", "motif": "localisation", "texte": "logement trop éloigné du travail",
                               "qualification": "non_recevable"}, ("appliquer_decote",))
     b.verifier()
     b.capture("cal", base)

@@ -221,7 +221,7 @@ def test_a_page_offers_what_peut_allows_and_a_forged_form_is_refused_as_the_api_
     # The bailleur's form goes through: the same command as the API's.
     r = client.post(f"/espace/demandes/{numero}/decisions-cal", data={
         "_csrf": jeton_csrf, "occurred_on": horloge.aujourdhui().isoformat(), "logement": LOGEMENT_CAL,
-        "decision": "attribution", "moins_de_trois_candidats": "insuffisance", "_version": str(registre.demande(numero).version),
+        "decision": "attribution", "moins_de_trois_candidats": "insuffisance_candidats", "_version": str(registre.demande(numero).version),
     }, follow_redirects=False)
     assert r.status_code == 303 and registre.demande(numero).etat.candidature(LOGEMENT_CAL, 1).decisions
 

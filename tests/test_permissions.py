@@ -25,18 +25,25 @@ from adapters.registre import Registre
 from adapters.territory_file import load_territory
 from domain import commandes as c
 from domain import horloge
+from domain.cal import MembreCAL
 from domain.codes import (
+    CanalNotification,
     CodeDecote,
     DecisionRecours,
+    FormeSession,
     Justification,
     ModeleLogement,
     MotifMiseEnDemeure,
     MotifRadiation,
+    MotifRefus,
     QualificationRefus,
+    QualiteMembre,
+    RaisonMoinsDeTrois,
     RessourceRecue,
     RoleMembre,
     SousMotifIrrecevabilite,
     StadeRefus,
+    StadeReponse,
     StatutDalo,
     TypeContratTravail,
     TypeDecisionCAL,
@@ -121,29 +128,29 @@ def preparer(registre: Registre) -> list[Essai]:
     x("ERILIA", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT_ERILIA), sous_condition)
     x("ERILIA", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT_ERILIA,
                              decision=TypeDecisionCAL.attribution_sous_condition, piece_manquante="avis",
-                             delai_jours=10, moins_de_trois_candidats="trop peu de candidats"), sous_condition)
+                             delai_jours=10, moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), sous_condition)
 
     attribuee = x.demande()
     x("ALS", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT_ALS), attribuee)
     x("OPH-CPL", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT_ALS,
                               decision=TypeDecisionCAL.attribution,
-                              moins_de_trois_candidats="trop peu de candidats"), attribuee)
+                              moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), attribuee)
 
     refusee = x.demande()
     x("OPH-CPL", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT), refusee)
     (refus,) = x("OPH-CPL", c.Refuser(occurred_on=j(2026, 11, 2), logement=LGT, stade=StadeRefus.avant_cal,
-                                      motif="trop loin", qualification=QualificationRefus.non_recevable), refusee)
+                                      motif=MotifRefus.localisation, texte="trop loin", qualification=QualificationRefus.non_recevable), refusee)
 
     irrecevable = x.demande()
     x("OPH-CPL", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT), irrecevable)
     x("OPH-CPL", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.irrecevabilite,
                               sous_motif_irrecevabilite=SousMotifIrrecevabilite.IRRSEJ,
-                              moins_de_trois_candidats="trop peu de candidats"), irrecevable)
+                              moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), irrecevable)
     averti_irr = x.demande()
     x("OPH-CPL", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT), averti_irr)
     x("OPH-CPL", c.DeciderCAL(occurred_on=j(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.irrecevabilite,
                               sous_motif_irrecevabilite=SousMotifIrrecevabilite.IRRRES,
-                              moins_de_trois_candidats="trop peu de candidats"), averti_irr)
+                              moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), averti_irr)
     x("OPH-CPL", c.MettreEnDemeure(occurred_on=j(2026, 6, 1), motif=MotifMiseEnDemeure.irrecevabilite), averti_irr)
     averti = x.demande()
     x("CANNES", c.MettreEnDemeure(occurred_on=j(2026, 6, 1), motif=MotifMiseEnDemeure.absence_reponse), averti)
@@ -152,6 +159,9 @@ def preparer(registre: Registre) -> list[Essai]:
     non_renouvelee = x.demande(filed_on=j(2025, 10, 1), anniversaire=j(2026, 10, 1))
 
     on = JOUR
+    oph = registre.territoire.organisation("OPH-CPL")
+    session = registre.ouvrir_session(oph, "oph-cpl-1", c.OuvrirSession(
+        occurred_on=on, forme=FormeSession.presentiel, membres=(MembreCAL("OPH-CPL", QualiteMembre.bailleur),)))
     return [
         Essai("enregistrement", _enregistrement(on)),
         Essai("modification", c.Modifier(occurred_on=on, motifs=("SANS", "DIV")), base),
@@ -174,12 +184,12 @@ def preparer(registre: Registre) -> list[Essai]:
               base),
         Essai("designation_logement_inconnu", c.Designer(occurred_on=on, logement="RPLS-INCONNU"), base),
         Essai("decision_cal", c.DeciderCAL(occurred_on=on, logement=LGT, decision=TypeDecisionCAL.attribution,
-                                           moins_de_trois_candidats="trop peu de candidats"), designee),
+                                           moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), designee),
         Essai("condition_levee", c.LeverCondition(occurred_on=on, logement=LGT_ERILIA), sous_condition),
-        Essai("refus", c.Refuser(occurred_on=on, logement=LGT, stade=StadeRefus.avant_cal, motif="trop cher",
+        Essai("refus", c.Refuser(occurred_on=on, logement=LGT, stade=StadeRefus.avant_cal, motif=MotifRefus.localisation, texte="trop cher",
                                  qualification=QualificationRefus.recevable), designee),
         Essai("refus_et_decote", c.Refuser(occurred_on=on, logement=LGT, stade=StadeRefus.avant_cal,
-                                           motif="trop cher", qualification=QualificationRefus.non_recevable,
+                                           motif=MotifRefus.localisation, texte="trop cher", qualification=QualificationRefus.non_recevable,
                                            appliquer_decote=True), designee),
         Essai("decote_pieces", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_pieces), base),
         Essai("decote_refus", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_refus, refus=refus), refusee),
@@ -195,6 +205,10 @@ def preparer(registre: Registre) -> list[Essai]:
         Essai("bail", c.SignerBail(occurred_on=on, logement=LGT_ALS), attribuee),
         Essai("retractation", c.Retracter(occurred_on=on, evenement=modification, motif="erreur"), base),
         Essai("vacance", c.DeclarerVacance(occurred_on=on), logement=LGT_LOUE),
+        Essai("reponse_favorable", c.Accepter(occurred_on=on, logement=LGT, stade=StadeReponse.avant_cal), designee),
+        Essai("notification", c.NotifierDecision(occurred_on=on, logement=LGT_ALS, canal=CanalNotification.courrier),
+              attribuee),
+        Essai("inscription_cal", c.InscrireCAL(occurred_on=on, logement=LGT, session=session.identifiant), designee),
     ]
 
 
@@ -288,7 +302,8 @@ ACCEPTES: dict[str, set[str]] = {
     "OPH-CPL": _GUICHET | {
         "enregistrement", "med_irrecevabilite", "radiation_radirr", "designation_sans_contingent",
         "designation_colact", "designation_pprior", "designation_hors_contingent", "decision_cal",
-        "refus", "refus_et_decote", "decote_refus", "bail", "vacance",
+        "refus", "refus_et_decote", "decote_refus", "bail", "vacance", "reponse_favorable",
+        "notification", "inscription_cal",
     },
     # A bailleur records everything a guichet may. RADIRR needs a mise en demeure for
     # irrecevabilité a month before, whichever bailleur's CAL pronounced it.
@@ -308,7 +323,10 @@ def test_every_command_has_a_permission_and_every_command_on_a_demand_a_handler(
     commandes = {k for k in vars(c).values() if isinstance(k, type) and issubclass(k, c.Commande)}
     commandes.discard(c.Commande)
     assert set(REGLES) == commandes
-    assert set(TRAITEMENTS) == commandes - {c.Enregistrer, c.DeclarerVacance}
+    # Registration, a dwelling's own commands and a session's own have handlers of their own shape.
+    assert set(TRAITEMENTS) == commandes - {
+        c.Enregistrer, c.DeclarerVacance, c.OrienterVacance, c.OuvrirSession, c.CloreSession
+    }
 
 
 def test_an_auditeur_and_the_systeme_may_do_nothing() -> None:

@@ -21,8 +21,11 @@ from domain.codes import (
     Justification,
     ModeleLogement,
     MotifMiseEnDemeure,
+    MotifNonAttribution,
     MotifRadiation,
+    MotifRefus,
     QualificationRefus,
+    RaisonMoinsDeTrois,
     RessourceRecue,
     RoleMembre,
     SousMotifIrrecevabilite,
@@ -150,7 +153,7 @@ def designer(registre: Registre, numero: str, jour: date, logement: str = LGT, o
 def decider(
     registre: Registre, numero: str, jour: date, decision: TypeDecisionCAL, logement: str = LGT, **kw: object
 ) -> Resultat:
-    kw.setdefault("moins_de_trois_candidats", "trop peu de candidats sur ce logement")
+    kw.setdefault("moins_de_trois_candidats", RaisonMoinsDeTrois.insuffisance_candidats)
     return executer(
         registre, "OPH-CPL", c.DeciderCAL(occurred_on=jour, logement=logement, decision=decision, **kw), numero  # type: ignore[arg-type]
     )
@@ -168,7 +171,7 @@ def refuser(
     return executer(
         registre,
         "OPH-CPL",
-        c.Refuser(occurred_on=jour, logement=logement, stade=stade, motif="trop loin",
+        c.Refuser(occurred_on=jour, logement=logement, stade=stade, motif=MotifRefus.localisation, texte="trop loin",
                   qualification=qualification, **kw),  # type: ignore[arg-type]
         numero,
     )
@@ -496,7 +499,7 @@ def test_refusal_and_decote_in_one_command_need_a_non_recevable_refusal(registre
     designer(registre, numero, date(2026, 4, 1))
     decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.attribution)
     refuse(registre, "OPH-CPL",
-           c.Refuser(occurred_on=date(2026, 4, 15), logement=LGT, stade=StadeRefus.apres_cal, motif="trop loin",
+           c.Refuser(occurred_on=date(2026, 4, 15), logement=LGT, stade=StadeRefus.apres_cal, motif=MotifRefus.localisation, texte="trop loin",
                      qualification=QualificationRefus.recevable, appliquer_decote=True),
            numero, "refus_recevable")
     r = refuser(registre, numero, date(2026, 4, 15), QualificationRefus.non_recevable, appliquer_decote=True)
@@ -584,17 +587,13 @@ def test_cal_decision_preconditions(registre: Registre) -> None:
 def test_refusal_preconditions(registre: Registre) -> None:
     numero = enregistrer(registre)
     commande = c.Refuser(occurred_on=date(2026, 4, 5), logement=LGT, stade=StadeRefus.avant_cal,
-                         motif="trop loin", qualification=QualificationRefus.recevable)
+                         motif=MotifRefus.localisation, texte="trop loin", qualification=QualificationRefus.recevable)
     refuse(registre, "OPH-CPL", commande, numero, "aucune_proposition", LGT)
     designer(registre, numero, date(2026, 4, 1))
     refuse(registre, "OPH-CPL",
            c.Refuser(occurred_on=date(2026, 4, 5), logement=LGT, stade=StadeRefus.apres_cal,
-                     motif="trop loin", qualification=QualificationRefus.recevable),
+                     motif=MotifRefus.localisation, texte="trop loin", qualification=QualificationRefus.recevable),
            numero, "refus_sans_decision", "apres_cal")
-    refuse(registre, "OPH-CPL",
-           c.Refuser(occurred_on=date(2026, 4, 5), logement=LGT, stade=StadeRefus.avant_cal,
-                     motif=" ", qualification=QualificationRefus.recevable),
-           numero, "motif_requis")
     executer(registre, "OPH-CPL", commande, numero)
     refuse(registre, "OPH-CPL", commande, numero, "deja_refusee")
 
@@ -705,7 +704,7 @@ def test_bail_without_an_attribution(registre: Registre) -> None:
     designer(registre, numero, date(2026, 4, 1))
     refuse(registre, "OPH-CPL", c.SignerBail(occurred_on=date(2026, 4, 20), logement=LGT), numero,
            "attribution_ne_tient_pas", "no CAL decision")
-    decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.non_attribution, motif="ressources")
+    decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.non_attribution, motif=MotifNonAttribution.taux_effort)
     refuse(registre, "OPH-CPL", c.SignerBail(occurred_on=date(2026, 4, 20), logement=LGT), numero,
            "attribution_ne_tient_pas", "non_attribution")
 
@@ -725,7 +724,8 @@ def test_duplicate_rank_on_the_same_cal_is_refused(registre: Registre) -> None:
     designer(registre, x, date(2026, 4, 2))
     refuse(registre, "OPH-CPL",
            c.DeciderCAL(occurred_on=date(2026, 4, 15), logement=LGT,
-                        decision=TypeDecisionCAL.attribution_par_classement, rang=1),
+                        decision=TypeDecisionCAL.attribution_par_classement, rang=1,
+                        moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats),
            x, "rang_deja_attribue", "rank 1", LGT, "2026-04-15", a, aussi=[a, b])
     # Rank 3 is free; rank 1 at another CAL is another ranking.
     decider(registre, x, date(2026, 4, 15), TypeDecisionCAL.attribution_par_classement, rang=3)
@@ -819,7 +819,7 @@ def test_bailleur_records_a_bail_only_on_its_own_dwellings(registre: Registre) -
                "bailleur_du_logement", "OPH-CPL", org, erreur=Interdit)
     refuse(registre, "OPH-CPL",
            c.Refuser(occurred_on=date(2026, 4, 20), logement=LGT_ERILIA, stade=StadeRefus.avant_cal,
-                     motif="x", qualification=QualificationRefus.recevable),
+                     motif=MotifRefus.localisation, texte="x", qualification=QualificationRefus.recevable),
            numero, "bailleur_du_logement", "ERILIA", erreur=Interdit)
     refuse_vacance(registre, "ERILIA", LGT_LOUE, date(2026, 4, 20), "bailleur_du_logement", "OPH-CPL",
                    erreur=Interdit)
@@ -935,10 +935,6 @@ def test_fewer_than_three_candidates_needs_its_reason(registre: Registre) -> Non
     e = refuse(registre, "OPH-CPL",
                c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.attribution),
                numero, "moins_de_trois_candidats", LGT)
-    assert e.details == {"candidats": 1}
-    refuse(registre, "OPH-CPL",
-           c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT, decision=TypeDecisionCAL.attribution,
-                        moins_de_trois_candidats="  "),
-           numero, "moins_de_trois_candidats")
+    assert e.details == {"favorables": 0, "designes": 1}
     decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.attribution,
-            moins_de_trois_candidats="DALO désigné par le préfet")
+            moins_de_trois_candidats=RaisonMoinsDeTrois.dalo_prefet)

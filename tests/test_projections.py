@@ -10,7 +10,15 @@ import sqlalchemy as sa
 from adapters.clock import HorlogeReglable
 from adapters.registre import Registre
 from domain import commandes as c
-from domain.codes import QualificationRefus, RoleMembre, StadeRefus, TypeDecisionCAL, Typologie
+from domain.codes import (
+    MotifRefus,
+    QualificationRefus,
+    RaisonMoinsDeTrois,
+    RoleMembre,
+    StadeRefus,
+    TypeDecisionCAL,
+    Typologie,
+)
 from domain.foyer import Membre, Souhaits
 from projections.echeances import ProjectionEcheances
 from projections.suivi import Suiveur
@@ -127,13 +135,13 @@ def test_recours_queue(registre: Registre, horloge_test: HorlogeReglable) -> Non
     registre.executer(
         erilia, "erilia-1",
         c.DeciderCAL(occurred_on=date(2024, 3, 5), logement=spec.identifiant, decision=TypeDecisionCAL.attribution,
-                     moins_de_trois_candidats="un seul candidat proposé"),
+                     moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats),
         num,
     )
     r = registre.executer(
         erilia, "erilia-1",
         c.Refuser(occurred_on=date(2024, 3, 8), logement=spec.identifiant, stade=StadeRefus.apres_cal,
-                  motif="trop loin", qualification=QualificationRefus.non_recevable, appliquer_decote=True),
+                  motif=MotifRefus.localisation, texte="trop loin", qualification=QualificationRefus.non_recevable, appliquer_decote=True),
         num,
     )
     decote = r.evenements[-1]

@@ -14,7 +14,9 @@ from domain import commandes as c
 from domain.codes import (
     DecisionRecours,
     MotifRadiation,
+    MotifRefus,
     QualificationRefus,
+    RaisonMoinsDeTrois,
     RessourceRecue,
     RoleMembre,
     StadeRefus,
@@ -66,12 +68,12 @@ def histoire(registre: Registre, horloge_test: HorlogeReglable) -> dict[str, obj
     for n in (riche, pauvre):
         executer(registre, "OPH-CPL", c.Designer(occurred_on=date(2026, 4, 1), logement=LGT), n)
     executer(registre, "OPH-CPL", c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT,
-             decision=TypeDecisionCAL.attribution, moins_de_trois_candidats="too_few"), riche)
+             decision=TypeDecisionCAL.attribution, moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), riche)
     executer(registre, "OPH-CPL", c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT,
              decision=TypeDecisionCAL.attribution_par_classement, rang=2,
-             moins_de_trois_candidats="too_few"), pauvre)
+             moins_de_trois_candidats=RaisonMoinsDeTrois.insuffisance_candidats), pauvre)
     decote = executer(registre, "OPH-CPL", c.Refuser(
-        occurred_on=date(2026, 4, 15), logement=LGT, stade=StadeRefus.apres_cal, motif="localisation",
+        occurred_on=date(2026, 4, 15), logement=LGT, stade=StadeRefus.apres_cal, motif=MotifRefus.localisation, texte="localisation",
         qualification=QualificationRefus.non_recevable, appliquer_decote=True), riche)
     executer(registre, "CANNES", c.DeposerRecours(occurred_on=date(2026, 4, 20), decote=decote), riche)
     executer(registre, "OPH-CPL", c.DeciderRecours(occurred_on=date(2026, 5, 1), decote=decote,
@@ -80,7 +82,7 @@ def histoire(registre: Registre, horloge_test: HorlogeReglable) -> dict[str, obj
     # QPV: an attribution to a household above the first quartile, never followed by a bail.
     executer(registre, "OPH-CPL", c.Designer(occurred_on=date(2026, 6, 1), logement=LGT_QPV), riche)
     executer(registre, "OPH-CPL", c.DeciderCAL(occurred_on=date(2026, 6, 5), logement=LGT_QPV,
-             decision=TypeDecisionCAL.attribution, moins_de_trois_candidats="plai_adapte"), riche)
+             decision=TypeDecisionCAL.attribution, moins_de_trois_candidats=RaisonMoinsDeTrois.plai_adapte), riche)
     executer(registre, "CANNES", c.Radier(occurred_on=date(2026, 6, 1), motif=MotifRadiation.RADABA), renonce)
     # A designation recorded by mistake and retracted: it never was a proposal.
     designation = executer(registre, "ETAT-06", c.Designer(occurred_on=date(2026, 7, 1), logement=LGT_ETAT), reste)
@@ -136,7 +138,7 @@ def test_every_figure_of_a_small_history(registre: Registre, histoire: dict) -> 
     assert valeur(b, "delai_anormalement_long") == (1, 2, Decimal("50.00"))
     # Two CALs (LGT on 10 April, LGT_QPV on 5 June), both with fewer than three candidates.
     assert valeur(b, "cal_moins_de_trois") == (2, 2, Decimal("100.00"))
-    assert valeur(b, "cal_moins_de_trois", "raison", "too_few")[0] == 1
+    assert valeur(b, "cal_moins_de_trois", "raison", "insuffisance_candidats")[0] == 1
     assert valeur(b, "cal_moins_de_trois", "raison", "plai_adapte")[0] == 1
 
 

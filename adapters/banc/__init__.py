@@ -11,6 +11,7 @@ baseline measured in the same run, and printed with the ratio between them.
 - `commandes`: (g) commands over HTTP and in-process beside the plain library's saves;
 - `pages`: (p) the pages' render time beside the JSON endpoints of the same queries;
 - `echange`: (h) the SNE import and its peak memory, (i) the partner feed's latency.
+- `commissions`: (j) a CAL session's minutes, (k) the bilan du flux of a year.
 
 Like `adapters.cli`, these modules import `projections` and `api` inside the functions that use
 them: the bench sits on top of every floor, and nothing imports it.
@@ -36,9 +37,11 @@ FIGURES: dict[str, tuple[str, str]] = {
     "g": ("commands", "commands over HTTP and in-process, beside the library's plain saves"),
     "h": ("sne", "SNE file import through the domain beside raw COPY and the plain library; peak memory"),
     "i": ("flux", "partner feed latency, commit to a long-polling consumer, beside a plain GET"),
+    "j": ("minutes", "the minutes of a 40-candidate CAL session, beside the raw read of its events"),
+    "k": ("bilan_flux", "the bilan du flux of a year, raw log and read model, beside the raw read"),
     "p": ("pages", "a demand's page and the CAL workspace, beside their JSON endpoints"),
 }
-HISTOIRE = frozenset("abc")  # the figures measured on a generated history
+HISTOIRE = frozenset("abck")  # the figures measured on a generated history
 ACTIVES = frozenset("defp")  # the figures measured on --actives active demands
 
 

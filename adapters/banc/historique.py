@@ -24,7 +24,7 @@ from adapters.registre import Registre
 
 # Calibration of --evenements: the generator writes about this many events per dwelling-year
 # (Cannes profile: scale 1 ≈ 10,213 dwellings), from runs on this machine.
-EVENEMENTS_PAR_ECHELLE_ANNEE = 37_000
+EVENEMENTS_PAR_ECHELLE_ANNEE = 47_000  # 37,000 before the CAL sessions, answers and notifications (issue 11)
 
 
 @dataclass

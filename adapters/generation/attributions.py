@@ -1,10 +1,14 @@
-"""One vacancy of one dwelling, from its declaration to its bail: designations by the
-réservataire of its contingent (or by the bailleur), withdrawals before the CAL, the CAL's
-decisions (attribution to the first, attribution par classement to the next, sometimes under a
-suspensive condition, non-attributions and irrecevabilités), the candidates' answers — refusals
-with their stage, motif and qualification, a décote on some non_recevable ones — and the bail
-signed by the candidate whose attribution stands. When every ranked candidate has fallen, a
-new round of designations starts on the same vacancy."""
+"""One vacancy of one dwelling, from its declaration to its bail: in flux its orientation by the
+bailleur (`flux.py`), designations by the réservataire of its contingent or its orientation (or
+by the bailleur), the candidates' answers to the bailleur's contact before the CAL (favourable,
+or a withdrawal, or silence: presented in addition), the CAL session (`commissions.py`) that
+puts them on its agenda and decides (attribution to the first, attribution par classement to the
+next, sometimes under a suspensive condition, non-attributions and irrecevabilités, with coded
+motifs), the notification of each decision, the answers to the offer counted from it —
+acceptance, refusals with their stage, coded motif and qualification, a décote on some
+non_recevable ones, silence past ten days — and the bail signed by the candidate whose
+attribution stands. When every ranked candidate has fallen, a new round of designations starts
+on the same vacancy."""
 
 from __future__ import annotations
 
@@ -15,10 +19,15 @@ from typing import TYPE_CHECKING
 from adapters.generation.menages import choix
 from domain import commandes as c
 from domain.codes import (
+    CanalNotification,
     Financement,
+    MotifNonAttribution,
+    MotifRefus,
     QualificationRefus,
+    RaisonMoinsDeTrois,
     SousMotifIrrecevabilite,
     StadeRefus,
+    StadeReponse,
     TypeDecisionCAL,
     TypeReservataire,
 )
@@ -37,21 +46,22 @@ P_JUSTIFIE_BAILLEUR = 0.25  # the bailleur checks a criterion before the CAL
 P_SOUS_CONDITION = 0.08
 P_CONDITION_LEVEE = 0.85
 
+P_FAVORABLE = 0.9  # answers the bailleur's contact before the CAL (else presented in addition)
+P_TEXTE = 0.15  # a motif's code comes with free text beside it
+M = MotifRefus
 MOTIFS_REFUS = (
-    "localisation du logement", "typologie ou surface inadaptée", "loyer trop élevé",
-    "environnement du logement", "état du logement", "étage sans ascenseur", "raisons personnelles",
+    M.localisation, M.typologie_surface, M.loyer_charges, M.environnement, M.etat_logement,
+    M.accessibilite, M.raisons_personnelles,
 )
-MOTIFS_RETRAIT = ("a trouvé un logement", "ne souhaite plus ce secteur", "raisons personnelles")
+MOTIFS_RETRAIT = (M.a_trouve_logement, M.localisation, M.raisons_personnelles)
 MOTIFS_NON_ATTRIBUTION = (
-    "taux d'effort trop élevé", "typologie inadaptée à la composition familiale",
-    "candidat mieux classé retenu", "dossier incomplet",
+    MotifNonAttribution.taux_effort, MotifNonAttribution.typologie_inadaptee,
+    MotifNonAttribution.candidat_mieux_classe, MotifNonAttribution.dossier_incomplet,
 )
+TEXTES = ("précisé par le candidat au téléphone", "voir le compte rendu de visite", "courrier du candidat")
+CANAUX = ((CanalNotification.courrier, 45), (CanalNotification.recommande, 25), (CanalNotification.email, 20),
+          (CanalNotification.en_ligne, 7), (CanalNotification.sms, 3))
 PIECES = ("avis d'imposition N-2", "justificatif de titre de séjour", "attestation employeur")
-RAISONS_MOINS_DE_TROIS = {
-    "dalo": "candidat DALO désigné par le préfet",
-    "plai": "PLAI adapté",
-    "peu": "trop peu de demandes correspondant au logement",
-}
 
 
 @dataclass
@@ -63,6 +73,7 @@ class Candidat:
     rang: int | None = None
     delai: int | None = None
     condition_levee: bool = False
+    favorable: bool = False  # answered the bailleur's contact favourably before the CAL
 
 
 class MiseEnLocation:
@@ -79,12 +90,18 @@ class MiseEnLocation:
         self.i = 0  # the ranked candidate holding the offer
         self.termine = False
         self.classe: str | None = None  # scenario steering (sophia)
+        # In flux: whom the bailleur oriented the vacancy to (None: kept or withdrawn).
+        self.flux = sim.territoire.en_flux(ouverte_le)
+        self.reservataire: str | None = None
+        self.contingent_flux: TypeReservataire | None = None
 
     @property
     def bailleur(self) -> str:
         return self.spec.bailleur
 
     def demarrer(self, jour: date) -> None:
+        if self.flux:
+            self.reservataire, self.contingent_flux = self.sim.orientations.orienter(self.spec, jour)
         self.sim.planifier(self.sim.ouvre(jour + timedelta(days=self.sim.rng.randint(2, 10))), self.designer)
 
     def _plus_tard(self, depuis: date, a: int, b: int) -> date:
@@ -98,14 +115,16 @@ class MiseEnLocation:
             return
         jour = sim.jour
         sim.politique.avant_designation(sim, self)
-        if spec.contingent is TypeReservataire.AUCUN or spec.reservataire is None:
+        reservataire = self.reservataire if self.flux else spec.reservataire
+        du_logement = (self.contingent_flux or TypeReservataire.AUCUN) if self.flux else spec.contingent
+        if du_logement is TypeReservataire.AUCUN or reservataire is None:
             org, contingent = spec.bailleur, None
         elif rng.random() < P_HORS_CONTINGENT:
             org, contingent = spec.bailleur, TypeReservataire.AUCUN
         else:
-            org, contingent = spec.reservataire, None
+            org, contingent = reservataire, None
         n = int(choix(rng, CANDIDATS)) if self.tour == 0 else 3  # type: ignore[call-overload]
-        choisis = sim.choisir(self, n, contingent or spec.contingent)
+        choisis = sim.choisir(self, n, contingent or du_logement)
         nouveaux: list[Candidat] = []
         for d in choisis:
             r = sim.executer(org, c.Designer(occurred_on=jour, logement=spec.identifiant, contingent=contingent), d)
@@ -130,9 +149,26 @@ class MiseEnLocation:
             veille = self.cal_le - timedelta(days=1)
             if rng.random() < P_RETRAIT:
                 sim.planifier(sim.ouvre(sim.entre(jour + timedelta(days=1), veille), limite=veille), self.retrait, k)
-            elif rng.random() < P_JUSTIFIE_BAILLEUR:
+                continue
+            if rng.random() < P_FAVORABLE:
+                sim.planifier(sim.ouvre(jour + timedelta(days=1), limite=veille), self.favorable, k)
+            if rng.random() < P_JUSTIFIE_BAILLEUR:
                 sim.planifier(sim.ouvre(sim.entre(jour + timedelta(days=1), veille), limite=veille), self.justifier, k)
         sim.planifier(self.cal_le, self.cal)
+
+    def favorable(self, k: Candidat) -> None:
+        """The candidate answers the bailleur's contact: wishes to be presented (R.441-3)."""
+        sim = self.sim
+        if self.termine or k.statut != "designe" or not k.d.active or k.d.candidature is not self:
+            return
+        if self.cal_le is not None and sim.jour >= self.cal_le:
+            return
+        cmd = c.Accepter(occurred_on=sim.jour, logement=self.spec.identifiant, stade=StadeReponse.avant_cal)
+        if sim.executer(self.bailleur, cmd, k.d) is not None:
+            k.favorable = True
+
+    def _texte(self) -> str | None:
+        return self.sim.rng.choice(TEXTES) if self.sim.rng.random() < P_TEXTE else None
 
     def retrait(self, k: Candidat) -> None:
         sim = self.sim
@@ -143,7 +179,7 @@ class MiseEnLocation:
         qualification = QualificationRefus.recevable if sim.rng.random() < 0.85 else QualificationRefus.non_recevable
         cmd = c.Refuser(
             occurred_on=sim.jour, logement=self.spec.identifiant, stade=StadeRefus.avant_cal,
-            motif=sim.rng.choice(MOTIFS_RETRAIT), qualification=qualification,
+            motif=sim.rng.choice(MOTIFS_RETRAIT), qualification=qualification, texte=self._texte(),
         )
         if sim.executer(self.bailleur, cmd, k.d, tardif=True) is not None:
             k.statut = "refuse"
@@ -177,10 +213,20 @@ class MiseEnLocation:
         if not presents:
             self.nouveau_tour(jour)
             return
-        raison = None if len(self.candidats) >= 3 else self._raison(presents)
+        # As the dwelling counts them: every candidate of the vacancy who answered favourably
+        # and has not refused since, presented today or in an earlier round (R.441-3).
+        favorables = sum(1 for x in self.candidats if x.favorable and x.statut != "refuse")
+        raison = None if favorables >= 3 else self._raison(presents)
+        session = sim.commissions.session(self)
         self.classement = []
         rang = 0
         for k in presents:
+            if session is not None:
+                inscription = c.InscrireCAL(occurred_on=jour, logement=spec.identifiant, session=session)
+                if sim.executer(self.bailleur, inscription, k.d) is None:
+                    k.statut = "sorti"
+                    sim.liberer(k.d, self)
+                    continue
             issue = sim.politique.issue_cal(sim, self, k)
             champs: dict[str, object] = {}
             if issue == "attribution":
@@ -202,11 +248,12 @@ class MiseEnLocation:
             else:
                 decision = D.non_attribution
                 champs["motif"] = (
-                    "équilibre de peuplement du quartier (CIA)" if issue == "equilibre" else rng.choice(MOTIFS_NON_ATTRIBUTION)
+                    MotifNonAttribution.equilibre_peuplement if issue == "equilibre" else rng.choice(MOTIFS_NON_ATTRIBUTION)
                 )
+                champs["texte"] = self._texte()
             cmd = c.DeciderCAL(
                 occurred_on=jour, logement=spec.identifiant, decision=decision,
-                moins_de_trois_candidats=raison, **champs,  # type: ignore[arg-type]
+                moins_de_trois_candidats=raison, session=session, **champs,  # type: ignore[arg-type]
             )
             if sim.executer(self.bailleur, cmd, k.d) is None:
                 k.statut = "sorti"
@@ -221,20 +268,41 @@ class MiseEnLocation:
                 self.classement.append(k)
             else:
                 k.statut = "ecarte"
+                self.notifier(k, self._plus_tard(jour, 1, 3))
                 sim.liberer(k.d, self)
                 if decision is D.irrecevabilite and rng.random() < 0.6:
-                    sim.planifier(self._plus_tard(jour, 3, 20), sim.irrecevable, k.d, self.bailleur)
+                    sim.planifier(self._plus_tard(jour, 4, 20), sim.irrecevable, k.d, self.bailleur)
         if not self.classement:
             self.nouveau_tour(jour)
             return
         self.offrir(0, jour)
 
-    def _raison(self, presents: list[Candidat]) -> str:
-        if self.spec.contingent is TypeReservataire.PPRIOR and any(k.d.dalo for k in presents):
-            return RAISONS_MOINS_DE_TROIS["dalo"]
+    def _raison(self, presents: list[Candidat]) -> RaisonMoinsDeTrois:
+        contingent = self.contingent_flux if self.flux else self.spec.contingent
+        if contingent is TypeReservataire.PPRIOR and any(k.d.dalo for k in presents):
+            return RaisonMoinsDeTrois.dalo_prefet
         if self.spec.financement is Financement.PLAI and self.sim.rng.random() < 0.5:
-            return RAISONS_MOINS_DE_TROIS["plai"]
-        return RAISONS_MOINS_DE_TROIS["peu"]
+            return RaisonMoinsDeTrois.plai_adapte
+        return RaisonMoinsDeTrois.insuffisance_candidats
+
+    def notifier(self, k: Candidat, jour: date, puis: tuple[object, ...] | None = None) -> None:
+        """The decision notified to the candidate on `jour` (a letter, an e-mail…); `puis`: what
+        follows the notification (the offer's answer, counted from it)."""
+        self.sim.planifier(jour, self._notifier, k, puis)
+
+    def _notifier(self, k: Candidat, puis: tuple[object, ...] | None) -> None:
+        sim = self.sim
+        if k.d.active and (puis is None or (not self.termine and k.statut == "retenu" and k.d.candidature is self)):
+            canal = choix(sim.rng, CANAUX)
+            cmd = c.NotifierDecision(occurred_on=sim.jour, logement=self.spec.identifiant, canal=canal)  # type: ignore[arg-type]
+            if sim.executer(self.bailleur, cmd, k.d) is None and puis is not None:
+                k.statut = "sorti"
+                sim.liberer(k.d, self)
+                self.offrir(self.i + 1, sim.jour)
+                return
+        if puis is not None:
+            action, *args = puis
+            action(*args)  # type: ignore[operator]
 
     def _tient(self, k: Candidat) -> bool:
         """As `Logement.attribution_tient`: an attribution par classement stands once every
@@ -294,7 +362,12 @@ class MiseEnLocation:
         self._reponse(k, sim.jour)
 
     def _reponse(self, k: Candidat, depuis: date) -> None:
+        """The offer notified (the ten days of R.441-10 run from it), then the answer."""
+        self.notifier(k, self._plus_tard(depuis, 0, 2), (self._repondre, k))
+
+    def _repondre(self, k: Candidat) -> None:
         sim = self.sim
+        depuis = sim.jour  # the notification's day
         issue = sim.politique.reponse(sim, self, k)
         if issue == "accepte":
             # The others ranked behind will not get it: they are free for other proposals.
@@ -303,11 +376,20 @@ class MiseEnLocation:
                     x.statut = "sorti"
                     sim.liberer(x.d, self)
             delai = sim.politique.delai_bail(sim, self, k)
-            sim.planifier(self._plus_tard(depuis, delai, delai), self.bail, k)
+            accepte_le = self._plus_tard(depuis, 0, min(delai, 8))
+            sim.planifier(accepte_le, self.accepter, k)
+            sim.planifier(max(self._plus_tard(depuis, delai, delai), accepte_le), self.bail, k)
         elif issue == "refuse":
             sim.planifier(self._plus_tard(depuis, 1, 10), self.refus, k, StadeRefus.apres_cal)
         else:  # silence past the 10 days of R.441-10 is a refusal the bailleur records
             sim.planifier(self._plus_tard(depuis, 11, 14), self.refus, k, StadeRefus.absence_reponse)
+
+    def accepter(self, k: Candidat) -> None:
+        sim = self.sim
+        if self.termine or k.statut != "retenu" or not k.d.active or k.d.candidature is not self:
+            return
+        cmd = c.Accepter(occurred_on=sim.jour, logement=self.spec.identifiant, stade=StadeReponse.apres_cal)
+        sim.executer(self.bailleur, cmd, k.d)
 
     def refus(self, k: Candidat, stade: StadeRefus) -> None:
         sim, rng = self.sim, self.sim.rng
@@ -322,10 +404,11 @@ class MiseEnLocation:
         u = rng.random()
         immediate = qualification is QualificationRefus.non_recevable and u < 0.42
         differee = qualification is QualificationRefus.non_recevable and 0.42 <= u < 0.6
-        motif = "absence de réponse dans le délai" if stade is StadeRefus.absence_reponse else rng.choice(MOTIFS_REFUS)
+        motif = M.absence_reponse if stade is StadeRefus.absence_reponse else rng.choice(MOTIFS_REFUS)
         cmd = c.Refuser(
             occurred_on=sim.jour, logement=self.spec.identifiant, stade=stade, motif=motif,
             qualification=qualification, appliquer_decote=immediate,
+            texte=None if stade is StadeRefus.absence_reponse else self._texte(),
         )
         r = sim.executer(self.bailleur, cmd, k.d, tardif=not immediate)
         if r is None:

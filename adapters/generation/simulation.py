@@ -31,8 +31,10 @@ import msgspec
 
 from adapters.clock import HorlogeReglable
 from adapters.generation import attributions
+from adapters.generation.commissions import Commissions
 from adapters.generation.demandes import VieDesDemandes
 from adapters.generation.dossiers import Dossier, Ensemble
+from adapters.generation.flux import Orientations
 from adapters.generation.menages import Contexte, choix
 from adapters.generation.parametres import GenerationError, Parametres
 from adapters.generation.politique import Politique
@@ -40,6 +42,7 @@ from adapters.generation.rapport import Rapport
 from adapters.registre import Lot, Registre, Resultat
 from domain import calendrier, horloge
 from domain import commandes as c
+from domain.cal import SessionCAL
 from domain.codes import (
     Canal,
     MotifRadiation,
@@ -129,6 +132,8 @@ class Simulation(VieDesDemandes):
         self._pas = timedelta(seconds=1)
         self.horloge = HorlogeReglable(self._instant)
         self.lot = Lot(registre)
+        self.commissions = Commissions(self)  # today's CAL sessions (commissions.py)
+        self.orientations = Orientations(self)  # the flux's orientations (flux.py)
         self._bureau = False
         self.rapport = Rapport(
             scenario=p.scenario, graine=p.graine, debut=self.debut, fin=self.fin,
@@ -264,9 +269,11 @@ class Simulation(VieDesDemandes):
             quoi = dossier.numero if dossier is not None else ""
             self.rapport.refus.append(f"{jour} {type(commande).__name__} {quoi} by {org}: {e.regle}: {e.message}")
             logement = getattr(commande, "logement", None)
+            session = getattr(commande, "session", None)
             self.oublier(
                 *([Demande.id_pour(dossier.numero)] if dossier is not None and dossier.numero not in self.lot else []),
                 *([Logement.id_pour(logement)] if logement else []),
+                *([SessionCAL.id_pour(session)] if session else []),
             )
             return None
         if dossier is not None:
@@ -454,6 +461,7 @@ class Simulation(VieDesDemandes):
             _, _, action, args = heapq.heappop(self.agenda)
             action(*args)
         self.politique.fin_de_journee(self, jour)
+        self.commissions.clore(jour)  # the day's CAL sessions, their minutes final
         self.lot.sauver()
         self.sorties_moyennes += (self.sorties_jour - self.sorties_moyennes) / 60
 

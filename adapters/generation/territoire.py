@@ -10,9 +10,11 @@ import random
 import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from adapters.generation import flux
 from adapters.generation.parametres import LOGEMENTS_CANNES, Parametres
 from adapters.generation.parc import Logement, ProfilParc, generer_parc
 from adapters.generation.sophia import territoire_sophia
@@ -89,6 +91,10 @@ def contenu(p: Parametres, chemin: Path) -> dict[str, Any]:
         raw = {k: v for k, v in demo.items() if k != "logements"}
         raw["seuils_premier_quartile"] = seuils_cannes(list(annees))
         raw["logements"] = [_table(lgt) for lgt in generer_parc(rng, p.logements, profil_cannes(p.logements))]
+        # The switch to flux within the history, and the conventions of the parc (flux.py).
+        bascule = flux.date_du_flux(p.debut, p.jusquau)
+        raw["flux_depuis"] = bascule
+        raw["conventions"] = flux.conventions(raw["logements"], range(bascule.year, p.jusquau.year + 1), "CACPL")
     raw["grille"] = os.path.relpath(GRILLE, chemin.resolve().parent)
     return raw
 
@@ -142,6 +148,8 @@ def _valeur(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, date):
+        return v.isoformat()  # a TOML local date
     if isinstance(v, str):
         return _s(v)
     if isinstance(v, list | tuple):
@@ -161,8 +169,8 @@ def rendre(raw: dict[str, Any], entete: list[str]) -> str:
     lignes = list(entete) + [""] + _scalaires(raw)
     lignes += ["", "[seuils_premier_quartile]"]
     lignes += [f"{a} = {_s(str(v))}" for a, v in raw["seuils_premier_quartile"].items()]
-    for nom in ("communes", "organisations", "logements"):
-        for table in raw[nom]:
+    for nom in ("communes", "organisations", "conventions", "logements"):
+        for table in raw.get(nom, ()):
             lignes += ["", f"[[{nom}]]"] + _scalaires(table)
             for agent in table.get("agents", []):
                 lignes += ["", f"[[{nom}.agents]]"] + _scalaires(agent)

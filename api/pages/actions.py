@@ -28,6 +28,7 @@ from domain.demande import Demande
 from domain.etat_demande import EtatDemande
 from domain.permissions import peut
 from domain.territoire import Organisation, Territoire
+from projections.commissions import LIBELLES_MOINS_DE_TROIS, LIBELLES_MOTIF, LIBELLES_MOTIF_REFUS
 
 LIBELLES_DECISION = {
     TypeDecisionCAL.attribution: "attribution",
@@ -180,13 +181,15 @@ def champs_decision_cal(aujourdhui: date) -> tuple[Champ, ...]:
         _jour(aujourdhui),
         Champ("decision", "Décision", "select", _options(LIBELLES_DECISION)),
         Champ("rang", "Rang (attribution par classement)", "number", requis=False),
-        Champ("motif", "Motif (non-attribution)", requis=False),
+        Champ("motif", "Motif (non-attribution)", "select", (("", "—"),) + _options(LIBELLES_MOTIF), requis=False),
         Champ("sous_motif_irrecevabilite", "Sous-motif d'irrecevabilité", "select",
               (("", "—"),) + _options({SousMotifIrrecevabilite.IRRSEJ: "IRRSEJ — conditions de séjour",
                                         SousMotifIrrecevabilite.IRRRES: "IRRRES — ressources"}), requis=False),
         Champ("piece_manquante", "Pièce manquante (condition suspensive)", requis=False),
         Champ("delai_jours", "Délai en jours (condition suspensive)", "number", requis=False),
-        Champ("moins_de_trois_candidats", "Raison si moins de trois candidats", requis=False),
+        Champ("moins_de_trois_candidats", "Raison si moins de trois candidats ayant répondu favorablement", "select",
+              (("", "—"),) + _options(LIBELLES_MOINS_DE_TROIS), requis=False),
+        Champ("texte", "Précision (texte libre, chiffré)", "textarea", requis=False),
     )
 
 
@@ -194,7 +197,8 @@ def champs_refus(aujourdhui: date) -> tuple[Champ, ...]:
     return (
         _jour(aujourdhui),
         Champ("stade", "Stade", "select", _options(LIBELLES_STADE)),
-        Champ("motif", "Motif du refus"),
+        Champ("motif", "Motif du refus", "select", _options(LIBELLES_MOTIF_REFUS)),
+        Champ("texte", "Précision (texte libre, chiffré)", "textarea", requis=False),
         Champ("qualification", "Qualification par le bailleur", "select", _options(LIBELLES_QUALIFICATION)),
         Champ("appliquer_decote", "Appliquer la décote (refus non recevable)", "checkbox", requis=False),
         Champ("decote_notifiee_le", "Décote notifiée le (vide : le jour du refus)", "date", requis=False),

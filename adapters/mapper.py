@@ -37,7 +37,7 @@ class LedgerMapper(Mapper[UUID]):
                 etat.pop(champ, None)
         for nom, defaut in champs_recents(type(domain_event)).items():
             # A field added to the class since logs were written: stored only when used, so an
-            # event that does not use it is written as before (tests/test_journal_ancien.py).
+            # event that does not use it is written as before (tests/storage/test_journal_ancien.py).
             if nom in etat and etat[nom] == defaut:
                 del etat[nom]
         originator_id = etat.pop("originator_id")

@@ -7,7 +7,7 @@ taken as of any date and as known at any instant (`domain/etat_demande.py`).
 Why the file holds what it holds. The events are stored under topics `domain.demande:Demande.<Name>`
 (module and qualified name), which every log already written holds and which the read side
 filters on: they stay nested classes of `Demande`, defined here, so that the classes write the
-topics they always wrote and old logs decode without aliases (tests/test_journal_ancien.py). What
+topics they always wrote and old logs decode without aliases (tests/storage/test_journal_ancien.py). What
 this module does not need to hold lives beside it, by what it is:
 - the state and its fold, and the schedule's next due date: `domain/etat_demande.py`;
 - the checks of a command's payload (household, wishes, dates): `domain/verifications.py`;

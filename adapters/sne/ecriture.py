@@ -2,7 +2,7 @@
 any iterable of `DemandeSNE` and writes them one by one through lxml's incremental `xmlfile`, so
 that an export of the whole territory holds one demand in memory at a time. Elements come in the
 order of `interfaceNuu.xsd`; an absent value writes no element. What is written validates against
-the schema (tests/test_sne_format.py)."""
+the schema (tests/storage/test_sne_format.py)."""
 
 from __future__ import annotations
 

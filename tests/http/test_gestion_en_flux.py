@@ -24,7 +24,7 @@ from domain.territoire import Territoire
 from projections.indicateurs import Periode
 from projections.journal import bilan_flux_du_journal
 from projections.vue_statistiques import bilan_vue, suiveur_statistiques, verifier
-from tests.test_http_life import entetes, foyer
+from tests.http.test_http_life import entetes, foyer
 
 ALS_LGT = "RPLS-0602900110"  # OPH-CPL, contingent COLACT held by ALS, vacant when the ledger starts
 FLUX = date(2026, 6, 1)

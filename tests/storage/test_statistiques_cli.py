@@ -1,5 +1,5 @@
 """`ledger statistiques`, `ledger verifier-statistiques` and `ledger bilan` from the command line,
-on SQLite and PostgreSQL, over the small history of tests/test_statistiques.py."""
+on SQLite and PostgreSQL, over the small history of tests/storage/test_statistiques.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from adapters.registre import Registre
 from projections.indicateurs import Periode
 from projections.journal import regenerer
 from projections.vue_statistiques import tables_statistiques
-from tests.test_statistiques import histoire  # noqa: F401
+from tests.storage.test_statistiques import histoire  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("histoire")
 

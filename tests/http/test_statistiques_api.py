@@ -1,5 +1,5 @@
 """GET /statistiques and /statistiques/verification over HTTP, on SQLite and PostgreSQL, over the
-small history of tests/test_statistiques.py: JSON and CSV, raw log and read model, knowledge
+small history of tests/storage/test_statistiques.py: JSON and CSV, raw log and read model, knowledge
 time, every organisation may read, the check, and problem+json errors naming the parameter."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from projections.indicateurs import Periode
 from projections.journal import regenerer
 from projections.suivi import Suiveur, suivi
 from projections.vue_statistiques import tables_statistiques
-from tests.test_statistiques import histoire  # noqa: F401
+from tests.storage.test_statistiques import histoire  # noqa: F401
 
 PROBLEME = "application/problem+json"
 

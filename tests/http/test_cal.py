@@ -18,7 +18,7 @@ from adapters.clock import HorlogeReglable
 from adapters.registre import Registre
 from api.app import creer_app
 from domain.territoire import Territoire
-from tests.test_http_life import entetes, foyer
+from tests.http.test_http_life import entetes, foyer
 
 A, B, C = "RPLS-0602900023", "RPLS-0602900105", "RPLS-0602900110"  # OPH-CPL's, vacant
 SEANCE = date(2026, 11, 5)

@@ -35,7 +35,7 @@ from domain.foyer import DonneesPersonnelles, Identite, LogementActuel, Membre, 
 from domain.rang import Candidat, candidat, classer
 from domain.territoire import Territoire
 
-RACINE = Path(__file__).resolve().parent.parent
+RACINE = Path(__file__).resolve().parents[2]
 GRILLE = RACINE / "territories" / "cannes-pays-de-lerins.grille.toml"
 TERRITOIRE = RACINE / "territories" / "cannes-pays-de-lerins.toml"
 CANNES, LE_CANNET, HORS_EPCI = "06029", "06030", "06088"  # 06088: Nice

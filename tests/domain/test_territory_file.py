@@ -13,7 +13,7 @@ import pytest
 from adapters.territory_file import TerritoryFileError, load_territory
 from domain.codes import Financement, TypeOrganisation, TypeReservataire
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "territories" / "cannes-pays-de-lerins.toml"
 GENERATOR = ROOT / "scripts" / "generate-demo-territory"
 

@@ -30,7 +30,7 @@ from domain.codes import (
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte, VersionPerimee
 from domain.territoire import Territoire
-from tests.test_preconditions import DEPOT, LGT, enregistrer
+from tests.storage.test_preconditions import DEPOT, LGT, enregistrer
 
 CANNES, OPH, ETAT = "CANNES", "OPH-CPL", "ETAT-06"
 

@@ -36,7 +36,7 @@ from projections.indicateurs import (
     calculer,
 )
 
-RACINE = Path(__file__).resolve().parent.parent
+RACINE = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}svg"
 NOMS = [nom for nom, _ in GRAPHIQUES]
@@ -148,7 +148,7 @@ def test_svg_is_identical_from_another_process(bilan: Bilan, territoire: Territo
     script = (
         "import sys; from pathlib import Path;"
         "from tests.conftest import DEMO; from adapters.territory_file import load_territory;"
-        "from tests.test_graphiques import bilan_de, faits_types;"
+        "from tests.domain.test_graphiques import bilan_de, faits_types;"
         "from adapters.graphiques import ecrire_graphiques;"
         "t = load_territory(DEMO);"
         "ecrire_graphiques(bilan_de(faits_types(), t), Path(sys.argv[1]), 'svg', t)"

@@ -1,5 +1,5 @@
 """The live statistics read model against the raw log, on SQLite and PostgreSQL: the check finds
-no difference on the small history of tests/test_statistiques.py, a rebuild from zero equals live
+no difference on the small history of tests/storage/test_statistiques.py, a rebuild from zero equals live
 following, retractions are applied, and a corrupted row is reported naming its indicator."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from projections.vue_statistiques import (
     tables_statistiques,
     verifier,
 )
-from tests.test_statistiques import executer, histoire, valeur  # noqa: F401
+from tests.storage.test_statistiques import executer, histoire, valeur  # noqa: F401
 
 PERIODES = (
     Periode.annee(2026),
@@ -82,7 +82,7 @@ def test_the_small_history_gives_no_difference(registre: Registre, suiveur: Suiv
     assert b.source == "vue" and b.connu_a is None
     assert b.position == suiveur.position() == registre.position()
     assert b.evenements == len(lignes(registre))
-    # The hand-counted figures of tests/test_statistiques.py, from the read model.
+    # The hand-counted figures of tests/storage/test_statistiques.py, from the read model.
     assert valeur(b, "premier_quartile_hors_qpv") == (1, 1, Decimal("100.00"))
     assert valeur(b, "prioritaires_dalo") == (2, 3, Decimal("66.67"))
     assert valeur(b, "tension") == (2, 1, Decimal("2.00"))

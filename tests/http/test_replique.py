@@ -29,7 +29,7 @@ from adapters.registre import Registre
 from adapters.replique import attendre_replique
 from api.app import creer_app
 from domain.territoire import Territoire
-from tests.test_cotation_api import AUDIT, OPH, _exemple_55
+from tests.http.test_cotation_api import AUDIT, OPH, _exemple_55
 
 
 def _bindir() -> Path:

@@ -1,0 +1,1 @@
+"""Tests of the web workspace in Debian's Chromium, driven by Playwright."""

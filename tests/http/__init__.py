@@ -1,0 +1,1 @@
+"""Tests through the HTTP faces (JSON API and pages) on real stores."""

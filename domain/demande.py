@@ -31,6 +31,7 @@ from domain.acte import SYSTEME, Acte
 from domain.codes import (
     Canal,
     CanalNotification,
+    CategoriePrioritaire,
     CodeDecote,
     DecisionRecours,
     Justification,
@@ -41,6 +42,7 @@ from domain.codes import (
     MotifRefus,
     QualificationRefus,
     RaisonMoinsDeTrois,
+    SourcePriorite,
     SousMotifIrrecevabilite,
     StadeRefus,
     StadeReponse,
@@ -53,6 +55,7 @@ from domain.etat_demande import (
     Candidature,
     Decote,
     EtatDemande,
+    Priorite,
     SituationAttribution,
     appliquer,
     champs,
@@ -74,6 +77,7 @@ from domain.foyer import (
 from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier
+from domain.regles_priorite import ReglesDePriorite
 
 # Imported from here before the split; they keep working from here.
 __all__ = [
@@ -91,7 +95,7 @@ __all__ = [
 ESPACE_DEMANDES = uuid5(NAMESPACE_URL, "urn:demand-ledger:demande")
 
 
-class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate):
+class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, ReglesDePriorite, Aggregate):
     """A demande de logement social, identified by its numéro unique."""
 
     @staticmethod
@@ -243,6 +247,37 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         def evoluer(self, etat: EtatDemande) -> None:
             etat.effacee = True
             etat.personnel = Efface()
+
+    # -- priority and eligibility, shared with every partner (regles_priorite.py) ----------
+
+    class CaracterePrioritaireReconnu(Event):
+        """A priority recognised by the Etat or a labelling instance (CCH L.441-1, L.441-2-3):
+        the category, the source, and the days it holds (`jusqua` inclusive, None: open)."""
+
+        categorie: CategoriePrioritaire
+        source: SourcePriorite
+        du: date
+        jusqua: date | None = None
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            etat.priorites[self.originator_version] = Priorite(
+                self.originator_version, self.categorie, self.source, self.du, self.jusqua,
+                self.organisation,
+            )
+
+    class EligibiliteContingent(Event):
+        """A réservataire states the demand eligible to its contingent or flux share, or
+        withdraws that (`eligible` false)."""
+
+        contingent: TypeReservataire
+        eligible: bool
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            cle = (self.organisation, self.contingent)
+            if self.eligible:
+                etat.contingents_eligibles[cle] = self.originator_version
+            else:
+                etat.contingents_eligibles.pop(cle, None)
 
     # -- candidacies (regles_candidature.py) ---------------------------------------------
 

@@ -73,9 +73,12 @@ def premier_quartile(par_uc: Decimal, seuil: Decimal | None) -> bool:
 def prioritaire(
     situations: frozenset[str],
     logement_actuel: LogementActuel | None,
+    justifies: frozenset[str],
     rejetes: frozenset[str],
 ) -> bool:
-    declares = (situations & CRITERES_PRIORITAIRES) - rejetes
+    """A priority criterion of L.441-1 admitted (docs/rules.md): a declared one once justified
+    (its latest justification `justifie`), a derived one unless its latest is `rejete`."""
+    declares = (situations & CRITERES_PRIORITAIRES) & justifies
     derives: set[str] = set()
     if logement_actuel is not None:
         if logement_actuel.modele in SANS_LOGEMENT:

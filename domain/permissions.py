@@ -67,6 +67,16 @@ def dalo(org: Organisation) -> None:
     _exiger(org, {E}, "etat_requis", "a DALO or priority decision")
 
 
+def priorite(org: Organisation) -> None:
+    """The caractère prioritaire: the Etat, or the labelling instance it hosts (an organisation
+    of kind etat in the territory file: the DALO commission, the SYPLO service…)."""
+    _exiger(org, {E}, "etat_requis", "a caractère prioritaire")
+
+
+def eligibilite(org: Organisation) -> None:
+    _exiger(org, {R}, "reservataire_requis", "a statement of eligibility to a contingent")
+
+
 def bailleur_du_logement(org: Organisation, logement: LogementSocial, quoi: str) -> None:
     if B not in org.types or logement.bailleur != org.code:
         raise Interdit(
@@ -261,6 +271,8 @@ REGLES: dict[type[c.Commande], _Regle] = {
     c.Reactiver: _de_guichet("a reactivation"),
     c.ReconnaitreDalo: _dalo,
     c.Justifier: _de_guichet("a justification"),
+    c.ReconnaitrePriorite: lambda org, *_: priorite(org),
+    c.DeclarerEligibilite: lambda org, *_: eligibilite(org),
     c.Designer: _designation,
     c.DeciderCAL: _sur_logement("a CAL decision"),
     c.LeverCondition: _sur_logement("meeting a suspensive condition"),

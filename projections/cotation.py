@@ -207,7 +207,8 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 class ProjectionCotation(Projection):
     nom = "cotation"
     topics = TOPICS_DEMANDE
-    version = 2  # 2: a demand owed its RADREN radiation is out of the ranking at once
+    version = 3  # 2: a demand owed its RADREN radiation is out of the ranking at once;
+    # 3: a criterion that requires a justification counts only once justified
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre

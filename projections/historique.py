@@ -23,6 +23,8 @@ NOMS = {
     Demande.Reactivee: "reactivation",
     Demande.DaloReconnu: "reconnaissance_dalo",
     Demande.CritereJustifie: "justification",
+    Demande.CaracterePrioritaireReconnu: "caractere_prioritaire",
+    Demande.EligibiliteContingent: "contingent_eligible",
     Demande.Designee: "designation",
     Demande.DecisionCAL: "decision_cal",
     Demande.ConditionLevee: "condition_levee",

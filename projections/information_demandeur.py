@@ -45,6 +45,17 @@ class Critere(msgspec.Struct, frozen=True):
     detail: str
 
 
+class CritereEnAttente(msgspec.Struct, frozen=True):
+    """A criterion of the grid the demand meets but whose points wait for its justification,
+    and the pièces that would earn them (docs/demandeur.md)."""
+
+    code: str
+    libelle: str
+    points: int
+    justificatifs: list[str]
+    message: str
+
+
 class Cotation(msgspec.Struct, frozen=True):
     au: date
     points: int | None  # None: no grid in force, or not scored
@@ -56,6 +67,7 @@ class Cotation(msgspec.Struct, frozen=True):
     rang_typologie: int | None = None
     sur_typologie: int | None = None
     message: str = ""
+    en_attente: list[CritereEnAttente] = msgspec.field(default_factory=list)
 
 
 class Attente(msgspec.Struct, frozen=True):
@@ -284,7 +296,15 @@ def cotation_du_demandeur(
     except RegleEnfreinte as e:
         return Cotation(jour, None, None, [], typologie, message=e.message)
     criteres = [Critere(x.code, x.libelle, x.points, x.detail) for x in r.explications]
-    c = Cotation(jour, r.points, r.version_grille, criteres, typologie)
+    en_attente = [
+        CritereEnAttente(
+            x.code, x.libelle, x.points, list(x.justificatifs),
+            f"{x.points} points de plus dès qu'une de ces pièces aura été validée par votre guichet "
+            f"ou un bailleur : {' ; '.join(x.justificatifs) or 'pièce justificative du critère'}",
+        )
+        for x in r.en_attente
+    ]
+    c = Cotation(jour, r.points, r.version_grille, criteres, typologie, en_attente=en_attente)
     if not r.active:
         return msgspec.structs.replace(
             c, message="demande radiée : elle garde ses points mais ne figure plus dans aucun classement"

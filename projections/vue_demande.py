@@ -49,6 +49,26 @@ class VueCandidature(msgspec.Struct, frozen=True):
     bail: int | None
 
 
+class VuePriorite(msgspec.Struct, frozen=True):
+    """A caractère prioritaire recognised (CCH L.441-1), shared with every partner."""
+
+    evenement: int
+    categorie: str
+    source: str
+    du: date
+    jusqua: date | None
+    organisation: str
+    en_vigueur: bool  # on the view's day
+
+
+class VueEligibilite(msgspec.Struct, frozen=True):
+    """A contingent (or flux share) a réservataire states the demand eligible to."""
+
+    evenement: int
+    reservataire: str
+    contingent: TypeReservataire
+
+
 class VueDemande(msgspec.Struct, frozen=True):
     numero_unique: str
     version: int
@@ -68,9 +88,11 @@ class VueDemande(msgspec.Struct, frozen=True):
     candidatures: list[VueCandidature]
     decotes: list[VueDecote]
     donnees_effacees: bool
+    priorites: list[VuePriorite] = msgspec.field(default_factory=list)
+    contingents_eligibles: list[VueEligibilite] = msgspec.field(default_factory=list)
 
 
-def vue(demande: Demande, etat: EtatDemande | None = None) -> VueDemande:
+def vue(demande: Demande, etat: EtatDemande | None = None, jour: date | None = None) -> VueDemande:
     e = etat or demande.etat
     return VueDemande(
         numero_unique=e.numero_unique,
@@ -118,6 +140,15 @@ def vue(demande: Demande, etat: EtatDemande | None = None) -> VueDemande:
             for d in e.decotes.values()
         ],
         donnees_effacees=e.effacee,
+        priorites=[
+            VuePriorite(p.version, str(p.categorie), str(p.source), p.du, p.jusqua, p.organisation,
+                        p.vaut_le(e.dernier_jour if jour is None else jour))
+            for p in e.priorites.values()
+        ],
+        contingents_eligibles=[
+            VueEligibilite(v, org, contingent)
+            for (org, contingent), v in sorted(e.contingents_eligibles.items(), key=lambda x: x[1])
+        ],
     )
 
 
@@ -125,7 +156,7 @@ def vue_courante(registre: Registre, numero_unique: str, jour: date) -> VueDeman
     """The demand on `jour` (today) as a command dated that day would find it: what the
     schedule owes by then (a RADREN that fell due, an erasure) counts as appended."""
     d = registre.demande(numero_unique)
-    return vue(d, d.etat_courant(jour, registre.territoire.retention_donnees_mois))
+    return vue(d, d.etat_courant(jour, registre.territoire.retention_donnees_mois), jour)
 
 
 def en_json(obj: Any) -> bytes:

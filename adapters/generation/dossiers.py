@@ -154,7 +154,9 @@ class Dossier:
 
     @property
     def prioritaire(self) -> bool:
-        return menage.prioritaire(frozenset(self.situations), self.logement_actuel, frozenset(self.rejetes))
+        return menage.prioritaire(
+            frozenset(self.situations), self.logement_actuel, frozenset(self.justifies), frozenset(self.rejetes)
+        )
 
     @property
     def dalo(self) -> bool:

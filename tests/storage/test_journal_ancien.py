@@ -56,6 +56,9 @@ AJOUTEES_DEPUIS: set[str] = {
     "domain.demande:Demande.DecisionNotifiee",
     "domain.logement:Logement.VacanceOrientee",
     "domain.logement:Logement.CandidatFavorable",
+    # Issue 10: priority recognised by the Etat, contingents stated eligible by a réservataire.
+    "domain.demande:Demande.CaracterePrioritaireReconnu",
+    "domain.demande:Demande.EligibiliteContingent",
 }
 
 

@@ -69,7 +69,9 @@ class VueEligibilite(msgspec.Struct, frozen=True):
     contingent: TypeReservataire
 
 
-class VueDemande(msgspec.Struct, frozen=True):
+class VueDemande(msgspec.Struct, frozen=True, omit_defaults=True):
+    # omit_defaults: a demand without priority or eligibility reads as it did before they
+    # existed (the lists are left out when empty).
     numero_unique: str
     version: int
     filed_on: date

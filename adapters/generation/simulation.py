@@ -68,7 +68,8 @@ P_TARDIF = 0.08  # typed in one to three days after the fact
 # command would cost most of a run; the events, their dates and their order on each demand are
 # the same.
 EN_LOT = frozenset(
-    {c.Renouveler, c.Modifier, c.Justifier, c.MettreEnDemeure, c.Radier, c.Reactiver, c.ReconnaitreDalo}
+    {c.Renouveler, c.Modifier, c.Justifier, c.MettreEnDemeure, c.Radier, c.Reactiver, c.ReconnaitreDalo,
+     c.ReconnaitrePriorite, c.DeclarerEligibilite}
 )
 # What the guichets do in their back office, first thing in the day and saved together.
 BUREAU = frozenset(
@@ -76,6 +77,8 @@ BUREAU = frozenset(
         VieDesDemandes.renouveler, VieDesDemandes.modifier, VieDesDemandes.reactiver,
         VieDesDemandes.renoncer, VieDesDemandes.mettre_en_demeure, VieDesDemandes.radcon,
         VieDesDemandes.dalo, VieDesDemandes.dalo_caduc, VieDesDemandes.justifier,
+        VieDesDemandes.justifier_situation, VieDesDemandes.reconnaitre_priorite,
+        VieDesDemandes.declarer_eligibilite, VieDesDemandes.retirer_eligibilite,
     }
 )
 
@@ -101,6 +104,11 @@ class Simulation(VieDesDemandes):
         if not etats:
             raise GenerationError("the territory has no organisation of kind etat for DALO decisions")
         self.etat = etats[0].code
+        # The réservataire holding the employers' contingent (Action Logement), which states
+        # employees eligible to it.
+        self.eligibilite_colact = next(
+            (x.reservataire for x in self.territoire.logements
+             if x.contingent is TypeReservataire.COLACT and x.reservataire in self.orgs), None)
         self._preparer_guichets()
         poids: dict[str, int] = {}
         for lgt in self.territoire.logements:

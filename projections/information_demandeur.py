@@ -27,7 +27,10 @@ from domain import calendrier
 from domain.codes import DecisionRecours, QualificationRefus, TypeDecisionCAL
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
+from projections import demandeur_suivi as suivi
+from projections.commissions import ExamenEnCAL
 from projections.cotation import rang_courant
+from projections.demandeur_suivi import DelaiAnormalementLong, LogementPropose
 from projections.explication import expliquer
 from projections.historique import EntreeHistorique, historique
 from projections.indicateurs import Bail, Periode, attente
@@ -155,6 +158,11 @@ class ReponseDemandeur(msgspec.Struct, frozen=True):
     refus: list[Refus]
     decotes: list[Decote]
     historique: list[EntreeHistorique]
+    # How the demand goes (projections/demandeur_suivi.py).
+    examens_cal: list[ExamenEnCAL] = msgspec.field(default_factory=list)
+    logements_proposes: list[LogementPropose] = msgspec.field(default_factory=list)
+    consequences_refus: str = ""
+    delai_anormalement_long: DelaiAnormalementLong | None = None
 
 
 LIBELLES_DECISION = {
@@ -209,6 +217,10 @@ def information_demandeur(
         refus=refus,
         decotes=decotes,
         historique=historique(d),
+        examens_cal=suivi.examens(registre, numero_unique),
+        logements_proposes=suivi.logements_proposes(registre, d),
+        consequences_refus=suivi.consequences_d_un_refus(registre, e, jour),
+        delai_anormalement_long=suivi.delai_anormalement_long(registre, e, jour),
     )
 
 

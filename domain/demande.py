@@ -152,10 +152,12 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, ReglesDePr
         situations: tuple[str, ...]
         personnel: Personnel | None
         complements: Complements | None = None  # what the national files carry besides (SNE)
+        # The demandeur's age band on that day, in clear for the statistics (no birth date).
+        tranche_age: str | None = None
 
         retractable: ClassVar[bool] = False
         creation: ClassVar[bool] = True
-        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"complements"})
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"complements", "tranche_age"})
 
         def apply(self, aggregate: Demande) -> None:
             aggregate.faits = []
@@ -190,6 +192,9 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, ReglesDePr
                 etat.complements, etat.sources["complements"] = self.complements, v
 
     class Renouvelee(Event):
+        tranche_age: str | None = None  # the demandeur's age band that day (statistics)
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"tranche_age"})
+
         def evoluer(self, etat: EtatDemande) -> None:
             etat.anniversaire = calendrier.anniversaire(self.occurred_on)
             # Renewing answers the ledger's correspondence: a warning for no answer lapses.
@@ -219,6 +224,9 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, ReglesDePr
             etat.radiee_le = self.occurred_on
 
     class Reactivee(Event):
+        tranche_age: str | None = None  # the demandeur's age band that day (statistics)
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"tranche_age"})
+
         def evoluer(self, etat: EtatDemande) -> None:
             etat.active = True
             etat.radiation = None

@@ -59,6 +59,10 @@ class SituationAttribution(msgspec.Struct, frozen=True, omit_defaults=True):
     # whether the vacancy was in flux; absent from attributions recorded before the flux.
     reservataire: str | None = None
     flux: bool = False
+    # The household's profile (docs/statistics.md): the demandeur's age band (None: unknown)
+    # and the kind of household; absent from attributions recorded before issue 10.
+    tranche_age: str | None = None
+    type_menage: str | None = None
 
 
 @dataclass

@@ -561,6 +561,8 @@ def situation_a_l_attribution(
         mutation=etat.mutation,
         reservataire=candidature.reservataire if candidature else None,
         flux=bool(candidature and candidature.flux),
+        tranche_age=menage.tranche_age(etat.membres, personnel, jour),
+        type_menage=menage.type_menage(etat.membres),
     )
 
 

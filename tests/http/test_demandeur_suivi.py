@@ -16,9 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.code_demandeur import VARIABLE_DOSSIER, VARIABLE_SECRET
+from adapters.registre import Registre
+from api.app import creer_app
 from domain.territoire import Territoire
 from tests.http.test_cal import SEANCE, A, client, jeton, ok, poster, regler, seance  # noqa: F401
 from tests.http.test_http_life import foyer
+from tests.http.test_pages import connecter
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +107,28 @@ def test_each_cal_with_the_rank_and_the_dwelling_proposed(
     html = page(client, t, n[1])
     assert "data-examens-cal" in html and f"{examen['rang']} sur 3" in html
     assert propose["description"] in html
+
+
+def test_the_demand_page_offers_priority_to_the_etat_and_eligibility_to_a_reservataire(
+    registre: Registre, territoire: Territoire, horloge_test, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    regler(horloge_test, date(2026, 3, 2))
+    with TestClient(creer_app(registre)) as navigateur:
+        n = ok(navigateur.post("/demandes", json=foyer(date(2026, 3, 2)), headers=jeton(territoire, "CANNES")), 201)["numero_unique"]
+        jeton_csrf = connecter(navigateur, "etat-06-1", "demo-etat-06-1")
+        page_etat = navigateur.get(f"/espace/demandes/{n}").text
+        assert f'action="/espace/demandes/{n}/priorites"' in page_etat
+        r = navigateur.post(f"/espace/demandes/{n}/priorites", data={
+            "_csrf": jeton_csrf, "occurred_on": "2026-03-02", "categorie": "k", "source": "syplo",
+            "du": "2026-03-02", "jusqua": "", "_version": str(registre.demande(n).version)}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        navigateur.cookies.clear()
+        jeton_csrf = connecter(navigateur, "als-1", "demo-als-1")
+        page_als = navigateur.get(f"/espace/demandes/{n}").text
+        assert f'action="/espace/demandes/{n}/priorites"' not in page_als
+        assert 'data-priorites>L.441-1 k (syplo' in page_als
+        r = navigateur.post(f"/espace/demandes/{n}/eligibilites", data={
+            "_csrf": jeton_csrf, "occurred_on": "2026-03-02", "contingent": "COLACT", "eligible": "true",
+            "_version": str(registre.demande(n).version)}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        assert "COLACT (Action Logement Services)" in navigateur.get(f"/espace/demandes/{n}").text

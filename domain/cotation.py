@@ -648,11 +648,6 @@ def coter(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille) -
     )
 
 
-def criteres_admis(cotation: Cotation) -> frozenset[str]:
-    """The criteria that earn their points (applied, admitted: justified where required)."""
-    return frozenset(e.code for e in cotation.explications)
-
-
 def coter_demande(
     demande: Demande,
     au: date,

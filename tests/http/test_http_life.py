@@ -761,7 +761,7 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
     } | {(f"/demandes/{{numero_unique}}/{segment}", "post") for segment, _, _ in COMMANDES}
     presents = {(p, m) for p, ops in chemins.items() for m in ops}
     assert attendus <= presents, attendus - presents
-    assert len(COMMANDES) == 19
+    assert len(COMMANDES) == 21  # issue 10: priorites, eligibilites
     commissions = {
         ("/commissions", "post"), ("/commissions", "get"), ("/commissions/{session}/inscriptions", "post"),
         ("/commissions/{session}/decisions", "post"), ("/commissions/{session}/cloture", "post"),

@@ -520,8 +520,14 @@ class Lot:
         if cles or (r.stockage.postgres and len(evenements) >= self.COPIE_DES):
             mapper = LedgerMapper(CoffreDeLot(r.coffre, cles)) if cles else r.mapper
             position = ajout_massif.ajouter(r, [mapper.to_stored_event(e) for e in evenements], cles)
+            cache = r.repository.cache if not r.repository.fastforward else None
             for a in agregats:
                 a.collect_events()  # saved: as the library's save leaves an aggregate
+                if cache is not None:
+                    # As the library's save does: the lot worked on copies, so without this a
+                    # Registre with an aggregate cache (the generator's) would read the version
+                    # before the lot next time, and append on top of it a version that exists.
+                    cache.put(a.id, a)
         else:
             recordings = r.save(*agregats)
             position = max((x.notification.id for x in recordings), default=None)

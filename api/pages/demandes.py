@@ -1,7 +1,8 @@
 """A demand's page and finding a demand.
 
 The page shows what GET /demandes/{n}, /cotation and /historique answer, from the same queries
-(`vue_courante`, `cotation_expliquee`, `historique`): the current state, the score with each
+(`vue` of the state `vue_courante` reads, `cotation_expliquee`, `historique`), over the demand
+loaded once and shared by every section (each endpoint loads it for itself): the current state, the score with each
 criterion, its points, grid version and provenance linked to the event that set it, as of a date
 and as known at an instant (the auditor's replay), the partner-traceable history, and the forms
 of the commands the viewer's organisation may record (`api/pages/actions.py`). A form posts the

@@ -251,6 +251,8 @@ def test_the_cal_workspace_prepares_a_session_records_it_and_its_minutes_are_the
     jeton = connecter(client, "oph-cpl-1", "demo-oph-cpl-1")
     html = client.get(lgt).text
     assert 'data-action="ouvrir-seance"' in html
+    r = client.get(f"{lgt}?seance=CAL-OPH-CPL-20261123-9")
+    assert (r.status_code, regle(r.text)) == (404, "session_inconnue")
     classes = re.findall(r'data-compatible="([^"]+)"', html)
     assert set(classes) == set(numeros[:5]), "the ranked list: the five demands wishing a T2 in Cannes"
     trois = classes[:3]

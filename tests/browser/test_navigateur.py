@@ -214,6 +214,7 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     b.capture("proces-verbal", base)
     b.aller("/espace/commissions")
     assert b.page.locator(f'tr[data-seance="{session}"]').count() == 1
+    b.capture("seances", base)
     b.fermer()
     d = registre.demande(trois[0])
     (decote,) = d.etat.decotes.values()

@@ -268,6 +268,7 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     assert o.page.request.get(f"{servi.url}/espace/commissions/{session}/proces-verbal.pdf").body() == pdf
     o.aller("/espace/observatoire")
     o.aller("/espace/echeances")
+    o.capture("echeances", base)
     o.fermer()
 
     # -- a demandeur opens their page with their code -------------------------------------------

@@ -39,9 +39,9 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from eventsourcing.persistence import StoredEvent
 
 from adapters.database import Stockage, depuis_url
+from adapters.mapper import CHIFFRE
 from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import Grille
@@ -57,7 +57,6 @@ from projections.echeances import ProjectionEcheances, lignes_echeances
 from projections.indicateurs import Retraction, extraire, extraire_logement
 from projections.journal import DECODEURS as DECODEURS_STATISTIQUES
 from projections.suivi import (
-    CHIFFRE,
     Cible,
     Reconstruction,
     Suiveur,
@@ -372,6 +371,7 @@ def _demandes(
     )
     courant: Any = None
     evenements: list[Any] = []
+    depuis_ligne = mapper.depuis_ligne
     with engine.connect() as conn:
         res = conn.execution_options(stream_results=True, yield_per=PAGE).execute(q, params)
         for page in res.partitions(PAGE):
@@ -379,9 +379,7 @@ def _demandes(
             if a_dechiffrer:
                 coffre.charger(list(a_dechiffrer))
             for oid, v, topic, state in page:
-                e = mapper.to_domain_event(
-                    StoredEvent(originator_id=oid, originator_version=v, topic=topic, state=bytes(state))
-                )
+                e = depuis_ligne(oid, v, topic, state)
                 if oid != courant:
                     if evenements:
                         yield evenements

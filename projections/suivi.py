@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from adapters.mapper import CHIFFRE, LedgerMapper
 from adapters.registre import Registre
 
 metadata_suivi = sa.MetaData()
@@ -57,7 +58,6 @@ LOT = 2000  # events per read and per transaction when following
 # generated history, pages of 50,000 rebuild about twice as fast as pages of 2,000).
 LOT_RECONSTRUCTION = 50_000
 ANALYSER_APRES = 10_000  # events applied in one run after which PostgreSQL vacuums and analyses
-CHIFFRE = b'"chiffre"'  # how the mapper stores an encrypted personal field
 
 
 class Projection(ABC):
@@ -429,5 +429,9 @@ def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:
     a_dechiffrer = {n.originator_id for n in lot if CHIFFRE in n.state}
     if a_dechiffrer:
         registre.coffre.charger(list(a_dechiffrer))
-    vers_domaine = registre.mapper.to_domain_event
+    mapper = registre.mapper
+    if isinstance(mapper, LedgerMapper):
+        depuis_ligne = mapper.depuis_ligne
+        return [depuis_ligne(n.originator_id, n.originator_version, n.topic, n.state) for n in lot]
+    vers_domaine = mapper.to_domain_event
     return [vers_domaine(n) for n in lot]

@@ -199,8 +199,8 @@ def figure_a(h: Historique) -> list[Figure]:
 
 
 # The follower's rebuild (and the library's read + mapper) beside the fast one only up to this
-# many events: beyond, they would take the better part of an hour (≈ 8,000 events/s).
-SUIVEUR_JUSQUA = 2_500_000
+# many events: beyond, they take many minutes (2,075 events/s at a million, docs/scaling.md).
+SUIVEUR_JUSQUA = 500_000
 
 
 def figure_b(h: Historique, barre: bool) -> list[Figure]:

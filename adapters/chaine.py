@@ -352,3 +352,13 @@ def empreintes(stockage: Stockage, engine: sa.Engine, depuis: int = 0) -> list[t
                 return out
             out.extend((int(p), bytes(e)) for p, e in rows)
             dernier = rows[-1][0]
+
+
+def empreintes_de(stockage: Stockage, engine: sa.Engine, debut: int, fin: int) -> dict[int, bytes]:
+    """The chain hashes of the positions debut..fin (the partner feed's page)."""
+    chaine = f'"{stockage.schema}".{TABLE_CHAINE}' if stockage.postgres and stockage.schema else TABLE_CHAINE
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            f"SELECT position, empreinte FROM {chaine} WHERE position BETWEEN {int(debut)} AND {int(fin)}"
+        ).all()
+    return {int(p): bytes(e) for p, e in rows}

@@ -22,11 +22,11 @@ import pytest
 from adapters import chaine, cli
 from adapters.database import Stockage
 from adapters.registre import Lot, Registre
+from adapters.sne.importation import importer
 from adapters.territory_file import load_territory
 from domain import commandes as c
 from domain.codes import RoleMembre, Typologie
 from domain.foyer import Membre, Souhaits
-from adapters.sne.importation import importer
 from tests import sne_fichiers as sne
 from tests.fixtures.journal_v1 import ecrire
 from tests.storage.test_immutability import peupler

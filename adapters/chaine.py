@@ -128,18 +128,26 @@ def _postgres(schema: str, table: str) -> list[str]:
             DECLARE
               h bytea;
               r record;
+              positions bigint[] := '{{}}';
+              hashes bytea[] := '{{}}';
             BEGIN
               LOCK TABLE {ch} IN EXCLUSIVE MODE;
               SELECT empreinte INTO h FROM {ch} ORDER BY position DESC LIMIT 1;
               h := coalesce(h, decode(repeat('00', 32), 'hex'));
-              FOR r IN SELECT notification_id, originator_id, originator_version,
-                              convert_to(coalesce(topic, ''), 'UTF8') AS t, coalesce(state, ''::bytea) AS s
+              -- The row's bytes are laid out by the query (the executor), only the chaining
+              -- itself is done row by row.
+              FOR r IN SELECT notification_id AS p, int8send(notification_id) || uuid_send(originator_id)
+                              || int8send(originator_version)
+                              || int4send(octet_length(convert_to(coalesce(topic, ''), 'UTF8')))
+                              || convert_to(coalesce(topic, ''), 'UTF8')
+                              || int4send(octet_length(coalesce(state, ''::bytea))) || coalesce(state, ''::bytea) AS o
                        FROM nouveaux ORDER BY notification_id LOOP
-                h := sha256(h || int8send(r.notification_id) || uuid_send(r.originator_id)
-                            || int8send(r.originator_version) || int4send(octet_length(r.t)) || r.t
-                            || int4send(octet_length(r.s)) || r.s);
-                INSERT INTO {ch} (position, empreinte) VALUES (r.notification_id, h);
+                h := sha256(h || r.o);
+                -- appended in place (PL/pgSQL's expanded arrays), inserted in one statement
+                positions := array_append(positions, r.p);
+                hashes := array_append(hashes, h);
               END LOOP;
+              INSERT INTO {ch} (position, empreinte) SELECT * FROM unnest(positions, hashes);
               RETURN NULL;
             END $$""",
         # Append-only like the events (adapters/immutabilite.py made the function).
@@ -224,26 +232,51 @@ class Bilan:
     feuilles: list[bytes] | None = None  # the chain hashes, when asked for (Merkle tree)
 
 
-def _lignes(stockage: Stockage, engine: sa.Engine, taille_lot: int = 20_000) -> Iterator[tuple[Any, ...]]:
-    """Events and chain entries in position order, side by side (a full outer join), read in
-    keyset pages: (position, originator_id, version, topic, state, chain hash or None,
-    event present)."""
-    table = f'"{stockage.schema}".{stockage.table_evenements}' if stockage.postgres and stockage.schema else stockage.table_evenements
-    chaine = f'"{stockage.schema}".{TABLE_CHAINE}' if stockage.postgres and stockage.schema else TABLE_CHAINE
-    pos = stockage.colonne_position
-    dernier = -1
-    with engine.connect() as conn:
-        while True:
-            rows = conn.exec_driver_sql(
-                f"SELECT coalesce(e.{pos}, c.position) AS p, e.originator_id, e.originator_version, e.topic, "
-                f"e.state, c.empreinte, e.{pos} IS NOT NULL FROM {table} e FULL OUTER JOIN {chaine} c "
-                f"ON c.position = e.{pos} WHERE coalesce(e.{pos}, c.position) > {dernier} "
-                f"ORDER BY 1 LIMIT {taille_lot}"
-            ).all()
-            if not rows:
-                return
-            yield from rows
-            dernier = rows[-1][0]
+def _noms(stockage: Stockage) -> tuple[str, str, str]:
+    if stockage.postgres:
+        schema = stockage.schema or "public"
+        return f'"{schema}".{stockage.table_evenements}', f'"{schema}".{TABLE_CHAINE}', "notification_id"
+    return stockage.table_evenements, TABLE_CHAINE, "rowid"
+
+
+def _paires(stockage: Stockage, engine: sa.Engine) -> Iterator[tuple[Any, ...]]:
+    """Events and chain entries side by side in position order, from one snapshot: (position,
+    originator id as 16 bytes or as stored, version, topic, state, chain hash or None, whether the
+    event is there). Two ordered streams (index scans, server-side cursors on PostgreSQL) merged
+    here, in bounded memory."""
+    table, chaine, pos = _noms(stockage)
+    oid = "uuid_send(originator_id)" if stockage.postgres else "originator_id"
+    sql_e = f"SELECT {pos}, {oid}, originator_version, topic, state FROM {table} ORDER BY {pos}"
+    sql_c = f"SELECT position, empreinte FROM {chaine} ORDER BY position"
+    brute = engine.raw_connection()
+    try:
+        conn: Any = brute.driver_connection
+        if stockage.postgres:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            ce, cc = conn.cursor(name="verif_evenements"), conn.cursor(name="verif_chaine")
+            ce.itersize = cc.itersize = 10_000
+        else:
+            conn.execute("BEGIN")  # one snapshot for both reads
+            ce, cc = conn.cursor(), conn.cursor()
+            ce.arraysize = cc.arraysize = 10_000
+        ce.execute(sql_e)
+        cc.execute(sql_c)
+        ev, ch = iter(ce), iter(cc)
+        e, c = next(ev, None), next(ch, None)
+        while e is not None or c is not None:
+            if c is None or (e is not None and e[0] < c[0]):
+                assert e is not None
+                yield (*e, None, True)
+                e = next(ev, None)
+            elif e is None or c[0] < e[0]:
+                yield (c[0], None, None, None, None, c[1], False)
+                c = next(ch, None)
+            else:
+                yield (*e, c[1], True)
+                e, c = next(ev, None), next(ch, None)
+    finally:
+        brute.rollback()
+        brute.close()
 
 
 def verifier(
@@ -256,86 +289,41 @@ def verifier(
     the one its bytes and its predecessor's give (altered), that has no hash (inserted with the
     triggers off), or whose hash has no event (removed)."""
     bilan = Bilan(feuilles=[] if garder_feuilles else None)
+    feuilles = bilan.feuilles
     h = ZERO
     rang = 0
-    for p, oid, v, t, s, stocke, present in _lignes_portables(stockage, engine):
+    for p, oid, v, t, s, stocke, present in _paires(stockage, engine):
         if progres is not None and rang % 10_000 == 0:
             progres(rang)
         if not present:
             bilan.anomalie = Anomalie("supprime", p, "?", "?", rang)
-            return bilan
-        agregat = str(UUID(str(oid)) if not isinstance(oid, UUID) else oid)
+            break
         if stocke is None:
-            bilan.anomalie = Anomalie("insere", p, agregat, t, rang)
-            return bilan
+            bilan.anomalie = Anomalie("insere", p, _nom(oid), t, rang)
+            break
         try:
-            attendu = empreinte(h, p, octets_id(oid), v, t, s)
+            attendu = empreinte(h, p, bytes(oid) if stockage.postgres else octets_id(oid), v, t, s)
         except ValueError:
             attendu = b""
         if bytes(stocke) != attendu:
-            bilan.anomalie = Anomalie("modifie", p, agregat, t, rang)
-            return bilan
+            bilan.anomalie = Anomalie("modifie", p, _nom(oid), t, rang)
+            break
         h = attendu
-        if bilan.feuilles is not None:
-            bilan.feuilles.append(h)
+        if feuilles is not None:
+            feuilles.append(h)
         rang += 1
-        bilan.evenements = rang
+    bilan.evenements = rang
     bilan.tete = h
     if progres is not None:
         progres(rang)
     return bilan
 
 
-def _lignes_portables(stockage: Stockage, engine: sa.Engine) -> Iterator[tuple[Any, ...]]:
-    if stockage.postgres:
-        yield from _lignes(stockage, engine)
-        return
-    # SQLite before 3.39 has no FULL OUTER JOIN: two ordered reads merged here.
-    yield from _fusion_sqlite(stockage, engine)
-
-
-def _fusion_sqlite(stockage: Stockage, engine: sa.Engine, taille_lot: int = 20_000) -> Iterator[tuple[Any, ...]]:
-    table = stockage.table_evenements
-
-    def evenements(conn: sa.Connection) -> Iterator[tuple[Any, ...]]:
-        dernier = -1
-        while True:
-            rows = conn.exec_driver_sql(
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
-                f"WHERE rowid > {dernier} ORDER BY rowid LIMIT {taille_lot}"
-            ).all()
-            if not rows:
-                return
-            yield from rows
-            dernier = rows[-1][0]
-
-    def chaine(conn: sa.Connection) -> Iterator[tuple[Any, ...]]:
-        dernier = -1
-        while True:
-            rows = conn.exec_driver_sql(
-                f"SELECT position, empreinte FROM {TABLE_CHAINE} WHERE position > {dernier} "
-                f"ORDER BY position LIMIT {taille_lot}"
-            ).all()
-            if not rows:
-                return
-            yield from rows
-            dernier = rows[-1][0]
-
-    with engine.connect() as conn:
-        conn.exec_driver_sql("BEGIN")  # one snapshot for both reads
-        ev, ch = evenements(conn), chaine(conn)
-        e, c = next(ev, None), next(ch, None)
-        while e is not None or c is not None:
-            if c is None or (e is not None and e[0] < c[0]):
-                assert e is not None
-                yield (e[0], e[1], e[2], e[3], e[4], None, True)
-                e = next(ev, None)
-            elif e is None or c[0] < e[0]:
-                yield (c[0], None, None, None, None, c[1], False)
-                c = next(ch, None)
-            else:
-                yield (e[0], e[1], e[2], e[3], e[4], c[1], True)
-                e, c = next(ev, None), next(ch, None)
+def _nom(oid: Any) -> str:
+    try:
+        return str(UUID(bytes=bytes(oid))) if isinstance(oid, (bytes, memoryview)) else str(UUID(str(oid)))
+    except ValueError:
+        return repr(oid)
 
 
 def empreintes(stockage: Stockage, engine: sa.Engine, depuis: int = 0) -> list[tuple[int, bytes]]:

@@ -161,31 +161,38 @@ def _postgres(schema: str, table: str) -> list[str]:
     ]
 
 
+def _noms(stockage: Stockage) -> tuple[str, str, str]:
+    if stockage.postgres:
+        schema = stockage.schema or "public"
+        return f'"{schema}".{stockage.table_evenements}', f'"{schema}".{TABLE_CHAINE}', "notification_id"
+    return stockage.table_evenements, TABLE_CHAINE, "rowid"
+
+
 def installer(stockage: Stockage, engine: sa.Engine) -> int:
     """Creates the chain's table and triggers; on a store whose chain is empty but which holds
     events (written before the chain existed), chains them all, once, logged. Returns how many
     events were chained that way."""
-    table = stockage.table_evenements
-    if stockage.postgres:
-        schema = stockage.schema or "public"
-        with engine.begin() as conn:
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242002)")
-            for s in _postgres(schema, table):
-                conn.exec_driver_sql(s)
-            conn.exec_driver_sql(f'LOCK TABLE "{schema}".{table} IN EXCLUSIVE MODE')
-            return _rattraper(conn, f'"{schema}".{table}', "notification_id", f'"{schema}".{TABLE_CHAINE}', True)
+    table, chaine, pos = _noms(stockage)
     with engine.begin() as conn:
-        for s in _sqlite(table):
+        if stockage.postgres:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242002)")  # concurrent first starts
+            statements = _postgres(stockage.schema or "public", stockage.table_evenements)
+        else:
+            statements = _sqlite(stockage.table_evenements)
+        for s in statements:
             conn.exec_driver_sql(s)
-        return _rattraper(conn, table, "rowid", TABLE_CHAINE, False)
+        if conn.exec_driver_sql(f"SELECT 1 FROM {chaine} LIMIT 1").first() is not None:
+            return 0
+        if conn.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first() is None:
+            return 0
+        if stockage.postgres:
+            # Appends wait while the existing events are chained: the chain goes on after them.
+            conn.exec_driver_sql(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        return _rattraper(conn, table, pos, chaine)
 
 
-def _rattraper(conn: sa.Connection, table: str, pos: str, chaine: str, postgres: bool) -> int:
-    if conn.exec_driver_sql(f"SELECT 1 FROM {chaine} LIMIT 1").first() is not None:
-        return 0
+def _rattraper(conn: sa.Connection, table: str, pos: str, chaine: str) -> int:
     total = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
-    if not total:
-        return 0
     journal.warning("hash chain: chaining the %d events stored before it existed (once)", total)
     h = ZERO
     fait = 0
@@ -206,6 +213,11 @@ def _rattraper(conn: sa.Connection, table: str, pos: str, chaine: str, postgres:
         dernier = rows[-1][0]
     journal.warning("hash chain: %d events chained; sign a checkpoint now (ledger point-de-controle)", fait)
     return fait
+
+
+def present(stockage: Stockage, engine: sa.Engine) -> bool:
+    """Whether the store has its chain (a store never opened by this version has not)."""
+    return sa.inspect(engine).has_table(TABLE_CHAINE, schema=stockage.schema if stockage.postgres else None)
 
 
 # -- reading and verifying -----------------------------------------------------------------------
@@ -230,13 +242,6 @@ class Bilan:
     anomalie: Anomalie | None = None
     tete: bytes = ZERO
     feuilles: list[bytes] | None = None  # the chain hashes, when asked for (Merkle tree)
-
-
-def _noms(stockage: Stockage) -> tuple[str, str, str]:
-    if stockage.postgres:
-        schema = stockage.schema or "public"
-        return f'"{schema}".{stockage.table_evenements}', f'"{schema}".{TABLE_CHAINE}', "notification_id"
-    return stockage.table_evenements, TABLE_CHAINE, "rowid"
 
 
 def _paires(stockage: Stockage, engine: sa.Engine) -> Iterator[tuple[Any, ...]]:
@@ -326,25 +331,26 @@ def _nom(oid: Any) -> str:
         return repr(oid)
 
 
-def empreintes(stockage: Stockage, engine: sa.Engine, depuis: int = 0) -> list[tuple[int, bytes]]:
-    """The chain's entries after position `depuis`, in order (the Merkle tree's leaves)."""
-    chaine = f'"{stockage.schema}".{TABLE_CHAINE}' if stockage.postgres and stockage.schema else TABLE_CHAINE
-    out: list[tuple[int, bytes]] = []
-    with engine.connect() as conn:
-        dernier = depuis
-        while True:
+def empreintes(stockage: Stockage, engine: sa.Engine, depuis: int = 0) -> Iterator[tuple[int, bytes]]:
+    """The chain's entries after position `depuis`, in order (the Merkle tree's leaves), read a
+    page at a time."""
+    _, chaine, _ = _noms(stockage)
+    dernier = depuis
+    while True:
+        with engine.connect() as conn:
             rows = conn.exec_driver_sql(
-                f"SELECT position, empreinte FROM {chaine} WHERE position > {dernier} ORDER BY position LIMIT 50000"
+                f"SELECT position, empreinte FROM {chaine} WHERE position > {int(dernier)} ORDER BY position LIMIT 50000"
             ).all()
-            if not rows:
-                return out
-            out.extend((int(p), bytes(e)) for p, e in rows)
-            dernier = rows[-1][0]
+        if not rows:
+            return
+        for p, e in rows:
+            yield int(p), bytes(e)
+        dernier = rows[-1][0]
 
 
 def empreintes_de(stockage: Stockage, engine: sa.Engine, debut: int, fin: int) -> dict[int, bytes]:
     """The chain hashes of the positions debut..fin (the partner feed's page)."""
-    chaine = f'"{stockage.schema}".{TABLE_CHAINE}' if stockage.postgres and stockage.schema else TABLE_CHAINE
+    _, chaine, _ = _noms(stockage)
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
             f"SELECT position, empreinte FROM {chaine} WHERE position BETWEEN {int(debut)} AND {int(fin)}"

@@ -82,6 +82,10 @@ def verifier_integrite(args: argparse.Namespace) -> int:
             print(f"verified {n:,} events…", file=sys.stderr, flush=True)
 
     try:
+        if not chaine.present(stockage, engine):
+            print("ledger: this store has no hash chain yet: start the ledger once (ledger init), "
+                  "which chains the events already stored", file=sys.stderr)
+            return 2
         bilan = chaine.verifier(stockage, engine, progres, garder_feuilles=bool(points))
     finally:
         engine.dispose()

@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 import weakref
+from array import array
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -141,8 +142,9 @@ class Integrite:
         self.chemin_cle = chemin or chemin_cle(stockage)
         self._cle: Ed25519PrivateKey | None = None
         self.arbre = Arbre()
-        self._positions: list[int] = []
-        self._tetes: list[bytes] = []
+        # Compact: 8 bytes a position, 32 a chain hash (the leaves' data), beside the tree.
+        self._positions = array("q")
+        self._tetes = bytearray()
         self._verrou = threading.Lock()
 
     @property
@@ -157,8 +159,11 @@ class Integrite:
             for position, h in chaine.empreintes(self.stockage, self.engine, depuis):
                 self.arbre.ajouter(h)
                 self._positions.append(position)
-                self._tetes.append(h)
+                self._tetes += h
             return len(self.arbre)
+
+    def _tete(self, index: int) -> bytes:
+        return bytes(self._tetes[index * 32 : (index + 1) * 32])
 
     def point_de_controle(self) -> PointDeControle:
         """A checkpoint of the log as it is: the last one signed if the log has not grown."""
@@ -169,16 +174,17 @@ class Integrite:
         with self._verrou:
             racine = self.arbre.racine(taille)
             position = self._positions[taille - 1] if taille else 0
-            tete = self._tetes[taille - 1] if taille else chaine.ZERO
+            tete = self._tete(taille - 1) if taille else chaine.ZERO
         brut = PointDeControle(
             self.origine, taille, position, base64.b64encode(racine).decode(), tete.hex(),
             horloge.maintenant(), cle_publique(self.cle), "",
         )
         signe = msgspec.structs.replace(brut, signature=base64.b64encode(self.cle.sign(brut.corps())).decode())
-        with self.engine.begin() as conn:
-            existe = conn.execute(sa.select(points_de_controle.c.taille).where(points_de_controle.c.taille == taille)).first()
-            if existe is None:
+        try:
+            with self.engine.begin() as conn:
                 conn.execute(sa.insert(points_de_controle).values(taille=taille, document=msgspec.json.encode(signe)))
+        except sa.exc.IntegrityError:
+            pass  # another request (or process) signed this size first: serve that one
         return self.dernier() or signe
 
     def dernier(self) -> PointDeControle | None:
@@ -207,8 +213,8 @@ class Integrite:
             if taille > n:
                 raise LookupError(f"the log holds {n} events, not {taille}")
             chemin = self.arbre.preuve_inclusion(index, taille)
-            precedente = self._tetes[index - 1] if index else chaine.ZERO
-            empreinte = self._tetes[index]
+            precedente = self._tete(index - 1) if index else chaine.ZERO
+            empreinte = self._tete(index)
         oid, version, topic, state = _evenement(self.stockage, self.engine, position)
         return PreuveInclusion(
             position, index, taille, oid, version, topic, base64.b64encode(state).decode(),

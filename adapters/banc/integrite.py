@@ -120,13 +120,12 @@ def figure_m(base: str, n: int, essais: int = 3) -> list[Figure]:
     from adapters.integrite import Integrite
 
     dire(f"(m) a chained log of {n:,} events, then verifier-integrite beside the raw read…")
-    evenements = _evenements(n, _modeles_reels(base))
+    modeles = _modeles_reels(base)
     with schema_neuf(base, "verif") as (schema, url):
         r = _registre(url, True)
         try:
-            for k in range(0, n, PAR_COPIE):
-                ajout_massif.ajouter(r, evenements[k : k + PAR_COPIE])
-            del evenements
+            for k in range(0, n, PAR_COPIE):  # made a batch at a time: memory stays flat
+                ajout_massif.ajouter(r, _evenements(min(PAR_COPIE, n - k), modeles))
             brut, lues = lecture_brute(base, schema, essais)
             assert lues == n
             mesures: list[float] = []

@@ -45,7 +45,7 @@ def _enregistrer(registre: Registre, n: int) -> None:
 def test_the_feed_carries_each_events_chain_hash(client: TestClient, registre: Registre) -> None:
     _enregistrer(registre, 3)
     page = client.get("/flux", params={"limite": 100}, headers=BAILLEUR).json()
-    stockees = chaine.empreintes(registre.stockage, registre.engine)
+    stockees = list(chaine.empreintes(registre.stockage, registre.engine))
     assert [e["chaine"] for e in page["evenements"]] == [h.hex() for _, h in stockees]
     assert len(stockees) == registre.position() == len(page["evenements"])
 

@@ -110,9 +110,8 @@ def verifier_integrite(args: argparse.Namespace) -> int:
 
 
 def _registre(args: argparse.Namespace) -> Any:
-    from adapters.cli import _registre as r
-
-    return r(args)
+    # Given by adapters.cli (`fabrique`), which knows the territory options.
+    return args.fabrique(args)
 
 
 def _ecrire(donnees: bytes, sortie: str | None) -> None:

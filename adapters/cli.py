@@ -581,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     from adapters import chaine_cli
 
     chaine_cli.commandes(sub)
+    p.set_defaults(fabrique=_registre)
     args = p.parse_args(argv)
     try:
         return int(args.f(args))

@@ -243,3 +243,54 @@ def ecrire_journal() -> dict[str, Any]:
     import json
 
     return json.loads(ecrire.JOURNAL.read_text(encoding="utf-8"))
+
+
+def test_erasing_a_demand_leaves_the_chain_whole(registre: Registre, capsys: pytest.CaptureFixture[str]) -> None:
+    """The chain covers the ciphertext: destroying the demand's key changes no stored byte."""
+    from domain.demande import Demande
+    from tests.storage.test_personal_data import enregistrer
+
+    numero = enregistrer(registre, date(2026, 3, 2))
+    code, avant = _verifier(registre.stockage, capsys)
+    assert code == 0, avant
+    registre.coffre.effacer(Demande.id_pour(numero))
+    code, apres = _verifier(registre.stockage, capsys)
+    assert code == 0, apres
+    assert apres == avant  # same events, same chain head
+
+
+def test_the_chain_is_append_only_too(registre: Registre) -> None:
+    peupler(registre)
+    s = registre.stockage
+    if s.postgres:
+        with _superutilisateur(s) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            conn.execute(f"UPDATE {chaine.TABLE_CHAINE} SET empreinte = '\\x00' WHERE position = 1")
+        with _superutilisateur(s) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            conn.execute(f"DELETE FROM {chaine.TABLE_CHAINE} WHERE position = 1")
+    else:
+        with _sqlite(s) as conn:
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(f"UPDATE {chaine.TABLE_CHAINE} SET empreinte = x'00' WHERE position = 1")
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(f"DELETE FROM {chaine.TABLE_CHAINE} WHERE position = 1")
+            # A connection that does not compute the chain (the sqlite3 shell) cannot append.
+            with pytest.raises(sqlite3.OperationalError, match="ledger_empreinte"):
+                conn.execute(
+                    f"INSERT INTO {s.table_evenements} (originator_id, originator_version, topic, state) "
+                    "VALUES (?, 1, 't', x'00')", (UUID(int=9).hex,),
+                )
+
+
+def test_init_makes_the_signing_key_once_and_says_where(
+    stockage: Stockage, cle_de_signature: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not cle_de_signature.exists()
+    assert cli.main(["--database", stockage.url, "init"]) == 0
+    premiere = capsys.readouterr().out
+    assert f"checkpoint signing key created at {cle_de_signature}" in premiere
+    assert "keep it outside the database" in premiere
+    assert cle_de_signature.stat().st_mode & 0o777 == 0o600
+    contenu = cle_de_signature.read_bytes()
+    assert cli.main(["--database", stockage.url, "init"]) == 0
+    assert f"checkpoint signing key at {cle_de_signature}" in capsys.readouterr().out
+    assert cle_de_signature.read_bytes() == contenu

@@ -37,6 +37,7 @@ from adapters.tables import points_de_controle
 from domain import horloge
 
 VARIABLE_CLE = "LEDGER_CLE_SIGNATURE"
+INTERVALLE = 10.0  # seconds: GET /integrite/point-de-controle signs at most this often
 NOM_CLE = "ledger-signature-ed25519.pem"
 journal = logging.getLogger("ledger.integrite")
 
@@ -165,11 +166,15 @@ class Integrite:
     def _tete(self, index: int) -> bytes:
         return bytes(self._tetes[index * 32 : (index + 1) * 32])
 
-    def point_de_controle(self) -> PointDeControle:
-        """A checkpoint of the log as it is: the last one signed if the log has not grown."""
+    def point_de_controle(self, intervalle: float = 0) -> PointDeControle:
+        """A checkpoint of the log as it is: the last one signed if the log has not grown, or
+        if it was signed less than `intervalle` seconds ago (the endpoint's: partners polling a
+        busy ledger would otherwise have a checkpoint stored for every few events)."""
         taille = self.actualiser()
         dernier = self.dernier()
-        if dernier is not None and dernier.taille == taille:
+        if dernier is not None and (
+            dernier.taille == taille or (horloge.maintenant() - dernier.signe_le).total_seconds() < intervalle
+        ):
             return dernier
         with self._verrou:
             racine = self.arbre.racine(taille)

@@ -30,13 +30,14 @@ def _schema(nom: str) -> dict[int | str, dict[str, object]]:
 @routeur.get(
     "/integrite/point-de-controle",
     summary="The signed checkpoint of the log's head (Ed25519 over the RFC 9162 Merkle root)",
-    description="Signed now if the log grew since the last one, else the last one again. Keep it: "
-    "a later consistency proof shows the log still extends it (docs/integrity.md).",
+    description="Signed now if the log grew since the last one and that one is at least 10 s old, "
+    "else the last one again. Keep it: a later consistency proof shows the log still extends it "
+    "(docs/integrity.md).",
     response_class=Response,
     responses=_schema("PointDeControle"),
 )
 async def point_de_controle(_qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)) -> Response:
-    return _json(await run_in_threadpool(integrite.de(registre).point_de_controle))
+    return _json(await run_in_threadpool(integrite.de(registre).point_de_controle, integrite.INTERVALLE))
 
 
 @routeur.get(

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters import chaine, cli, integrite
+from adapters.clock import HorlogeReglable
 from adapters.registre import Registre
 from api.app import creer_app
 from domain import commandes as c
@@ -51,7 +52,7 @@ def test_the_feed_carries_each_events_chain_hash(client: TestClient, registre: R
 
 
 def test_a_partner_checks_inclusion_and_consistency_against_kept_checkpoints(
-    client: TestClient, registre: Registre, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    client: TestClient, registre: Registre, tmp_path: Path, capsys: pytest.CaptureFixture[str], horloge_test: HorlogeReglable
 ) -> None:
     _enregistrer(registre, 3)
     cle = client.get("/integrite/cle-publique", headers=BAILLEUR).json()["cle_publique"]
@@ -62,6 +63,9 @@ def test_a_partner_checks_inclusion_and_consistency_against_kept_checkpoints(
     assert client.get("/integrite/point-de-controle", headers=BAILLEUR).content == ancien_brut
 
     _enregistrer(registre, 4)
+    # Within 10 s of the last one, the endpoint gives it again: one checkpoint a poll is too many.
+    assert client.get("/integrite/point-de-controle", headers=BAILLEUR).content == ancien_brut
+    horloge_test.avancer(seconds=11)
     nouveau = msgspec.json.decode(client.get("/integrite/point-de-controle", headers=BAILLEUR).content, type=integrite.PointDeControle)
     assert nouveau.taille == registre.position() > ancien.taille
 

@@ -294,3 +294,37 @@ def test_init_makes_the_signing_key_once_and_says_where(
     assert cli.main(["--database", stockage.url, "init"]) == 0
     assert f"checkpoint signing key at {cle_de_signature}" in capsys.readouterr().out
     assert cle_de_signature.read_bytes() == contenu
+
+
+def test_concurrent_writers_leave_one_unbroken_chain(registre: Registre, capsys: pytest.CaptureFixture[str]) -> None:
+    """The chain follows the log's order under the same lock: writers in parallel threads, the
+    library's save and the bulk path mixed, leave a chain with no fork and no gap."""
+    import threading
+
+    org = registre.territoire.organisation("CANNES")
+    erreurs: list[BaseException] = []
+
+    def ecrire(k: int) -> None:
+        try:
+            for n in range(6):
+                if (k + n) % 3:
+                    registre.executer(org, f"agent-{k}", _enregistrer(n))
+                else:
+                    lot = Lot(registre, cles={})
+                    for m in range(4):
+                        lot.executer(org, f"agent-{k}", _enregistrer(m))
+                    lot.sauver()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            erreurs.append(e)
+
+    fils = [threading.Thread(target=ecrire, args=(k,)) for k in range(4)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+    assert not erreurs, erreurs
+    n = len(list(chaine.empreintes(registre.stockage, registre.engine)))
+    assert n == 4 * (2 * 4 + 4)  # per thread: 2 of its 6 rounds a lot of 4, 4 single registrations
+    code, sortie = _verifier(registre.stockage, capsys)
+    assert code == 0, sortie
+    assert f"intact: {n} events" in sortie

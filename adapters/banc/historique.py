@@ -265,7 +265,7 @@ def figure_b(h: Historique, barre: bool) -> list[Figure]:
     figures.append(Figure(
         "b", "  library read + ledger mapper alone (no read model)", decodes / s_dec, "events/s",
         raw, "rows/s", "raw sequential read",
-        note=f"select_notifications pages of {LOT_RECONSTRUCTION:,} + LedgerMapper.to_domain_event, "
+        note=f"select_notifications pages of {LOT_RECONSTRUCTION:,} + LedgerMapper.depuis_ligne, "
         "keys loaded per page (projections.suivi.decoder), one process",
     ))
     return figures

@@ -27,6 +27,7 @@ from api import (
     demandeur,
     echange,
     echeances,
+    garde,
     logements,
     recherche,
     recours,
@@ -116,6 +117,7 @@ def creer_app(
     installer(app, registre, suiveurs, fond)
     # problem+json for the API, the same status and rule as a page for a browser
     erreurs_pages.installer(app)
+    garde.installer(app)  # 413 beyond the size limit
     for erreur in ERREURS_DE_CONNEXION:
         app.add_exception_handler(erreur, sur_base_injoignable)
     for routeur in ROUTEURS:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 import msgspec
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,7 +19,9 @@ from adapters.sne.ecriture import document
 from adapters.sne.importation import RapportImport, importer
 from adapters.veilleur import Veilleur
 from api import dependances as dep
+from api import reponses
 from api.auth import Appelant, appelant
+from api.garde import exiger_type
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from domain.permissions import lecture_personnelle
 from projections.flux import LIMITE_MAX, PageFlux, page
@@ -57,6 +58,8 @@ async def importer_sne(
     registre: Registre = Depends(dep.registre),
     fond: BackgroundWork | None = Depends(dep.fond),
 ) -> Response:
+    if request.headers.get("content-length") not in (None, "0"):
+        exiger_type(request, (XML, "text/xml", "application/octet-stream"), "an interfaceNuu file")
     # Spooled to disk past 8 MB: a national file of any size is imported in bounded memory.
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as tampon:
         taille = 0
@@ -92,7 +95,7 @@ async def importer_sne(
 )
 def exporter_sne(
     numero_unique: str,
-    au: date | None = Query(None, description="the date the file describes (default today)"),
+    au: reponses.Jour | None = Query(None, description="the date the file describes (default today)"),
     qui: Appelant = Depends(appelant),
     registre: Registre = Depends(dep.registre),
 ) -> Response:

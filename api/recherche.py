@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
+from api.garde import exiger_json
 from api.problemes import ErreurHTTP
 from domain import permissions
 from projections.lecteurs import Lecteurs
@@ -28,8 +29,11 @@ class Recherche(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 async def _recherche(request: Request) -> Recherche:
+    brut = await request.body()
+    if brut:
+        exiger_json(request, "Recherche")
     try:
-        r = msgspec.json.decode(await request.body(), type=Recherche)
+        r = msgspec.json.decode(brut, type=Recherche)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
         raise ErreurHTTP(422, "payload_invalide", f"Recherche: {e}") from None
     if not r.nom.strip():

@@ -5,13 +5,16 @@ struct, the problem+json errors an endpoint may answer, and OpenAPI references t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from fastapi import Query, Request
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from api.problemes import TYPE_MEDIA, ErreurHTTP
+from domain import bornes
 from projections.listes import LIMITE_MAX, CurseurInvalide, Page
 
 ERREURS = {
@@ -118,3 +121,39 @@ def page(p: Page, request: Request, headers: dict[str, str] | None = None) -> Re
         entetes["Link"] = f'<{suivante.path}?{suivante.query}>; rel="next"'
         entetes["X-Curseur-Suivant"] = p.suivant
     return json(p.lignes, headers=entetes)
+
+
+# -- dates in query parameters ------------------------------------------------------------------------
+
+
+def _dans_les_bornes(d: date) -> None:
+    if not bornes.DATE_MIN <= d <= bornes.DATE_MAX:
+        raise ValueError(
+            f"{d.isoformat()} is outside {bornes.DATE_MIN.isoformat()}..{bornes.DATE_MAX.isoformat()}"
+        )
+
+
+def _jour(d: date) -> date:
+    _dans_les_bornes(d)
+    return d
+
+
+def _instant(t: datetime) -> datetime:
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{t.isoformat()} has no UTC offset: write e.g. {t.isoformat()}+00:00 or {t.isoformat()}Z")
+    _dans_les_bornes(t.date())
+    return t
+
+
+# A day and an instant as query parameters: within the ledger's dates (docs/rules.md, "Input
+# limits"), an instant with its offset; otherwise 422 `parametre_invalide` naming the parameter.
+Jour = Annotated[date, AfterValidator(_jour)]
+Instant = Annotated[datetime, AfterValidator(_instant)]
+
+
+def jour_borne(nom: str, d: date) -> date:
+    """`d`, or the 422 naming the parameter `nom` (for a parameter a route parses itself)."""
+    try:
+        return _jour(d)
+    except ValueError as e:
+        raise ErreurHTTP(422, "parametre_invalide", f"{nom}: {e}", parametre=nom) from None

@@ -305,10 +305,10 @@ ACCEPTES: dict[str, set[str]] = {
         "refus", "refus_et_decote", "decote_refus", "bail", "vacance", "reponse_favorable",
         "notification", "inscription_cal",
     },
-    # A bailleur records everything a guichet may. RADIRR needs a mise en demeure for
-    # irrecevabilité a month before, whichever bailleur's CAL pronounced it.
-    "ERILIA": _GUICHET | {"enregistrement", "radiation_radirr", "condition_levee"},
-    "LOGIREM": _GUICHET | {"enregistrement", "radiation_radirr"},
+    # A bailleur records everything a guichet may. RADIRR is the bailleur's whose CAL
+    # pronounced the irrecevabilité and who sent the mise en demeure (OPH-CPL's here), no other's.
+    "ERILIA": _GUICHET | {"enregistrement", "condition_levee"},
+    "LOGIREM": _GUICHET | {"enregistrement"},
     "ALS": {"designation_colact"},
     "ETAT-06": {"dalo", "designation_pprior"},
     "CANNES": _GUICHET | {"enregistrement", "decision_recours", "retractation"},

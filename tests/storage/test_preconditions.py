@@ -15,6 +15,7 @@ import pytest
 
 from adapters.registre import Registre, Resultat
 from domain import commandes as c
+from domain import permissions
 from domain.codes import (
     CodeDecote,
     DecisionRecours,
@@ -413,6 +414,26 @@ def test_radirr_needs_the_bailleur_s_irrecevabilite_and_one_month(registre: Regi
     assert registre.demande(numero).etat.radiation is MotifRadiation.RADIRR
 
 
+def test_radirr_by_a_bailleur_unrelated_to_the_irrecevabilite_is_forbidden(registre: Registre) -> None:
+    """OPH-CPL's CAL pronounced the irrecevabilité and OPH-CPL sent the mise en demeure: ERILIA,
+    a bailleur with nothing to do with the demand, may not radiate it (403, nothing appended),
+    not even once the month has run; OPH-CPL still may."""
+    numero = enregistrer(registre)
+    designer(registre, numero, date(2026, 4, 1))
+    decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.irrecevabilite,
+            sous_motif_irrecevabilite=SousMotifIrrecevabilite.IRRSEJ)
+    executer(registre, "OPH-CPL",
+             c.MettreEnDemeure(occurred_on=date(2026, 4, 12), motif=MotifMiseEnDemeure.irrecevabilite), numero)
+    e = refuse(registre, "ERILIA", c.Radier(occurred_on=date(2026, 5, 12), motif=MotifRadiation.RADIRR), numero,
+               "bailleur_de_l_irrecevabilite", "OPH-CPL", "ERILIA", erreur=Interdit)
+    assert e.details["bailleur"] == "OPH-CPL"
+    etat = registre.demande(numero).etat
+    assert permissions.peut(registre.territoire.organisation("ERILIA"),
+                            c.Radier(occurred_on=date(2026, 5, 12), motif=MotifRadiation.RADIRR), etat) is not None
+    executer(registre, "OPH-CPL", c.Radier(occurred_on=date(2026, 5, 12), motif=MotifRadiation.RADIRR), numero)
+    assert registre.demande(numero).etat.radiation is MotifRadiation.RADIRR
+
+
 # -- décotes and recours --------------------------------------------------------------------------------
 
 
@@ -771,8 +792,9 @@ def test_retraction_by_another_organisation_is_refused(registre: Registre) -> No
     numero = enregistrer(registre)
     (modif,) = executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 4, 1), motifs=("SANS",)),
                         numero).evenements
+    # Not its author: a permission (403), not a broken precondition.
     refuse(registre, "OPH-CPL", c.Retracter(occurred_on=date(2026, 4, 2), evenement=modif, motif="erreur"),
-           numero, "retractation_par_l_auteur", "CANNES", str(modif))
+           numero, "retractation_par_l_auteur", "CANNES", str(modif), erreur=Interdit)
     refuse(registre, "CANNES", c.Retracter(occurred_on=date(2026, 4, 2), evenement=modif, motif=" "),
            numero, "motif_requis")
     refuse(registre, "CANNES", c.Retracter(occurred_on=date(2026, 4, 2), evenement=1, motif="erreur"),
@@ -790,7 +812,7 @@ def test_retraction_of_a_designation_by_the_other_designator_is_refused(registre
     (designation,) = designer(registre, numero, date(2026, 4, 1), logement=LGT_ALS, org="ALS").evenements
     refuse(registre, "OPH-CPL",
            c.Retracter(occurred_on=date(2026, 4, 2), evenement=designation, motif="erreur"),
-           numero, "retractation_par_l_auteur", "ALS")
+           numero, "retractation_par_l_auteur", "ALS", erreur=Interdit)
     assert registre.logement(LGT_ALS).vacances[-1].candidats[numero].designe
 
 

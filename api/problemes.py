@@ -46,6 +46,7 @@ class ErreurHTTP(Exception):
     def __init__(self, statut: int, regle: str, message: str, **details: Any) -> None:
         super().__init__(message)
         self.statut, self.regle, self.message, self.details = statut, regle, message, details
+        self.entetes: dict[str, str] = {}  # headers the answer carries (Retry-After)
 
 
 def reponse(
@@ -71,7 +72,9 @@ async def sur_refus(request: Request, exc: Exception) -> Response:
 
 async def sur_erreur_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ErreurHTTP)
-    return reponse(exc.statut, exc.regle, exc.message, request.url.path, **exc.details)
+    r = reponse(exc.statut, exc.regle, exc.message, request.url.path, **exc.details)
+    r.headers.update(exc.entetes)
+    return r
 
 
 async def sur_base_injoignable(request: Request, exc: Exception) -> Response:

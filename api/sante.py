@@ -20,8 +20,10 @@ from projections.suivi import Suiveur
 routeur = APIRouter(tags=["sante"])
 
 
-class Vivant(msgspec.Struct, frozen=True):
+class Vivant(msgspec.Struct, frozen=True, omit_defaults=True):
     statut: str
+    # Read models stopped on an event they cannot apply: the process answers, they do not.
+    modeles_en_panne: dict[str, str] = {}
 
 
 class ModeleLu(msgspec.Struct, frozen=True):
@@ -29,6 +31,11 @@ class ModeleLu(msgspec.Struct, frozen=True):
     position: int
     retard: int  # events of the log not yet applied
     reconstruction_requise: bool
+    panne: str | None = None  # the event it stopped on, and why
+
+
+def _pannes(suiveurs: dict[str, Suiveur]) -> dict[str, str]:
+    return {nom: s.panne.decrire(nom) for nom, s in suiveurs.items() if s.panne is not None}
 
 
 class Planification(msgspec.Struct, frozen=True):
@@ -56,9 +63,13 @@ def _json(obj: object, status: int = 200) -> Response:
     )
 
 
-@routeur.get("/sante", summary="Liveness: the process answers", response_class=Response)
-def vivant() -> Response:
-    return _json(Vivant("ok"))
+@routeur.get(
+    "/sante",
+    summary="Liveness: the process answers (and which read models stopped on an event, if any)",
+    response_class=Response,
+)
+def vivant(suiveurs: dict[str, Suiveur] = Depends(dep.suiveurs)) -> Response:
+    return _json(Vivant("ok", _pannes(suiveurs)))
 
 
 @routeur.get(
@@ -82,13 +93,15 @@ def pret(
         position = registre.position()
         for nom, s in suiveurs.items():
             p = s.position()
-            modeles.append(ModeleLu(nom, p, max(position - p, 0), s.reconstruction_requise))
+            panne = s.panne.decrire(nom) if s.panne is not None else None
+            modeles.append(ModeleLu(nom, p, max(position - p, 0), s.reconstruction_requise, panne))
         base = "ok"
     except Exception as e:  # the answer to an operator is what failed, not a 500
         base = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         raisons.append("database unreachable")
     erreurs = dict(fond.status.errors) if fond else {}
     raisons += [f"{k}: {v}" for k, v in erreurs.items()]
+    raisons += list(_pannes(suiveurs).values())
     if retard_max is not None:
         raisons += [f"{m.nom} lags {m.retard} events" for m in modeles if m.retard > retard_max]
     st = fond.status if fond else None

@@ -31,6 +31,7 @@ from api import (
     logements,
     recherche,
     recours,
+    reponses,
     sante,
     statistiques,
 )
@@ -134,6 +135,7 @@ def creer_app(
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _, composants = msgspec.json.schema_components(TYPES_SCHEMAS, ref_template="#/components/schemas/{name}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(composants)
+        reponses.completer_erreurs(schema)
         app.openapi_schema = schema
         return schema
 

@@ -28,6 +28,7 @@ from projections.flux import LIMITE_MAX, PageFlux, page
 
 routeur = APIRouter()
 XML = "application/xml"
+POSITION_MAX = 2**53  # a log position: far beyond any log, within every database's integers
 ATTENTE_MAX = 60.0
 _PROBLEME = {"content": {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}}
 
@@ -128,7 +129,7 @@ def exporter_sne(
     responses={200: {"description": "A page of events", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PageFlux"}}}}},
 )
 async def flux(
-    apres: int = Query(0, ge=0, description="the position of the last event already handled"),
+    apres: int = Query(0, ge=0, le=POSITION_MAX, description="the position of the last event already handled"),
     limite: int = Query(100, ge=1, le=LIMITE_MAX),
     attente: float = Query(0, ge=0, le=ATTENTE_MAX, description="seconds to wait for a new event"),
     qui: Appelant = Depends(appelant),

@@ -157,3 +157,50 @@ def jour_borne(nom: str, d: date) -> date:
         return _jour(d)
     except ValueError as e:
         raise ErreurHTTP(422, "parametre_invalide", f"{nom}: {e}", parametre=nom) from None
+
+
+# -- the errors every operation may answer, in the OpenAPI document ----------------------------------
+
+_PROBLEME = {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}
+_ERREURS_COMMUNES = {
+    "401": "No, unknown or malformed credential",
+    "404": "Unknown demand, dwelling, session or path",
+    "413": "Request body larger than the limit (LEDGER_TAILLE_MAX_REQUETE)",
+    "415": "Request body not of the media type the operation takes",
+    "422": "Invalid parameter or payload, or a broken domain rule; `regle` names it",
+    "429": "Too many failed authentications from this source or on this demand; see Retry-After",
+    "503": "Database unreachable, or a read model stopped on an event it cannot apply (`modele_en_panne`)",
+}
+
+
+def completer_erreurs(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation's document lists the problem+json errors it may answer: FastAPI's own 422
+    (which the ledger answers as problem+json), 401 and 429 where a credential is read, 404 where
+    the path names something, 413 and 415 where a body is taken, 503 everywhere."""
+    for operations in document.get("paths", {}).values():
+        for methode, op in operations.items():
+            if not isinstance(op, dict) or methode not in ("get", "post", "put", "patch", "delete"):
+                continue
+            reponses = op.setdefault("responses", {})
+            parametres = op.get("parameters", [])
+            statuts = ["422", "503"]
+            if op.get("security") or any(p.get("in") == "header" and p.get("name", "").lower() == "authorization"
+                                         for p in parametres):
+                statuts += ["401", "429"]
+            if any(p.get("in") == "path" for p in parametres):
+                statuts.append("404")
+            if "requestBody" in op:
+                statuts += ["413", "415"]
+            for statut in statuts:
+                existante = reponses.get(statut) or reponses.get(int(statut))  # type: ignore[call-overload]
+                if existante is None or _schema_fastapi(existante):
+                    reponses.pop(int(statut), None)  # type: ignore[call-overload]
+                    reponses[statut] = {"description": _ERREURS_COMMUNES[statut], "content": _PROBLEME}
+    document.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    document.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+    return document
+
+
+def _schema_fastapi(reponse: dict[str, Any]) -> bool:
+    """FastAPI's default 422 (HTTPValidationError as application/json): not what is answered."""
+    return "application/json" in reponse.get("content", {}) and "HTTPValidationError" in str(reponse)

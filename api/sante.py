@@ -14,6 +14,7 @@ from adapters.background import BackgroundWork
 from adapters.database import verifier_connexion
 from adapters.registre import Registre
 from api import dependances as dep
+from api import reponses
 from domain import horloge
 from projections.suivi import Suiveur
 
@@ -26,7 +27,7 @@ class Vivant(msgspec.Struct, frozen=True, omit_defaults=True):
     modeles_en_panne: dict[str, str] = {}
 
 
-class ModeleLu(msgspec.Struct, frozen=True):
+class ModeleLu(msgspec.Struct, frozen=True, omit_defaults=True):
     nom: str
     position: int
     retard: int  # events of the log not yet applied
@@ -67,6 +68,7 @@ def _json(obj: object, status: int = 200) -> Response:
     "/sante",
     summary="Liveness: the process answers (and which read models stopped on an event, if any)",
     response_class=Response,
+    responses={200: {"description": "Alive", "content": {"application/json": {"schema": reponses.schema_en_ligne(Vivant)}}}},
 )
 def vivant(suiveurs: dict[str, Suiveur] = Depends(dep.suiveurs)) -> Response:
     return _json(Vivant("ok", _pannes(suiveurs)))
@@ -76,11 +78,16 @@ def vivant(suiveurs: dict[str, Suiveur] = Depends(dep.suiveurs)) -> Response:
     "/sante/pret",
     summary="Readiness: database reachable, each read model's lag in events, background work",
     description="200 when the ledger can serve, 503 otherwise (database unreachable, background "
-    "work failing, or a read model more than `retard_max` events behind when given).",
+    "work failing, a read model stopped on an event it cannot apply, or a read model more than "
+    "`retard_max` events behind when given); the same body either way.",
     response_class=Response,
+    responses={
+        s: {"description": d, "content": {"application/json": {"schema": reponses.schema_en_ligne(Pret)}}}
+        for s, d in ((200, "Ready"), (503, "Not ready: `raisons` says why"))
+    },
 )
 def pret(
-    retard_max: int | None = Query(None, ge=0, description="503 if a read model lags more than this"),
+    retard_max: int | None = Query(None, ge=0, le=2**53, description="503 if a read model lags more than this"),
     registre: Registre = Depends(dep.registre),
     suiveurs: dict[str, Suiveur] = Depends(dep.suiveurs),
     fond: BackgroundWork | None = Depends(dep.fond),

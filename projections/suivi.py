@@ -357,12 +357,13 @@ def _suivre_pages(
                 nouvelle = lot[-1].id if complet else max(derniere, lot[-1].id if lot else 0)
                 a_faire = [c for c in cibles if c.position < nouvelle]
                 while a_faire:
-                    fautive = _appliquer_page(registre, a_faire, lot, evenements, nouvelle)
-                    if fautive is None:
+                    echec = _appliquer_page(registre, a_faire, lot, evenements, nouvelle)
+                    if echec is None:
                         break
-                    # Rolled back for everyone: the read model that failed stops, the page is
-                    # applied again to the others.
-                    _arreter(registre, fautive, lot, evenements)
+                    # Rolled back for everyone: the read model that failed stops (if an event
+                    # of the page is why), the page is applied again to the others.
+                    fautive, erreur = echec
+                    _arreter(registre, fautive, lot, evenements, erreur)
                     a_faire.remove(fautive)
                     cibles.remove(fautive)
                     for c in a_faire:
@@ -391,15 +392,16 @@ def _evenements_de(c: _Cible, lot: list[Any], evenements: list[Any]) -> list[tup
 
 
 class _Echec(Exception):
-    def __init__(self, cible: _Cible) -> None:
-        self.cible = cible
+    def __init__(self, cible: _Cible, erreur: Exception) -> None:
+        self.cible, self.erreur = cible, erreur
 
 
 def _appliquer_page(
     registre: Registre, a_faire: list[_Cible], lot: list[Any], evenements: list[Any], nouvelle: int
-) -> _Cible | None:
+) -> tuple[_Cible, Exception] | None:
     """One transaction: each target's events of the page and its new position. None when done;
-    the target whose read model raised, when one did (nothing of the page is then written)."""
+    the target whose read model raised and its error, when one did (nothing of the page is then
+    written)."""
     try:
         with registre.engine.begin() as conn:
             for c in a_faire:
@@ -409,24 +411,32 @@ def _appliquer_page(
                         if any(isinstance(e, Indechiffrable) for e in evs):
                             raise next(e for e in evs if isinstance(e, Indechiffrable)).erreur
                         c.suiveur.projection.appliquer_lot(conn, c.tables, evs)
+                    except _PASSAGERES:
+                        raise
                     except Exception as erreur:  # the read model's, whatever it is: named below
-                        raise _Echec(c) from erreur
+                        raise _Echec(c, erreur) from erreur
                 _ecrire_position(conn, c.nom, c.position, nouvelle)
     except _Echec as e:
-        return e.cible
+        return e.cible, e.erreur
     for c in a_faire:
         c.position = nouvelle
     return None
 
 
-def _arreter(registre: Registre, c: _Cible, lot: list[Any], evenements: list[Any]) -> None:
+# Errors of the database itself, never a reason to stop a read model for good.
+_PASSAGERES = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
+def _arreter(
+    registre: Registre, c: _Cible, lot: list[Any], evenements: list[Any], erreur: BaseException
+) -> None:
     """The read model of `c` met an event it cannot apply: find the first such event (applied
     one by one, in order, in a transaction always rolled back), keep it and why, and log it. A
     rebuild raises instead: its tables are dropped, the live ones stay."""
     projection = c.suiveur.projection
     projection.oublier()
     paires = _evenements_de(c, lot, evenements)
-    coupable, raison = paires[-1][0], None
+    coupable, raison = None, None
     with registre.engine.connect() as conn:
         transaction = conn.begin()
         try:
@@ -435,15 +445,19 @@ def _arreter(registre: Registre, c: _Cible, lot: list[Any], evenements: list[Any
                     if isinstance(e, Indechiffrable):
                         raise e.erreur
                     projection.appliquer_lot(conn, c.tables, [e])
+                except _PASSAGERES:
+                    raise  # the database, not the event: the page is tried again later
                 except Exception as x:
                     coupable, raison = n, x
                     break
         finally:
             transaction.rollback()
     projection.oublier()
-    texte = f"{type(raison).__name__}: {str(raison).splitlines()[0] if str(raison) else ''}" if raison else (
-        "the page failed as a whole, no single event of it"
-    )
+    if coupable is None:
+        # Each event applies on its own: the failure was not the events' (a lost connection, a
+        # conflict); the whole page is rolled back and tried again, as any failure used to be.
+        raise erreur
+    texte = f"{type(raison).__name__}: {str(raison).splitlines()[0] if str(raison) else ''}"
     panne = Panne(
         position=int(coupable.id), topic=str(coupable.topic), demande=str(coupable.originator_id),
         version=int(coupable.originator_version), raison=texte[:500],

@@ -89,6 +89,7 @@ class ReglesDuDossier:
         verifications.souhaits(souhaits, vides_permis=acte.canal is Canal.import_)
         verifications.logement_actuel(logement_actuel)
         verifications.situations(situations)
+        verifications.motifs(motifs)
         verifications.complements(complements, membres)
         if anniversaire is not None and anniversaire <= depot:
             raise RegleEnfreinte(
@@ -190,6 +191,8 @@ class ReglesDuDossier:
         verifications.logement_actuel(logement_actuel)
         if situations is not None:
             verifications.situations(situations)
+        if motifs is not None:
+            verifications.motifs(motifs)
         verifications.complements(complements, membres if membres is not None else self.etat.membres)
         self.trigger_event(
             self.Modifiee,

@@ -9,7 +9,13 @@ import re
 from datetime import date
 
 from domain import horloge
-from domain.codes import MotifNonAttribution, RoleMembre, SousMotifIrrecevabilite, TypeDecisionCAL
+from domain.codes import (
+    MOTIFS_DEMANDE,
+    MotifNonAttribution,
+    RoleMembre,
+    SousMotifIrrecevabilite,
+    TypeDecisionCAL,
+)
 from domain.erreurs import RegleEnfreinte
 from domain.foyer import Complements, DonneesPersonnelles, LogementActuel, Membre, Souhaits
 from domain.territoire import Territoire
@@ -114,6 +120,15 @@ def logement_actuel(lgt: LogementActuel | None) -> None:
         raise RegleEnfreinte(
             "pieces_negatives", f"the current housing has {lgt.pieces} rooms", champ="logement_actuel.pieces"
         )
+
+
+def motifs(codes: tuple[str, ...]) -> None:
+    """The demand's reasons: codes of the national list (SNE motifDemande, 01 to 23)."""
+    for m in codes:
+        if m not in MOTIFS_DEMANDE:
+            raise RegleEnfreinte(
+                "motif_inconnu", f"reason {m[:30]!r} is not a motifDemande code (01 to 23)", champ="motifs"
+            )
 
 
 def situations(codes: tuple[str, ...]) -> None:

@@ -192,6 +192,8 @@ def test_dates_des_parametres_de_lecture_422_jamais_500(
         ("souhaits.typologies", ["T9"], "payload_invalide"),
         ("souhaits.communes", ["06029", "75056"], "commune_hors_territoire"),
         ("souhaits.communes", ["Cannes"], "commune_invalide"),
+        ("motifs", ["SANS"], "motif_inconnu"),
+        ("motifs", ["24"], "motif_inconnu"),
     ],
 )
 def test_textes_codes_et_communes(

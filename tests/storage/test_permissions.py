@@ -111,7 +111,7 @@ def preparer(registre: Registre) -> list[Essai]:
     j = date
 
     base = x.demande()
-    (modification,) = x("CANNES", c.Modifier(occurred_on=j(2026, 3, 10), motifs=("SANS",)), base)
+    (modification,) = x("CANNES", c.Modifier(occurred_on=j(2026, 3, 10), motifs=("01",)), base)
 
     recours_pendant = x.demande()
     (decote_pendante,) = x("CANNES", c.AppliquerDecote(occurred_on=j(2026, 11, 10), code=CodeDecote.decote_pieces),
@@ -164,7 +164,7 @@ def preparer(registre: Registre) -> list[Essai]:
         occurred_on=on, forme=FormeSession.presentiel, membres=(MembreCAL("OPH-CPL", QualiteMembre.bailleur),)))
     return [
         Essai("enregistrement", _enregistrement(on)),
-        Essai("modification", c.Modifier(occurred_on=on, motifs=("SANS", "DIV")), base),
+        Essai("modification", c.Modifier(occurred_on=on, motifs=("01", "11")), base),
         Essai("renouvellement", c.Renouveler(occurred_on=on), base),
         Essai("med_absence_reponse", c.MettreEnDemeure(occurred_on=on, motif=MotifMiseEnDemeure.absence_reponse), base),
         Essai("med_irrecevabilite", c.MettreEnDemeure(occurred_on=on, motif=MotifMiseEnDemeure.irrecevabilite),

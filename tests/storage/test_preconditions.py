@@ -239,7 +239,7 @@ def test_designation_of_a_radiated_demand_opens_no_dwelling(registre: Registre) 
 
 def test_occurred_on_before_the_last_event_is_refused(registre: Registre) -> None:
     numero = enregistrer(registre)
-    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 5, 10), motifs=("SANS",)), numero)
+    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 5, 10), motifs=("01",)), numero)
     e = refuse(registre, "CANNES", c.Renouveler(occurred_on=date(2026, 5, 9)), numero,
                "date_anterieure", "2026-05-09", "2026-05-10")
     assert e.details == {"dernier_evenement_le": "2026-05-10"}
@@ -265,7 +265,7 @@ def test_registration_before_filed_on_is_refused(registre: Registre) -> None:
     ("org", "commande"),
     [
         ("CANNES", c.Renouveler(occurred_on=date(2026, 11, 24))),
-        ("CANNES", c.Modifier(occurred_on=date(2027, 1, 1), motifs=("SANS",))),
+        ("CANNES", c.Modifier(occurred_on=date(2027, 1, 1), motifs=("01",))),
         ("OPH-CPL", c.Designer(occurred_on=date(2026, 11, 24), logement=LGT)),
         ("ETAT-06", c.ReconnaitreDalo(occurred_on=date(2026, 12, 1), statut=StatutDalo.ACTIF)),
     ],
@@ -290,10 +290,10 @@ def test_today_is_the_territory_s_legal_day(registre: Registre, horloge_test) ->
     # 23:30 UTC on 23 November is already 24 November in Paris.
     horloge_test.regler(datetime(2026, 11, 23, 23, 30, tzinfo=UTC))
     executer(registre, "CANNES", c.Renouveler(occurred_on=date(2026, 11, 24)), numero)
-    refuse(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 25), motifs=("SANS",)), numero,
+    refuse(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 25), motifs=("01",)), numero,
            "date_future", "2026-11-25", "2026-11-24")
     # Today itself is accepted.
-    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 24), motifs=("SANS",)), numero)
+    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 24), motifs=("01",)), numero)
 
 
 def test_vacancy_in_the_future_is_refused(registre: Registre) -> None:
@@ -790,7 +790,7 @@ def test_vacancy_on_a_vacant_dwelling_is_refused(registre: Registre) -> None:
 
 def test_retraction_by_another_organisation_is_refused(registre: Registre) -> None:
     numero = enregistrer(registre)
-    (modif,) = executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 4, 1), motifs=("SANS",)),
+    (modif,) = executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 4, 1), motifs=("01",)),
                         numero).evenements
     # Not its author: a permission (403), not a broken precondition.
     refuse(registre, "OPH-CPL", c.Retracter(occurred_on=date(2026, 4, 2), evenement=modif, motif="erreur"),
@@ -879,7 +879,7 @@ def test_only_the_etat_records_dalo(registre: Registre, org: str) -> None:
 @pytest.mark.parametrize(
     "commande",
     [
-        c.Modifier(occurred_on=date(2026, 4, 1), motifs=("SANS",)),
+        c.Modifier(occurred_on=date(2026, 4, 1), motifs=("01",)),
         c.Renouveler(occurred_on=date(2026, 4, 1)),
         c.Radier(occurred_on=date(2026, 4, 1), motif=MotifRadiation.RADABA),
         c.ReconnaitreDalo(occurred_on=date(2026, 4, 1), statut=StatutDalo.ACTIF),

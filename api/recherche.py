@@ -16,7 +16,7 @@ from api import reponses
 from api.auth import Appelant, appelant
 from api.garde import exiger_json
 from api.problemes import ErreurHTTP
-from domain import permissions
+from domain import bornes, permissions
 from projections.lecteurs import Lecteurs
 from projections.repertoire import rechercher
 
@@ -38,6 +38,7 @@ async def _recherche(request: Request) -> Recherche:
         raise ErreurHTTP(422, "payload_invalide", f"Recherche: {e}") from None
     if not r.nom.strip():
         raise ErreurHTTP(422, "payload_invalide", "Recherche: nom is empty")
+    bornes.verifier(r)  # a name and a birth date within the ledger's limits (422 otherwise)
     return r
 
 

@@ -191,6 +191,9 @@ def completer_erreurs(document: dict[str, Any]) -> dict[str, Any]:
                 statuts.append("404")
             if "requestBody" in op:
                 statuts += ["413", "415"]
+            for statut, r in list(reponses.items()):
+                if str(statut) in _ERREURS_COMMUNES and str(statut) not in statuts and not r.get("content"):
+                    r["content"] = _PROBLEME  # an error an operation declares by words only
             for statut in statuts:
                 existante = reponses.get(statut) or reponses.get(int(statut))  # type: ignore[call-overload]
                 if existante is None or _schema_fastapi(existante):

@@ -18,6 +18,7 @@ from adapters.replique import attendre_replique
 from api import dependances as dep
 from api import idempotence, reponses
 from api.auth import Appelant, appelant
+from api.garde import exiger_json
 from api.idempotence import CleRequete, cle_requete
 from api.problemes import ErreurHTTP
 from domain import commandes as c
@@ -65,12 +66,14 @@ DELAI_REPLIQUE = 10.0  # seconds `?attendre=true` waits for the read replica
 
 def corps(t: type[c.Commande]) -> Callable[..., Any]:
     """A dependency decoding the request body as the command `t`, strictly: unknown fields, bad
-    types and broken JSON are 422 problems naming what is wrong."""
+    types and broken JSON are 422 problems naming what is wrong; a body that is not declared
+    JSON is 415."""
 
     async def lire(request: Request) -> c.Commande:
         brut = await request.body()
         if not brut:
             raise ErreurHTTP(422, "payload_requis", f"a JSON body ({t.__name__}) is required")
+        exiger_json(request, t.__name__)
         try:
             return msgspec.json.decode(brut, type=t)
         except msgspec.ValidationError as e:
@@ -113,7 +116,9 @@ def apres_commande(
         fond.wake()
     if attendre and r.position is not None:
         for s in lecteurs.suiveurs.values():
-            if not s.attendre(r.position):
+            # A read model stopped on an event it cannot apply never catches up; its reads
+            # answer 503 rather than stale rows, so read-your-writes holds without it.
+            if not s.attendre(r.position) and s.panne is None:
                 raise ErreurHTTP(
                     503, "projection_en_retard", f"read model {s.projection.nom} did not reach {r.position} in time"
                 )

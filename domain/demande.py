@@ -26,7 +26,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain import calendrier, horloge, verifications
+from domain import calendrier, horloge, permissions, verifications
 from domain.acte import SYSTEME, Acte
 from domain.codes import (
     Canal,
@@ -50,7 +50,7 @@ from domain.codes import (
     TypeDecisionCAL,
     TypeReservataire,
 )
-from domain.erreurs import RegleEnfreinte
+from domain.erreurs import RefusCommande, RegleEnfreinte
 from domain.etat_demande import (
     Candidature,
     Decote,
@@ -214,6 +214,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, ReglesDePr
 
         def evoluer(self, etat: EtatDemande) -> None:
             etat.mise_en_demeure = (self.occurred_on, self.motif)
+            etat.mise_en_demeure_par = self.organisation
 
     class Radiee(Event):
         motif: MotifRadiation
@@ -552,7 +553,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, ReglesDePr
         self.trigger_event(self.Retractee, **champs(acte), cible=cible, motif=motif)
         return fait
 
-    def refus_de_retractation(self, cible: int, organisation: str) -> RegleEnfreinte | None:
+    def refus_de_retractation(self, cible: int, organisation: str) -> RefusCommande | None:
         """Why `organisation` may not retract event `cible`, or None if it may (what a page asks
         before offering the form; `retracter` raises it)."""
         fait = self.fait(cible)
@@ -562,12 +563,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, ReglesDePr
             )
         if self.est_retracte(cible):
             return RegleEnfreinte("deja_retracte", f"event {cible} is already retracted")
-        if fait.organisation != organisation:
-            return RegleEnfreinte(
-                "retractation_par_l_auteur",
-                f"only {fait.organisation}, which recorded event {cible}, may retract it",
-            )
-        return None
+        return permissions.refus_auteur(organisation, fait.organisation, cible)
 
     # -- what every command checks first (the family mixins call these) ---------------------
 

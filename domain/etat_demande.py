@@ -137,6 +137,7 @@ class EtatDemande:
     radiation: MotifRadiation | None = None
     radiee_le: date | None = None
     mise_en_demeure: tuple[date, MotifMiseEnDemeure] | None = None
+    mise_en_demeure_par: str | None = None  # the organisation that sent the standing one
     preavis: set[tuple[date, MotifPreavis]] = field(default_factory=set)
     statut_dalo: StatutDalo = StatutDalo.NON
     justifications: dict[str, Justification] = field(default_factory=dict)

@@ -109,6 +109,9 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
     voix_preponderante: QualiteMembre = QualiteMembre.maire
     # Targets per year (docs/statistics.md); where none is given, the law's defaults apply.
     cibles: tuple[Cible, ...] = ()
+    # Whether a demand may wish communes outside the EPCI (a territory that shares its demands
+    # with its neighbours); by default its wishes name the territory's communes only.
+    souhaits_hors_epci: bool = False
 
     def __post_init__(self) -> None:
         codes = [o.code for o in self.organisations]

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain import bornes, menage, verifications
 from domain import commandes as c
-from domain import menage
 from domain.acte import Acte
 from domain.cal import LogementExamine, SessionCAL
 from domain.codes import (
@@ -38,7 +38,7 @@ from domain.cotation import Grille, coter
 from domain.demande import Demande
 from domain.erreurs import Introuvable, RefusCommande, RegleEnfreinte
 from domain.etat_demande import EtatDemande, SituationAttribution
-from domain.foyer import DonneesPersonnelles
+from domain.foyer import DonneesPersonnelles, Souhaits
 from domain.logement import Logement
 from domain.permissions import Affectation, bailleur_de_la_session, exiger
 from domain.territoire import LogementSocial, Organisation, Territoire
@@ -131,6 +131,7 @@ def traiter(ctx: Contexte, demande: Demande, commande: c.Commande) -> list[Agreg
         raise RegleEnfreinte(
             "commande_inconnue", f"{type(commande).__name__} does not apply to an existing demand"
         ) from None
+    bornes.verifier(commande)
     return traitement(ctx, demande, commande)
 
 
@@ -142,7 +143,9 @@ def preparer_enregistrement(ctx: Contexte, cmd: c.Enregistrer) -> str | None:
     the guichet's code and a valid payload (a bad payload must not burn a number). Returns the
     guichet code to mint with, or None when the command brings its own numéro (an import)."""
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     if cmd.numero_unique is not None:
+        bornes.numero_unique(cmd.numero_unique)
         return None
     code = ctx.organisation.code_guichet
     if code is None:
@@ -156,10 +159,17 @@ def preparer_enregistrement(ctx: Contexte, cmd: c.Enregistrer) -> str | None:
 
 def enregistrer(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande:
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     return _nouvelle_demande(ctx, cmd, numero)
 
 
+def _communes_du_territoire(ctx: Contexte, souhaits: Souhaits | None) -> None:
+    if souhaits is not None:
+        verifications.communes_souhaitees(souhaits, ctx.territoire)
+
+
 def _nouvelle_demande(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande:
+    _communes_du_territoire(ctx, cmd.souhaits)
     return Demande.enregistrer(
         numero,
         ctx.acte,
@@ -178,6 +188,7 @@ def _nouvelle_demande(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande
 def declarer_vacance(ctx: Contexte, identifiant: str, cmd: c.DeclarerVacance) -> Logement:
     spec = ctx.spec(identifiant)
     exiger(ctx.organisation, cmd, logement=spec)
+    bornes.verifier(cmd)
     lgt = ctx.agregat(spec)
     lgt.declarer_vacance(ctx.acte)
     return lgt
@@ -188,6 +199,7 @@ def orienter_vacance(ctx: Contexte, identifiant: str, cmd: c.OrienterVacance) ->
     the vacancy's year, keeps it, or withdraws it from the flux base (DOMAIN.md §9)."""
     spec = ctx.spec(identifiant)
     exiger(ctx.organisation, cmd, logement=spec)
+    bornes.verifier(cmd)
     lgt = ctx.agregat(spec)
     v = lgt.vacance_ouverte()
     t = ctx.territoire
@@ -222,11 +234,13 @@ def orienter_vacance(ctx: Contexte, identifiant: str, cmd: c.OrienterVacance) ->
 
 def ouvrir_session(ctx: Contexte, cmd: c.OuvrirSession, identifiant: str) -> SessionCAL:
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     return SessionCAL.ouvrir(ctx.acte, identifiant, cmd.forme, cmd.membres, ctx.territoire.voix_preponderante)
 
 
 def clore_session(ctx: Contexte, session: SessionCAL, cmd: c.CloreSession) -> SessionCAL:
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     bailleur_de_la_session(ctx.organisation, session.bailleur, session.identifiant)
     session.clore(ctx.acte)
     return session
@@ -237,6 +251,7 @@ def clore_session(ctx: Contexte, session: SessionCAL, cmd: c.CloreSession) -> Se
 
 def _modifier(ctx: Contexte, d: Demande, cmd: c.Modifier) -> list[Agregat]:
     exiger(ctx.organisation, cmd, d.etat)
+    _communes_du_territoire(ctx, cmd.souhaits)
     d.modifier(
         ctx.acte,
         membres=cmd.membres,

@@ -113,7 +113,7 @@ def preparer(registre: Registre) -> list[Essai]:
     j = date
 
     base = x.demande()
-    (modification,) = x("CANNES", c.Modifier(occurred_on=j(2026, 3, 10), motifs=("SANS",)), base)
+    (modification,) = x("CANNES", c.Modifier(occurred_on=j(2026, 3, 10), motifs=("01",)), base)
 
     recours_pendant = x.demande()
     (decote_pendante,) = x("CANNES", c.AppliquerDecote(occurred_on=j(2026, 11, 10), code=CodeDecote.decote_pieces),
@@ -166,7 +166,7 @@ def preparer(registre: Registre) -> list[Essai]:
         occurred_on=on, forme=FormeSession.presentiel, membres=(MembreCAL("OPH-CPL", QualiteMembre.bailleur),)))
     return [
         Essai("enregistrement", _enregistrement(on)),
-        Essai("modification", c.Modifier(occurred_on=on, motifs=("SANS", "DIV")), base),
+        Essai("modification", c.Modifier(occurred_on=on, motifs=("01", "11")), base),
         Essai("renouvellement", c.Renouveler(occurred_on=on), base),
         Essai("med_absence_reponse", c.MettreEnDemeure(occurred_on=on, motif=MotifMiseEnDemeure.absence_reponse), base),
         Essai("med_irrecevabilite", c.MettreEnDemeure(occurred_on=on, motif=MotifMiseEnDemeure.irrecevabilite),
@@ -310,10 +310,10 @@ ACCEPTES: dict[str, set[str]] = {
         "refus", "refus_et_decote", "decote_refus", "bail", "vacance", "reponse_favorable",
         "notification", "inscription_cal",
     },
-    # A bailleur records everything a guichet may. RADIRR needs a mise en demeure for
-    # irrecevabilité a month before, whichever bailleur's CAL pronounced it.
-    "ERILIA": _GUICHET | {"enregistrement", "radiation_radirr", "condition_levee"},
-    "LOGIREM": _GUICHET | {"enregistrement", "radiation_radirr"},
+    # A bailleur records everything a guichet may. RADIRR is the bailleur's whose CAL
+    # pronounced the irrecevabilité and who sent the mise en demeure (OPH-CPL's here), no other's.
+    "ERILIA": _GUICHET | {"enregistrement", "condition_levee"},
+    "LOGIREM": _GUICHET | {"enregistrement"},
     "ALS": {"designation_colact", "eligibilite"},
     "CACPL": {"eligibilite"},
     "ETAT-06": {"dalo", "designation_pprior", "priorite", "eligibilite"},

@@ -196,7 +196,7 @@ def test_a_large_lot_leaves_the_aggregate_cache_as_a_save_does(
         n_evenements = 0
         while n_evenements < Lot.COPIE_DES:
             for n in numeros:
-                lot.executer(org, "cannes-1", c.Modifier(occurred_on=DEPOT, motifs=(f"{n_evenements % 90:02d}",)), n)
+                lot.executer(org, "cannes-1", c.Modifier(occurred_on=DEPOT, motifs=(f"{n_evenements % 23 + 1:02d}",)), n)
                 n_evenements += 1
         lot.sauver()
         for n in numeros:

@@ -92,7 +92,7 @@ def echeances(etat: EtatDemande, retention_mois: int, delai_anormal_mois: int) -
         if not etat.effacee:
             out.append(Echeance("effacement", calendrier.effacement(etat.radiee_le, retention_mois)))
     for d in etat.decotes.values():
-        out.append(Echeance("fin_decote", calendrier.fin_decote(d.date), d.version, d.code.value))
+        out.append(Echeance("fin_decote", d.fin, d.version, d.code.value))
         if d.recours is None:
             out.append(Echeance("recours_possible", d.recours_du_au_plus_tard, d.version, d.code.value))
     return out

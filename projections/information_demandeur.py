@@ -326,6 +326,7 @@ def decisions_refus_decotes(
     decotes: dict[int, Demande.DecoteAppliquee] = {}
     recours: dict[int, Demande.RecoursDepose] = {}
     decides: dict[int, Demande.RecoursDecide] = {}
+    dates = {f.originator_version: f.occurred_on for f in d.faits}
     for f in d.faits:
         v = f.originator_version
         if v in retractes:
@@ -353,7 +354,11 @@ def decisions_refus_decotes(
 
     vues: list[Decote] = []
     for v, f in decotes.items():
-        fin = calendrier.fin_decote(f.occurred_on)
+        # Counted one year from its fact (the refusal, or the pièce found incoherent), not from
+        # its own date (CCH L.441-2-8; docs/rules.md).
+        fait = f.refus or f.piece
+        anc = dates.get(fait, f.occurred_on) if fait is not None else f.occurred_on
+        fin = calendrier.fin_decote(anc)
         limite = calendrier.recours_possible_jusqua(f.notifiee_le)
         r, dec = recours.get(v), decides.get(v)
         rec = None

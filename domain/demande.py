@@ -497,20 +497,19 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
 
     class PieceDeposee(Event):
         """A pièce of the dossier unique received (arrêté du 6 août 2022): its type, the member
-        it concerns, its SHA-256 digest and size; whether the file itself is kept (encrypted
-        under the demand's key, outside the log: `adapters/pieces.py`)."""
+        it concerns, its SHA-256 digest and size. The file itself, when uploaded, is kept
+        encrypted under the demand's key beside the log (`adapters/pieces.py`)."""
 
         type_piece: TypePiece
         membre: int  # index in the household's members, 0 for the demandeur
         empreinte: str
         taille: int
-        fichier: bool = False
         en_reponse_a: int | None = None  # the request for pièces it answers
 
         def evoluer(self, etat: EtatDemande) -> None:
             v = self.originator_version
             etat.dossier.pieces[v] = PieceRecue(
-                v, self.type_piece, self.membre, self.occurred_on, self.empreinte, self.taille, self.fichier
+                v, self.type_piece, self.membre, self.occurred_on, self.empreinte, self.taille
             )
             d = etat.dossier.demandes.get(self.en_reponse_a) if self.en_reponse_a is not None else None
             if d is not None:

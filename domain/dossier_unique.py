@@ -22,7 +22,6 @@ class PieceRecue:
     deposee_le: date
     empreinte: str  # SHA-256, hexadecimal
     taille: int  # bytes
-    fichier: bool  # whether the file itself was uploaded and is kept, encrypted
     verification: int | None = None  # version of the validation or refusal
     refusee: MotifRefusPiece | None = None
     verifiee_le: date | None = None

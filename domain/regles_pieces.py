@@ -37,7 +37,6 @@ class ReglesDesPieces:
         empreinte: str,
         taille: int,
         *,
-        fichier: bool = False,
         en_reponse_a: int | None = None,
     ) -> int:
         """Returns the pièce's version, the number a validation, refusal or upload names."""
@@ -56,7 +55,7 @@ class ReglesDesPieces:
             )
         self.trigger_event(
             self.PieceDeposee, **champs(acte), type_piece=type_piece, membre=membre,
-            empreinte=empreinte, taille=taille, fichier=fichier, en_reponse_a=en_reponse_a,
+            empreinte=empreinte, taille=taille, en_reponse_a=en_reponse_a,
         )
         return self.version
 

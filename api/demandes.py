@@ -21,7 +21,7 @@ from api.auth import Appelant, appelant
 from api.idempotence import CleRequete, cle_requete
 from api.problemes import ErreurHTTP
 from domain import commandes as c
-from domain import horloge
+from domain import horloge, permissions
 from projections.historique import EntreeHistorique
 from projections.lecteurs import Lecteurs
 from projections.listes import page_historique
@@ -199,7 +199,9 @@ def lire_historique(
     registre: Registre = Depends(dep.registre),
 ) -> Response:
     d = registre.demande(numero_unique)
-    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur))
+    # An auditeur reads the facts, never the persons (permissions.lecture_personnelle).
+    personnel = permissions.lecture_personnelle(qui.organisation)
+    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur, personnel))
     return reponses.page(p, request, {"ETag": f'"{d.version}"'})
 
 

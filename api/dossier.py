@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from adapters import pieces
+from adapters.attestation import pdf_attestation
 from adapters.registre import Registre
 from api import dependances as dep
 from api.auth import Appelant, appelant
 from api.problemes import ErreurHTTP
+from domain import permissions
+from domain.pieces import TypeAttestation
+from projections.attestation import contenu_attestation
 
 routeur = APIRouter()
 
@@ -42,8 +47,6 @@ async def deposer_fichier(
     if len(contenu) > FICHIER_MAX:
         raise ErreurHTTP(413, "fichier_trop_grand", f"a pièce's file is at most {FICHIER_MAX} bytes")
     # The store and the keys are synchronous: off the event loop.
-    from starlette.concurrency import run_in_threadpool
-
     await run_in_threadpool(pieces.deposer_fichier, registre, qui.organisation, numero_unique, piece, contenu)
     return Response(status_code=204)
 
@@ -65,3 +68,31 @@ def lire_fichier(
     except pieces.FichierEfface as e:
         raise ErreurHTTP(410, "donnees_effacees", str(e)) from None
     return Response(contenu, media_type="application/octet-stream")
+
+
+@routeur.get(
+    "/demandes/{numero_unique}/attestations/{type_attestation}.pdf",
+    summary="The attestation of registration or renewal as PDF (CCH R.441-2-4), regenerated identically from the log",
+    description="`type_attestation`: enregistrement or renouvellement (the latest standing renewal, "
+    "or the one `evenement` names).",
+    tags=["dossier unique"],
+    response_class=Response,
+    responses={200: {"description": "The PDF", "content": {"application/pdf": {}}}},
+)
+def lire_attestation(
+    numero_unique: str,
+    type_attestation: str,
+    evenement: int | None = None,
+    qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
+) -> Response:
+    try:
+        t = TypeAttestation(type_attestation)
+    except ValueError:
+        raise ErreurHTTP(
+            404, "attestation_inconnue", f"no attestation {type_attestation!r}: enregistrement or renouvellement"
+        ) from None
+    contenu = contenu_attestation(
+        registre, numero_unique, t, evenement, nommer=permissions.lecture_personnelle(qui.organisation)
+    )
+    return Response(pdf_attestation(contenu), media_type="application/pdf")

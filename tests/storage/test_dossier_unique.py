@@ -19,7 +19,14 @@ from adapters import pieces as fichiers
 from adapters.registre import Registre
 from adapters.tables import fichiers_pieces
 from domain import commandes as c
-from domain.codes import CodeDecote, MotifRadiation, MotifRefus, QualificationRefus, StadeRefus
+from domain.codes import (
+    Canal,
+    CodeDecote,
+    MotifRadiation,
+    MotifRefus,
+    QualificationRefus,
+    StadeRefus,
+)
 from domain.demande import Demande
 from domain.echeances import echeances
 from domain.erreurs import Interdit, Introuvable, RegleEnfreinte
@@ -230,3 +237,33 @@ def test_attestations_delivered_with_their_channel(registre: Registre) -> None:
     (a,) = registre.demande(numero).etat.dossier.attestations
     assert (a.type, a.canal, a.delivree_le) == (TypeAttestation.enregistrement, CanalAttestation.courrier, date(2026, 3, 3))
     assert types_historique(registre, numero)[-1] == "attestation_delivree"
+
+
+def test_registration_delay_the_same_from_the_raw_log_and_the_read_model(registre: Registre) -> None:
+    from projections.indicateurs import Periode
+    from projections.journal import regenerer
+    from projections.vue_statistiques import bilan_vue, suiveur_statistiques, verifier
+
+    # Dépôt → registration: 0, 30 (day 30 is in time) and 31 days at CANNES; 45 at OPH-CPL; an
+    # import (its dépôt made elsewhere long before) is no registration delay.
+    for depot, jour, guichet in ((date(2026, 3, 2), date(2026, 3, 2), "CANNES"),
+                                 (date(2026, 3, 2), date(2026, 4, 1), "CANNES"),
+                                 (date(2026, 3, 2), date(2026, 4, 2), "CANNES"),
+                                 (date(2026, 2, 15), date(2026, 4, 1), "OPH-CPL")):
+        enregistrer(registre, jour=jour, guichet=guichet, filed_on=depot)
+    modele = registre.demande(enregistrer(registre, jour=date(2026, 4, 1), filed_on=date(2026, 4, 1))).etat
+    registre.executer(registre.territoire.organisation("CANNES"), "cannes-1", c.Enregistrer(
+        occurred_on=date(2026, 4, 1), filed_on=date(2020, 1, 1), numero_unique="IMPORT-1",
+        membres=modele.membres, souhaits=modele.souhaits), canal=Canal.import_)
+    suiveur = suiveur_statistiques(registre)
+    suiveur.suivre()
+    periode = Periode.annee(2026)
+    assert verifier(registre, periode, suiveur) == []
+    for bilan in (regenerer(registre.engine, registre.stockage, registre.territoire, periode),
+                  bilan_vue(registre.engine, registre.territoire, periode)):
+        f = bilan.figure("enregistrement_30_jours")
+        assert f is not None and (f.numerateur, f.denominateur, f.valeur) == (3, 5, Decimal("60.0"))
+        g = bilan.figure("enregistrement_30_jours", "guichet", "CANNES")
+        assert g is not None and (g.numerateur, g.denominateur) == (3, 4)
+        m = bilan.figure("delai_enregistrement_moyen")
+        assert m is not None and m.valeur == Decimal("21.2")  # (0 + 30 + 31 + 45 + 0) / 5

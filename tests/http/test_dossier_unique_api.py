@@ -21,6 +21,7 @@ from api.app import creer_app
 from domain.territoire import Territoire
 from tests.http.test_cal import jeton, ok, poster, probleme, regler
 from tests.http.test_http_life import foyer
+from tests.http.test_demandeur import bearer, code, dossier_donnees  # noqa: F401
 from tests.http.test_pages import connecter
 
 FICHIER = b"%PDF-1.4 bulletin de salaire d'Amina Benali, octobre 2026"
@@ -111,6 +112,12 @@ def test_pieces_decote_recours_and_attestations_over_http(
     poster(client, t, "CANNES", f"{base}/renouvellements", {"occurred_on": "2026-11-23"})
     renouv = client.get(f"{base}/attestations/renouvellement.pdf", headers=jeton(t, "CANNES"))
     assert renouv.status_code == 200 and renouv.content != pdf.content
+
+    # The demandeur reads the pièces asked of them and their attestations.
+    info = ok(client.get(f"/demandeur/{numero}", headers=bearer(code(client, numero))))
+    assert [(p["du_le"], p["repondue"]) for p in info["pieces_demandees"]] == [("2026-12-21", False)]
+    assert info["pieces_demandees"][0]["pieces"] == ["justificatif du logement actuel"]
+    assert [(a["type"], a["canal"]) for a in info["attestations"]] == [("enregistrement", "email")]
 
     types = [e["type"] for e in ok(client.get(f"{base}/historique", headers=jeton(t, "CANNES")))]
     for attendu in ("piece_deposee", "piece_refusee", "decote", "recours", "demande_de_pieces",

@@ -20,8 +20,8 @@ from adapters.registre import Registre
 from api.app import creer_app
 from domain.territoire import Territoire
 from tests.http.test_cal import jeton, ok, poster, probleme, regler
-from tests.http.test_http_life import foyer
 from tests.http.test_demandeur import bearer, code, dossier_donnees  # noqa: F401
+from tests.http.test_http_life import foyer
 from tests.http.test_pages import connecter
 
 FICHIER = b"%PDF-1.4 bulletin de salaire d'Amina Benali, octobre 2026"

@@ -57,6 +57,9 @@ TYPES_SCHEMAS: list[Any] = [
     c.OrienterVacance,
     c.OuvrirSession,
     c.CloreSession,
+    c.Deposer,
+    c.RetracterDepot,
+    dossier.VueDepot,
     commissions.Inscription,
     commissions.DecisionEnSeance,
 ]

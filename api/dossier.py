@@ -1,22 +1,31 @@
 """The dossier unique over HTTP (CCH R.441-2-4): a pièce's file uploaded and read back, stored
 encrypted under the demand's key (`adapters/pieces.py`), and a demand's attestation of
-registration or renewal regenerated from the log as PDF (`adapters/attestation.py`). The pièce's
+registration or renewal regenerated from the log as PDF (`adapters/attestation.py`); the dépôts
+before registration (`adapters/depots.py`). The pièce's
 event itself (type, member, SHA-256, size) is a command like any other:
 POST /demandes/{numero_unique}/pieces."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import msgspec
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters import pieces
+from adapters import depots, pieces
 from adapters.attestation import pdf_attestation
+from adapters.background import BackgroundWork
 from adapters.registre import Registre
 from api import dependances as dep
+from api import reponses
 from api.auth import Appelant, appelant
+from api.demandes import corps
 from api.problemes import ErreurHTTP
+from domain import commandes as c
 from domain import permissions
+from domain.depot import Depot, enregistrement_du
 from domain.pieces import TypeAttestation
 from projections.attestation import contenu_attestation
 
@@ -96,3 +105,77 @@ def lire_attestation(
         registre, numero_unique, t, evenement, nommer=permissions.lecture_personnelle(qui.organisation)
     )
     return Response(pdf_attestation(contenu), media_type="application/pdf")
+
+
+# -- dépôts (R.441-2-4) ---------------------------------------------------------------------------
+
+
+class VueDepot(msgspec.Struct, frozen=True):
+    guichet: str
+    reference: str
+    depose_le: date
+    enregistrement_du: date  # the registration is due by this day (dépôt + 30 days)
+    numero_unique: str | None  # once registered
+    retracte: bool
+
+
+def _vue(d: Depot) -> VueDepot:
+    return VueDepot(d.guichet, d.reference, d.depose_le, enregistrement_du(d.depose_le), d.numero_unique, d.retracte)
+
+
+@routeur.post(
+    "/depots",
+    status_code=201,
+    summary="Dépôt of a complete request at the guichet (CCH R.441-2-4): to be registered within 30 days",
+    description="The guichet's own `reference` names it; the registration that follows gives "
+    "`depot: <reference>` and takes the dépôt's date as its filed_on. Until then the dépôt is a "
+    "deadline (`enregistrement_du`, GET /echeances).",
+    tags=["dossier unique"],
+    response_class=Response,
+    responses=reponses.ok(VueDepot, "Recorded", 201),
+    openapi_extra=reponses.corps(c.Deposer),
+)
+def deposer(
+    qui: Appelant = Depends(appelant),
+    commande: c.Commande = Depends(corps(c.Deposer)),
+    registre: Registre = Depends(dep.registre),
+    fond: BackgroundWork | None = Depends(dep.fond),
+) -> Response:
+    assert isinstance(commande, c.Deposer)
+    d = depots.deposer(registre, qui.organisation, qui.agent.identifiant, commande)
+    if fond is not None:
+        fond.wake()
+    return reponses.json(_vue(d), 201)
+
+
+@routeur.get(
+    "/depots/{reference}",
+    summary="A dépôt of the calling guichet: its date, its registration due date, its demand once registered",
+    tags=["dossier unique"],
+    response_class=Response,
+    responses=reponses.ok(VueDepot, "The dépôt"),
+)
+def lire_depot(reference: str, qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)) -> Response:
+    return reponses.json(_vue(registre.depot(qui.organisation.code, reference)))
+
+
+@routeur.post(
+    "/depots/{reference}/retractations",
+    summary="Rétractation of a dépôt recorded in error, by its guichet, while it is not registered",
+    tags=["dossier unique"],
+    response_class=Response,
+    responses=reponses.ok(VueDepot, "Retracted"),
+    openapi_extra=reponses.corps(c.RetracterDepot),
+)
+def retracter_depot(
+    reference: str,
+    qui: Appelant = Depends(appelant),
+    commande: c.Commande = Depends(corps(c.RetracterDepot)),
+    registre: Registre = Depends(dep.registre),
+    fond: BackgroundWork | None = Depends(dep.fond),
+) -> Response:
+    assert isinstance(commande, c.RetracterDepot)
+    d = depots.retracter_depot(registre, qui.organisation, qui.agent.identifiant, reference, commande)
+    if fond is not None:
+        fond.wake()
+    return reponses.json(_vue(d))

@@ -55,6 +55,19 @@ class Enregistrer(Commande):
     # On import: the demand's current anniversary (its last renewal + 1 year); by default
     # filed_on + 1 year, which would radiate at once a demand filed years ago and renewed since.
     anniversaire: date | None = None
+    # The reference of the dépôt this guichet recorded (POST /depots): its date is the filed_on.
+    depot: str | None = None
+
+
+class Deposer(Commande):
+    """The dépôt of a complete request at the guichet, under its own reference, before the
+    registration (R.441-2-4: within 30 days)."""
+
+    reference: str
+
+
+class RetracterDepot(Commande):
+    motif: str
 
 
 class Modifier(Commande):

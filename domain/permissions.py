@@ -311,6 +311,8 @@ REGLES: dict[type[c.Commande], _Regle] = {
     c.ProposerVisite: _visite,
     c.ConstaterVisite: _visite,
     c.DelivrerAttestation: _de_guichet("an attestation"),
+    c.Deposer: _de_guichet("a dépôt"),
+    c.RetracterDepot: _de_guichet("the retraction of a dépôt"),
 }
 
 

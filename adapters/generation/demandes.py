@@ -121,12 +121,14 @@ class VieDesDemandes(_Base):
         classe = self.politique.classe_menage(self, jour)
         m = generer_menage(self.rng, jour, self.contexte, self.seuil(jour.year), classe)
         guichet = self.guichet_pour(m.souhaits.communes[0])
-        depot = self.depot_avant(jour)  # the dépôt, some days before (R.441-2-4: within a month)
+        # The dépôt, some days before (R.441-2-4: within a month), recorded as one or not.
+        depot, reference = self.deposer(guichet, jour)
         r = self.executer(
             guichet,
             c.Enregistrer(
                 occurred_on=jour, membres=m.membres, souhaits=m.souhaits, logement_actuel=m.logement_actuel,
-                motifs=m.motifs, situations=m.situations, personnel=m.personnel, filed_on=depot,
+                motifs=m.motifs, situations=m.situations, personnel=m.personnel,
+                filed_on=None if reference else depot, depot=reference,
             ),
             tardif=True,
         )

@@ -19,8 +19,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from adapters import depots
 from domain import commandes as c
 from domain.codes import CodeDecote, Typologie
+from domain.erreurs import RefusCommande
 from domain.pieces import (
     CanalAttestation,
     DeposantRecours,
@@ -42,6 +44,8 @@ UN_JOUR = timedelta(days=1)
 # Days from the dépôt to the registration, beyond the three a late typing may take back: most
 # within the month R.441-2-4 allows, some late.
 DELAIS_ENREGISTREMENT = ((0, 2, 45), (3, 12, 35), (13, 26, 13), (27, 60, 7))
+P_DEPOT_ENREGISTRE = 0.6  # the guichet records the dépôt itself, then registers it
+P_DEPOT_ABANDONNE = 0.03  # a dépôt never registered (now and then retracted)
 P_ATTESTATION = 0.9  # an attestation recorded as sent after a registration
 P_ATTESTATION_RENOUVELLEMENT = 0.7
 CANAUX = ((CanalAttestation.courrier, 50), (CanalAttestation.email, 35), (CanalAttestation.en_ligne, 15))
@@ -94,6 +98,46 @@ class VieDuDossier(_Base):
         to three days): the registration follows it by some days."""
         lo, hi, _ = _tirer(self.rng_dossier, tuple((x, x[2]) for x in DELAIS_ENREGISTREMENT))  # type: ignore[misc]
         return jour - timedelta(days=3 + self.rng_dossier.randint(lo, hi))
+
+    def deposer(self, guichet: str, jour: date) -> tuple[date, str | None]:
+        """The dépôt of a registration typed in on `jour`: its date, and its reference when the
+        guichet recorded it as a dépôt of its own (then registered at once: the delay is days);
+        otherwise the registration gives the dépôt's date (some days or weeks before). Now and
+        then a dépôt that is never registered (a deadline left open), or retracted."""
+        rng = self.rng_dossier
+        if rng.random() >= P_DEPOT_ENREGISTRE:
+            return self.depot_avant(jour), None
+        # Recorded when received, and registered at once; three days back at most, so that a
+        # registration typed in late never precedes it (and nothing is dated before the start).
+        depot = max(self.debut, jour - timedelta(days=3))
+        reference = self._reference(guichet, depot)
+        if self._deposer(guichet, depot, reference) is None:
+            return depot, None
+        if rng.random() < P_DEPOT_ABANDONNE:  # another dépôt, never registered: a deadline left open
+            autre = self._reference(guichet, depot)
+            if self._deposer(guichet, depot, autre) is not None and rng.random() < 0.5:
+                try:
+                    depots.retracter_depot(self.registre, self.orgs[guichet], self.agent(guichet), autre,
+                                           c.RetracterDepot(occurred_on=jour, motif="dépôt saisi deux fois"))
+                    self.rapport.commandes["RetracterDepot"] += 1
+                except RefusCommande as e:
+                    self.rapport.refus.append(f"{jour} RetracterDepot {autre} by {guichet}: {e.regle}: {e.message}")
+        return depot, reference
+
+    def _reference(self, guichet: str, jour: date) -> str:
+        n: int = getattr(self, "_n_depots", 0) + 1
+        self._n_depots = n
+        return f"{guichet}-{jour:%Y%m%d}-{n}"
+
+    def _deposer(self, guichet: str, jour: date, reference: str) -> object | None:
+        try:
+            depot = depots.deposer(self.registre, self.orgs[guichet], self.agent(guichet),
+                                   c.Deposer(occurred_on=jour, reference=reference))
+        except RefusCommande as e:
+            self.rapport.refus.append(f"{jour} Deposer {reference} by {guichet}: {e.regle}: {e.message}")
+            return None
+        self.rapport.commandes["Deposer"] += 1
+        return depot
 
     def planifier_dossier(self, d: Dossier, le: date, renouvellement: bool = False) -> None:
         rng = self.rng_dossier

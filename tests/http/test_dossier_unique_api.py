@@ -127,3 +127,26 @@ def test_pieces_decote_recours_and_attestations_over_http(
     (recours_vu,) = [e for e in historique if e["type"] == "recours"]
     assert recours_vu["details"]["personnel"] == "réservé"  # the explanations are personal data
     assert recours_vu["details"]["depose_par"] == "travailleur_social"
+
+
+def test_depot_then_registration_over_http(client: TestClient, territoire: Territoire, horloge_test: HorlogeReglable) -> None:
+    t = territoire
+    regler(horloge_test, date(2026, 11, 23))
+    r = ok(client.post("/depots", json={"occurred_on": "2026-11-02", "reference": "GU-42"}, headers=jeton(t, "CANNES")), 201)
+    assert (r["depose_le"], r["enregistrement_du"], r["numero_unique"]) == ("2026-11-02", "2026-12-02", None)
+    probleme(client.post("/depots", json={"occurred_on": "2026-11-02", "reference": "GU-42"}, headers=jeton(t, "CANNES")),
+             422, "depot_existant")
+    probleme(client.post("/depots", json={"occurred_on": "2026-11-02", "reference": "X"}, headers=jeton(t, "ALS")),
+             403, "guichet_requis")
+    probleme(client.get("/depots/GU-42", headers=jeton(t, "MOUGINS")), 404, "depot_inconnu")
+    dus = ok(client.get("/echeances?du=2026-12-01&au=2026-12-31&type=enregistrement_du&attendre=true",
+                        headers=jeton(t, "CANNES")))
+    assert [(x["demande"], x["echeance"]) for x in dus] == [("DEPOT CANNES GU-42", "2026-12-02")]
+    corps = {**foyer(date(2026, 11, 20)), "depot": "GU-42"}
+    n = ok(client.post("/demandes?attendre=true", json=corps, headers=jeton(t, "CANNES")), 201)["numero_unique"]
+    assert ok(client.get(f"/demandes/{n}", headers=jeton(t, "CANNES")))["filed_on"] == "2026-11-02"
+    assert ok(client.get("/depots/GU-42", headers=jeton(t, "CANNES")))["numero_unique"] == n
+    assert ok(client.get("/echeances?du=2026-12-01&au=2026-12-31&type=enregistrement_du",
+                         headers=jeton(t, "CANNES"))) == []
+    probleme(client.post("/depots/GU-42/retractations", json={"occurred_on": "2026-11-23", "motif": "erreur"},
+                         headers=jeton(t, "CANNES")), 422, "depot_deja_enregistre")

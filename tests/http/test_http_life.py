@@ -766,6 +766,7 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
         ("/demandes/{numero_unique}/pieces/{piece}/fichier", "put"),
         ("/demandes/{numero_unique}/pieces/{piece}/fichier", "get"),
         ("/demandes/{numero_unique}/attestations/{type_attestation}.pdf", "get"),
+        ("/depots", "post"), ("/depots/{reference}", "get"), ("/depots/{reference}/retractations", "post"),
     }
     assert dossier <= presents, dossier - presents
     commissions = {

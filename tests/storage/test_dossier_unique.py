@@ -267,3 +267,60 @@ def test_registration_delay_the_same_from_the_raw_log_and_the_read_model(registr
         assert g is not None and (g.numerateur, g.denominateur) == (3, 4)
         m = bilan.figure("delai_enregistrement_moyen")
         assert m is not None and m.valeur == Decimal("21.2")  # (0 + 30 + 31 + 45 + 0) / 5
+
+
+def test_depot_is_a_deadline_until_registered_within_30_days(registre: Registre) -> None:
+    from adapters import depots
+    from projections.echeances import ProjectionEcheances
+    from projections.reconstruction import reconstruire_vite
+    from projections.suivi import Suiveur
+
+    t = registre.territoire
+    cannes = t.organisation("CANNES")
+    depots.deposer(registre, cannes, "cannes-1", c.Deposer(occurred_on=date(2026, 11, 2), reference="R-1"))
+    for org, cmd, erreur, regle in (
+        (cannes, c.Deposer(occurred_on=date(2026, 11, 2), reference="R-1"), RegleEnfreinte, "depot_existant"),
+        (cannes, c.Deposer(occurred_on=date(2026, 11, 24), reference="R-9"), RegleEnfreinte, "date_future"),
+        (t.organisation("ALS"), c.Deposer(occurred_on=date(2026, 11, 2), reference="R-1"), Interdit, "guichet_requis"),
+    ):
+        avant = registre.position()
+        with pytest.raises(erreur) as e:
+            depots.deposer(registre, org, "x-1", cmd)
+        assert e.value.regle == regle and registre.position() == avant
+    depots.deposer(registre, cannes, "cannes-1", c.Deposer(occurred_on=date(2026, 11, 3), reference="R-2"))
+    depots.deposer(registre, cannes, "cannes-1", c.Deposer(occurred_on=date(2026, 11, 4), reference="R-3"))
+    depots.retracter_depot(registre, cannes, "cannes-1", "R-2", c.RetracterDepot(occurred_on=date(2026, 11, 5),
+                                                                                motif="saisi deux fois"))
+    suiveur = Suiveur(registre, ProjectionEcheances(registre))
+    suiveur.suivre()
+    table = suiveur.tables[0]
+
+    def dus() -> list[tuple[str, date, str]]:
+        with registre.engine.connect() as conn:
+            q = sa.select(table.c.demande, table.c.echeance, table.c.detail).where(table.c.type == "enregistrement_du")
+            return sorted(tuple(r) for r in conn.execute(q))  # type: ignore[misc]
+
+    assert dus() == [("DEPOT CANNES R-1", date(2026, 12, 2), "CANNES R-1"),
+                     ("DEPOT CANNES R-3", date(2026, 12, 4), "CANNES R-3")]
+    refuse(registre, "CANNES", c.Enregistrer(occurred_on=date(2026, 11, 20), depot="R-1", filed_on=date(2026, 11, 1),
+                                             membres=(), souhaits=registre.demande(enregistrer(registre)).etat.souhaits),
+           None, "filed_on_du_depot", "2026-11-02")
+    with pytest.raises(Introuvable):
+        enregistrer(registre, jour=date(2026, 11, 20), guichet="MOUGINS", depot="R-1")  # another guichet's
+    numero = enregistrer(registre, jour=date(2026, 11, 20), depot="R-1")
+    assert registre.demande(numero).etat.filed_on == date(2026, 11, 2)
+    assert registre.depot("CANNES", "R-1").numero_unique == numero
+    with pytest.raises(RegleEnfreinte) as e:
+        enregistrer(registre, jour=date(2026, 11, 21), depot="R-1")
+    assert e.value.regle == "depot_deja_enregistre" and numero in e.value.message
+    with pytest.raises(RegleEnfreinte) as e:
+        enregistrer(registre, jour=date(2026, 11, 21), depot="R-2")
+    assert e.value.regle == "depot_retracte"
+    suiveur.suivre()
+    assert dus() == [("DEPOT CANNES R-3", date(2026, 12, 4), "CANNES R-3")]
+    # The fast rebuild writes the same rows as the follower.
+    with registre.engine.connect() as conn:
+        attendu = sorted(tuple(r) for r in conn.execute(sa.select(table)))
+    reconstruire_vite([suiveur], processus=1)
+    with registre.engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(sa.select(suiveur.tables[0]))) == attendu

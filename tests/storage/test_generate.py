@@ -313,7 +313,7 @@ def test_every_event_of_the_mix_appears(generee) -> None:  # type: ignore[no-unt
         "PieceRefusee.motif=incoherente", "PieceRefusee.motif=illisible", "VisiteConstatee.effectuee=True",
         "VisiteConstatee.effectuee=False", "RecoursDepose.depose_par", "RecoursDepose.explications",
         "DecoteAppliquee.piece", "Refusee.loyer", "PieceDeposee.en_reponse_a",
-        "Demande.AttestationDelivree.canal=api",
+        "Demande.AttestationDelivree.canal=api", "Depot.Recu", "Depot.Enregistre", "Depot.Retracte",
         *(f"Logement.{x}" for x in (
             "Ouvert", "VacanceDeclaree", "CandidatDesigne", "DecisionEnregistree", "ConditionLevee",
             "RefusEnregistre", "CandidatureRetractee", "Loue", "VacanceOrientee", "CandidatFavorable",

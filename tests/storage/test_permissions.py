@@ -358,7 +358,8 @@ def test_every_command_has_a_permission_and_every_command_on_a_demand_a_handler(
     assert set(REGLES) == commandes
     # Registration, a dwelling's own commands and a session's own have handlers of their own shape.
     assert set(TRAITEMENTS) == commandes - {
-        c.Enregistrer, c.DeclarerVacance, c.OrienterVacance, c.OuvrirSession, c.CloreSession
+        c.Enregistrer, c.DeclarerVacance, c.OrienterVacance, c.OuvrirSession, c.CloreSession,
+        c.Deposer, c.RetracterDepot,
     }
 
 

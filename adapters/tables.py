@@ -51,3 +51,12 @@ fichiers_pieces = sa.Table(
     sa.Column("chiffre", sa.LargeBinary, nullable=False),
     sa.Column("recu_le", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Signed checkpoints of the hash chain (adapters/integrite.py), as served to partners: the JSON
+# document itself, so that it is served again byte for byte.
+points_de_controle = sa.Table(
+    "ledger_points_de_controle",
+    metadata,
+    sa.Column("taille", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("document", sa.LargeBinary, nullable=False),
+)

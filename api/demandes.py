@@ -22,7 +22,7 @@ from api.garde import exiger_json
 from api.idempotence import CleRequete, cle_requete
 from api.problemes import ErreurHTTP
 from domain import commandes as c
-from domain import horloge
+from domain import horloge, permissions
 from projections.historique import EntreeHistorique
 from projections.lecteurs import Lecteurs
 from projections.listes import page_historique
@@ -56,6 +56,13 @@ COMMANDES: list[tuple[str, type[c.Commande], str]] = [
     ("recours", c.DeposerRecours, "Recours against a décote, within 15 days of its notification"),
     ("decisions-recours", c.DeciderRecours, "Decision on a recours (the décote's author): annulee or maintenue"),
     ("baux", c.SignerBail, "Bail signé: appends the automatic RADATT radiation"),
+    ("pieces", c.DeposerPiece, "Pièce déposée (guichet, bailleur): type from the arrêté of 6 August 2022, member, SHA-256 and size (CCH R.441-2-4)"),
+    ("pieces-validees", c.ValiderPiece, "Pièce validée (guichet, bailleur)"),
+    ("pieces-refusees", c.RefuserPiece, "Pièce refusée with its reason's code; an incoherente one founds a decote_pieces"),
+    ("demandes-de-pieces", c.DemanderPieces, "Demande de pièces ou d'informations, answer due by du_le (deadline)"),
+    ("visites", c.ProposerVisite, "Visite proposée of a dwelling the demand is a candidate on (bailleur, or the designating réservataire)"),
+    ("visites-constatees", c.ConstaterVisite, "Visite effectuée or not"),
+    ("attestations", c.DelivrerAttestation, "Attestation of registration or renewal sent (R.441-2-4), with its channel"),
     ("retractations", c.Retracter, "Rétractation of an event by the organisation that recorded it"),
 ]
 
@@ -199,7 +206,9 @@ def lire_historique(
     registre: Registre = Depends(dep.registre),
 ) -> Response:
     d = registre.demande(numero_unique)
-    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur))
+    # An auditeur reads the facts, never the persons (permissions.lecture_personnelle).
+    personnel = permissions.lecture_personnelle(qui.organisation)
+    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur, personnel))
     return reponses.page(p, request, {"ETag": f'"{d.version}"'})
 
 

@@ -33,6 +33,7 @@ from domain.codes import (
     TypeReservataire,
     Typologie,
 )
+from domain.dossier_unique import DossierUnique
 from domain.erreurs import RegleEnfreinte
 from domain.foyer import Complements, LogementActuel, Membre, Personnel, Souhaits
 
@@ -74,6 +75,11 @@ class Decote:
     organisation: str
     refus: int | None
     recours: int | None = None  # version of the pending or decided recours
+    # The day of the sanctioned fact (the refused proposal, or the pièce found incoherent): the
+    # décote counts for one year from it (CCH L.441-2-8, the grid's "dans la dernière année").
+    # None for a décote recorded before it was anchored: its own date stands for the fact.
+    fait_le: date | None = None
+    piece: int | None = None  # version of the refused pièce a decote_pieces cites
     recours_depose_le: date | None = None
     decision: DecisionRecours | None = None
     decision_version: int | None = None
@@ -82,8 +88,13 @@ class Decote:
     def recours_du_au_plus_tard(self) -> date:
         return calendrier.recours_possible_jusqua(self.notifiee_le)
 
+    @property
+    def fin(self) -> date:
+        """The first day the décote no longer counts: its fact's date + 1 year."""
+        return calendrier.fin_decote(self.fait_le or self.date)
+
     def compte_le(self, jour: date) -> bool:
-        return self.date <= jour < calendrier.fin_decote(self.date)
+        return self.date <= jour < self.fin
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,7 @@ class EtatDemande:
     # organisation, contingent) -> event version.
     priorites: dict[int, Priorite] = field(default_factory=dict)
     contingents_eligibles: dict[tuple[str, TypeReservataire], int] = field(default_factory=dict)
+    dossier: DossierUnique = field(default_factory=DossierUnique)  # pièces, visits, attestations
     effacee: bool = False
     dernier_jour: date = date.min
     # For explanations: which fact last set each part of the state.

@@ -279,6 +279,32 @@ def _decision_recours(
         guichet(org, "a decision on a recours")
 
 
+def visite(org: Organisation, logement: LogementSocial, etat: EtatDemande | None) -> None:
+    """A visit is proposed, and said done or not, by the dwelling's bailleur or by the
+    réservataire whose designation made the demand a candidate on it (PPGDID, IV.2)."""
+    if B in org.types and logement.bailleur == org.code:
+        return
+    if R in org.types and etat is not None and any(
+        c.logement == logement.identifiant and c.reservataire == org.code and c.designations
+        for c in etat.candidatures.values()
+    ):
+        return
+    raise Interdit(
+        "visite_bailleur_ou_reservataire",
+        f"a visit of {logement.identifiant} is recorded by its bailleur {logement.bailleur} or by the "
+        f"réservataire that designated the candidate; not {org.code}",
+    )
+
+
+def _visite(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    if lgt is not None:
+        visite(org, lgt, etat)
+    else:
+        _exiger(org, {B, R}, "visite_bailleur_ou_reservataire", "a visit")
+
+
 def _retractation(
     org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
 ) -> None:
@@ -318,6 +344,16 @@ REGLES: dict[type[c.Commande], _Regle] = {
     c.NotifierDecision: _sur_logement("the notification of a CAL decision"),
     c.OuvrirSession: _sur_logement("a session of a CAL"),
     c.CloreSession: _sur_logement("closing a session of a CAL"),
+    # The dossier unique (R.441-2-4): the guichets and bailleurs that instruct the demand.
+    c.DeposerPiece: _de_guichet("a pièce déposée"),
+    c.ValiderPiece: _de_guichet("the validation of a pièce"),
+    c.RefuserPiece: _de_guichet("the refusal of a pièce"),
+    c.DemanderPieces: _de_guichet("a request for pièces or informations"),
+    c.ProposerVisite: _visite,
+    c.ConstaterVisite: _visite,
+    c.DelivrerAttestation: _de_guichet("an attestation"),
+    c.Deposer: _de_guichet("a dépôt"),
+    c.RetracterDepot: _de_guichet("the retraction of a dépôt"),
 }
 
 

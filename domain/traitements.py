@@ -90,6 +90,9 @@ def logement_concerne(demande: Demande, commande: c.Commande) -> str | None:
     logement = getattr(commande, "logement", None)
     if isinstance(logement, str):
         return logement
+    if isinstance(commande, c.ConstaterVisite):
+        fait = _fait_ou_rien(demande, commande.visite)
+        return fait.logement if isinstance(fait, Demande.VisiteProposee) else None
     if isinstance(commande, c.AppliquerDecote) and commande.refus is not None:
         fait = _fait_ou_rien(demande, commande.refus)
         return fait.logement if isinstance(fait, Demande.Refusee) else None
@@ -445,7 +448,8 @@ def _refuser(ctx: Contexte, d: Demande, cmd: c.Refuser) -> list[Agregat]:
         raise RegleEnfreinte("refus_recevable", "only a non_recevable refusal may carry a décote")
     lgt = ctx.agregat(spec)
     refus = d.refuser(
-        ctx.acte, spec, lgt.vacance_ouverte().numero, cmd.stade, cmd.motif, cmd.qualification, cmd.texte
+        ctx.acte, spec, lgt.vacance_ouverte().numero, cmd.stade, cmd.motif, cmd.qualification, cmd.texte,
+        cmd.loyer,
     )
     lgt.enregistrer_refus(ctx.acte, d.numero_unique)
     if cmd.appliquer_decote:
@@ -463,19 +467,65 @@ def _appliquer_decote(ctx: Contexte, d: Demande, cmd: c.AppliquerDecote) -> list
         if isinstance(fait, Demande.Refusee):
             refuse = ctx.spec(fait.logement)
     exiger(ctx.organisation, cmd, d.etat, refuse)
-    d.appliquer_decote(ctx.acte, cmd.code, refus=cmd.refus, notifiee_le=cmd.notifiee_le)
+    d.appliquer_decote(ctx.acte, cmd.code, refus=cmd.refus, notifiee_le=cmd.notifiee_le, piece=cmd.piece)
     return [d]
 
 
 def _deposer_recours(ctx: Contexte, d: Demande, cmd: c.DeposerRecours) -> list[Agregat]:
     exiger(ctx.organisation, cmd, d.etat)
-    d.deposer_recours(ctx.acte, cmd.decote)
+    d.deposer_recours(ctx.acte, cmd.decote, cmd.depose_par, cmd.explications)
     return [d]
 
 
 def _decider_recours(ctx: Contexte, d: Demande, cmd: c.DeciderRecours) -> list[Agregat]:
     exiger(ctx.organisation, cmd, d.etat)
     d.decider_recours(ctx.acte, cmd.decote, cmd.decision, cmd.motivation)
+    return [d]
+
+
+def _deposer_piece(ctx: Contexte, d: Demande, cmd: c.DeposerPiece) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.deposer_piece(ctx.acte, cmd.type_piece, cmd.membre, cmd.empreinte, cmd.taille, en_reponse_a=cmd.en_reponse_a)
+    return [d]
+
+
+def _valider_piece(ctx: Contexte, d: Demande, cmd: c.ValiderPiece) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.valider_piece(ctx.acte, cmd.piece)
+    return [d]
+
+
+def _refuser_piece(ctx: Contexte, d: Demande, cmd: c.RefuserPiece) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.refuser_piece(ctx.acte, cmd.piece, cmd.motif, cmd.texte)
+    return [d]
+
+
+def _demander_pieces(ctx: Contexte, d: Demande, cmd: c.DemanderPieces) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.demander_pieces(ctx.acte, cmd.pieces, cmd.du_le, cmd.membre, cmd.texte)
+    return [d]
+
+
+def _proposer_visite(ctx: Contexte, d: Demande, cmd: c.ProposerVisite) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    lgt = ctx.agregat(spec)
+    d.proposer_visite(ctx.acte, spec.identifiant, lgt.vacance_ouverte().numero, cmd.visite_le)
+    return [d]
+
+
+def _constater_visite(ctx: Contexte, d: Demande, cmd: c.ConstaterVisite) -> list[Agregat]:
+    fait = _fait_ou_rien(d, cmd.visite)
+    spec = ctx.spec(fait.logement) if isinstance(fait, Demande.VisiteProposee) else None
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    d.constater_visite(ctx.acte, cmd.visite, cmd.effectuee)
+    return [d]
+
+
+def _delivrer_attestation(ctx: Contexte, d: Demande, cmd: c.DelivrerAttestation) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.delivrer_attestation(ctx.acte, cmd.type, cmd.canal)
     return [d]
 
 
@@ -538,6 +588,13 @@ TRAITEMENTS: dict[type[c.Commande], Traitement] = {
     c.InscrireCAL: _inscrire_cal,
     c.Accepter: _accepter,
     c.NotifierDecision: _notifier_decision,
+    c.DeposerPiece: _deposer_piece,
+    c.ValiderPiece: _valider_piece,
+    c.RefuserPiece: _refuser_piece,
+    c.DemanderPieces: _demander_pieces,
+    c.ProposerVisite: _proposer_visite,
+    c.ConstaterVisite: _constater_visite,
+    c.DelivrerAttestation: _delivrer_attestation,
 }
 
 

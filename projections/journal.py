@@ -82,6 +82,7 @@ class _Enregistree(_Evenement):
     membres: tuple[_Membre, ...]
     logement_actuel: _LogementActuel | None = None
     tranche_age: str | None = None
+    canal: str = "api"  # an import's dépôt is not a registration delay
 
 
 class _Modifiee(_Evenement):

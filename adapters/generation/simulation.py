@@ -33,6 +33,7 @@ from adapters.clock import HorlogeReglable
 from adapters.generation import attributions
 from adapters.generation.commissions import Commissions
 from adapters.generation.demandes import VieDesDemandes
+from adapters.generation.dossier_unique import VieDuDossier
 from adapters.generation.dossiers import Dossier, Ensemble
 from adapters.generation.flux import Orientations
 from adapters.generation.menages import Contexte, choix
@@ -69,7 +70,8 @@ P_TARDIF = 0.08  # typed in one to three days after the fact
 # the same.
 EN_LOT = frozenset(
     {c.Renouveler, c.Modifier, c.Justifier, c.MettreEnDemeure, c.Radier, c.Reactiver, c.ReconnaitreDalo,
-     c.ReconnaitrePriorite, c.DeclarerEligibilite}
+     c.ReconnaitrePriorite, c.DeclarerEligibilite,
+     c.DelivrerAttestation, c.DeposerPiece, c.ValiderPiece, c.RefuserPiece, c.DemanderPieces}
 )
 # What the guichets do in their back office, first thing in the day and saved together.
 BUREAU = frozenset(
@@ -79,11 +81,13 @@ BUREAU = frozenset(
         VieDesDemandes.dalo, VieDesDemandes.dalo_caduc, VieDesDemandes.justifier,
         VieDesDemandes.justifier_situation, VieDesDemandes.reconnaitre_priorite,
         VieDesDemandes.declarer_eligibilite, VieDesDemandes.retirer_eligibilite,
+        VieDuDossier.attestation, VieDuDossier.deposer_piece, VieDuDossier.verifier_piece,
+        VieDuDossier.demander_pieces,
     }
 )
 
 
-class Simulation(VieDesDemandes):
+class Simulation(VieDuDossier, VieDesDemandes):
     """One generation: the territory's organisations and parc, the generator's memory of every
     demand and vacancy, the clock, and the day loop (`executer_tout`)."""
 

@@ -761,7 +761,14 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
     } | {(f"/demandes/{{numero_unique}}/{segment}", "post") for segment, _, _ in COMMANDES}
     presents = {(p, m) for p, ops in chemins.items() for m in ops}
     assert attendus <= presents, attendus - presents
-    assert len(COMMANDES) == 21  # issue 10: priorites, eligibilites
+    assert len(COMMANDES) == 28  # issue 10: the dossier unique; priorites, eligibilites
+    dossier = {
+        ("/demandes/{numero_unique}/pieces/{piece}/fichier", "put"),
+        ("/demandes/{numero_unique}/pieces/{piece}/fichier", "get"),
+        ("/demandes/{numero_unique}/attestations/{type_attestation}.pdf", "get"),
+        ("/depots", "post"), ("/depots/{reference}", "get"), ("/depots/{reference}/retractations", "post"),
+    }
+    assert dossier <= presents, dossier - presents
     commissions = {
         ("/commissions", "post"), ("/commissions", "get"), ("/commissions/{session}/inscriptions", "post"),
         ("/commissions/{session}/decisions", "post"), ("/commissions/{session}/cloture", "post"),

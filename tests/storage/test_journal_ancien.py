@@ -59,6 +59,14 @@ AJOUTEES_DEPUIS: set[str] = {
     # Issue 10: priority recognised by the Etat, contingents stated eligible by a réservataire.
     "domain.demande:Demande.CaracterePrioritaireReconnu",
     "domain.demande:Demande.EligibiliteContingent",
+    # Issue 10: the dossier unique.
+    "domain.demande:Demande.PieceDeposee",
+    "domain.demande:Demande.PieceValidee",
+    "domain.demande:Demande.PieceRefusee",
+    "domain.demande:Demande.PiecesDemandees",
+    "domain.demande:Demande.VisiteProposee",
+    "domain.demande:Demande.VisiteConstatee",
+    "domain.demande:Demande.AttestationDelivree",
 }
 
 

@@ -40,6 +40,7 @@ from domain.codes import (
 from domain.demande import Demande
 from domain.erreurs import Interdit, Introuvable, RefusCommande, RegleEnfreinte
 from domain.foyer import DonneesPersonnelles, Identite, LogementActuel, Membre, Ressource, Souhaits
+from domain.pieces import MotifRefusPiece, TypePiece
 
 AUJOURDHUI = date(2026, 11, 23)  # the horloge_test fixture's day
 DEPOT = date(2026, 3, 2)  # anniversary 2027-03-02: no notice falls due before today
@@ -53,6 +54,15 @@ LGT_LOUE = "RPLS-0602900015"  # OPH-CPL, no contingent, let
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def incoherente(registre: Registre, numero: str, jour: date) -> int:
+    """A pièce deposited and refused as incoherente on `jour`: the event a decote_pieces cites."""
+    (piece,) = executer(registre, "CANNES", c.DeposerPiece(occurred_on=jour, type_piece=TypePiece.avis_imposition,
+                                                           empreinte="ab" * 32, taille=1000), numero).evenements
+    (refus,) = executer(registre, "CANNES", c.RefuserPiece(occurred_on=jour, piece=piece,
+                                                           motif=MotifRefusPiece.incoherente), numero).evenements
+    return refus
 
 
 def executer(registre: Registre, org: str, commande: c.Commande, numero: str | None = None) -> Resultat:
@@ -450,7 +460,8 @@ def test_recours_on_day_16_is_refused_with_its_due_date(
 ) -> None:
     numero = enregistrer(registre, jour=min(DEPOT, decote_le))
     r = executer(registre, "CANNES",
-                 c.AppliquerDecote(occurred_on=decote_le, code=CodeDecote.decote_pieces, notifiee_le=notifiee_le),
+                 c.AppliquerDecote(occurred_on=decote_le, code=CodeDecote.decote_pieces, notifiee_le=notifiee_le,
+                                  piece=incoherente(registre, numero, decote_le)),
                  numero)
     (decote,) = r.evenements
     jour16 = date.fromordinal(du.toordinal() + 1)
@@ -469,7 +480,8 @@ def test_recours_preconditions(registre: Registre) -> None:
     refuse(registre, "CANNES", c.DeposerRecours(occurred_on=date(2026, 10, 2), decote=1), numero,
            "decote_inconnue", "1")
     (decote,) = executer(registre, "CANNES",
-                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces),
+                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces,
+                                           piece=incoherente(registre, numero, date(2026, 10, 1))),
                          numero).evenements
     refuse(registre, "CANNES",
            c.DeciderRecours(occurred_on=date(2026, 10, 2), decote=decote,
@@ -549,13 +561,14 @@ def test_decote_refus_only_within_a_year_of_the_refusal(registre: Registre) -> N
 
 def test_decote_notification_cannot_precede_the_decote(registre: Registre) -> None:
     numero = enregistrer(registre)
+    piece = incoherente(registre, numero, date(2026, 6, 10))
     refuse(registre, "CANNES",
            c.AppliquerDecote(occurred_on=date(2026, 6, 10), code=CodeDecote.decote_pieces,
-                             notifiee_le=date(2026, 6, 9)),
+                             notifiee_le=date(2026, 6, 9), piece=piece),
            numero, "notification_invalide")
     refuse(registre, "CANNES",
            c.AppliquerDecote(occurred_on=date(2026, 6, 10), code=CodeDecote.decote_pieces,
-                             notifiee_le=date(2026, 11, 24)),
+                             notifiee_le=date(2026, 11, 24), piece=piece),
            numero, "notification_invalide")
     refuse(registre, "CANNES",
            c.AppliquerDecote(occurred_on=date(2026, 6, 10), code=CodeDecote.decote_pieces, refus=1),
@@ -912,7 +925,8 @@ def test_the_systeme_does_not_act_through_commands(registre: Registre) -> None:
 def test_recours_decision_only_by_the_decote_s_author(registre: Registre) -> None:
     numero = enregistrer(registre)
     (decote,) = executer(registre, "CANNES",
-                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces),
+                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces,
+                                           piece=incoherente(registre, numero, date(2026, 10, 1))),
                          numero).evenements
     executer(registre, "OPH-CPL", c.DeposerRecours(occurred_on=date(2026, 10, 3), decote=decote), numero)
     decision = c.DeciderRecours(occurred_on=date(2026, 10, 5), decote=decote,

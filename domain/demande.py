@@ -87,8 +87,8 @@ from domain.pieces import (
 from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier
-from domain.regles_priorite import ReglesDePriorite
 from domain.regles_pieces import ReglesDesPieces
+from domain.regles_priorite import ReglesDePriorite
 
 # Imported from here before the split; they keep working from here.
 __all__ = [

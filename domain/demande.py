@@ -122,6 +122,10 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         # Fields added after the event was first stored: written only when set, so that an old
         # event is encoded back to the bytes it was stored with (adapters/mapper.py).
         champs_ajoutes: ClassVar[frozenset[str]] = frozenset()
+        # Free text an organisation writes about the demand: personal data, stored in the
+        # event's encrypted part under the demand's key and erased with it (adapters/mapper.py).
+        # Rows written before keep them in clear; they read as empty once the demand is erased.
+        champs_personnels: ClassVar[frozenset[str]] = frozenset()
 
         def evoluer(self, etat: EtatDemande) -> None:
             pass
@@ -340,6 +344,9 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         champs_recents: ClassVar[frozenset[str]] = frozenset(
             {"code_motif", "code_moins_de_trois", "session", "personnel"}
         )
+        champs_personnels: ClassVar[frozenset[str]] = frozenset(
+            {"piece_manquante", "motif", "moins_de_trois_candidats"}
+        )
 
         @property
         def motif_code(self) -> MotifNonAttribution | None:
@@ -387,6 +394,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         personnel: TexteOuEfface | None = None  # free text beside the code, encrypted
         concerne_logement: ClassVar[bool] = True
         champs_recents: ClassVar[frozenset[str]] = frozenset({"code", "personnel"})
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motif"})
 
         @property
         def texte(self) -> str | None:
@@ -444,6 +452,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         decote: int
         decision: DecisionRecours
         motivation: str
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motivation"})
 
         def evoluer(self, etat: EtatDemande) -> None:
             d = etat.decotes.get(self.decote)
@@ -460,6 +469,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         cible: int
         motif: str
         retractable: ClassVar[bool] = False
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motif"})
 
         def retracte(self) -> int | None:
             return self.cible

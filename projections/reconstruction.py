@@ -371,12 +371,14 @@ def _demandes(
         res = conn.execution_options(stream_results=True, yield_per=PAGE).execute(q, params)
         for page in res.partitions(PAGE):
             a_dechiffrer = {r[0] for r in page if _CHIFFRE in r[3]}
-            if a_dechiffrer:
-                coffre.charger(list(a_dechiffrer))
-            for oid, v, topic, state in page:
-                e = mapper.to_domain_event(
-                    StoredEvent(originator_id=oid, originator_version=v, topic=topic, state=bytes(state))
-                )
+            with coffre.lot(a_dechiffrer):
+                decodes = [
+                    (oid, mapper.to_domain_event(
+                        StoredEvent(originator_id=oid, originator_version=v, topic=topic, state=bytes(state))
+                    ))
+                    for oid, v, topic, state in page
+                ]
+            for oid, e in decodes:
                 if oid != courant:
                     if evenements:
                         yield evenements

@@ -427,7 +427,6 @@ def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:
     """Decode stored events with the ledger's mapper, after loading in one query the keys of
     the demands whose personal data the page holds (the mapper would ask one by one)."""
     a_dechiffrer = {n.originator_id for n in lot if _CHIFFRE in n.state}
-    if a_dechiffrer:
-        registre.coffre.charger(list(a_dechiffrer))
     vers_domaine = registre.mapper.to_domain_event
-    return [vers_domaine(n) for n in lot]
+    with registre.coffre.lot(a_dechiffrer):
+        return [vers_domaine(n) for n in lot]

@@ -44,12 +44,13 @@ from projections import modeles
 from projections.explication import ReponseCotation
 from projections.flux import PageFlux
 from projections.historique import EntreeHistorique
+from projections.lectures_personnelles import LecturePersonnelle
 from projections.suivi import Suiveur
 from projections.vue_demande import VueDemande
 
 # The structs whose schemas are the document's components (`#/components/schemas/<name>`).
 TYPES_SCHEMAS: list[Any] = [
-    Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux
+    Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux, LecturePersonnelle
 ] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,

@@ -29,6 +29,7 @@ from projections.information_demandeur import (
     information_demandeur,
 )
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import LECTEUR_DEMANDEUR, noter
 
 routeur = APIRouter(tags=["demandeur"])
 
@@ -121,4 +122,5 @@ def lire_demandeur(
     attentes: AttentesParAnnee = Depends(dep.attentes),
 ) -> Response:
     corps = information_demandeur(registre, lecteurs, attentes, numero_unique, horloge.aujourdhui())
+    noter(registre, LECTEUR_DEMANDEUR, [numero_unique], "demandeur")
     return reponses.json(corps, headers=PAS_DE_CACHE)

@@ -91,13 +91,15 @@ def page_historique(
     organisation: str | None = None,
     limite: int | None = None,
     apres: str | None = None,
+    entrees: list[EntreeHistorique] | None = None,
 ) -> Page:
-    """The partner-traceable history in event order, of one type or organisation if given."""
+    """The partner-traceable history in event order, of one type or organisation if given;
+    `entrees`: the history as the reader may see it (projections/lectures_personnelles.py)."""
     n = borner(limite)
     cle = lire_curseur(apres, 1)
     depuis = int(cle[0]) if cle else 0
     lignes: list[EntreeHistorique] = [
-        e for e in historique(demande)
+        e for e in (historique(demande) if entrees is None else entrees)
         if e.evenement > depuis
         and (type is None or e.type == type)
         and (organisation is None or e.organisation == organisation)
@@ -138,7 +140,7 @@ class FaitSanctionne(msgspec.Struct, frozen=True):
     le: date | None = None
     logement: str | None = None
     stade: str | None = None
-    motif: str | None = None
+    motif: str | None = None  # the refusal's motif code
     qualification: str | None = None
 
 
@@ -191,6 +193,7 @@ def fait_sanctionne(registre: Registre, numero: str, decote: int) -> FaitSanctio
         r = d.fait(f.refus)
         if isinstance(r, Demande.Refusee):
             return FaitSanctionne(
-                "refus", f.refus, r.occurred_on, r.logement, r.stade.value, r.motif, r.qualification.value
+                # The refusal motif's code: its free text is personal data, not for this queue.
+                "refus", f.refus, r.occurred_on, r.logement, r.stade.value, r.code.value, r.qualification.value
             )
     return FaitSanctionne("pieces", le=f.occurred_on)

@@ -36,11 +36,10 @@ from api.problemes import ErreurHTTP
 from domain import horloge, permissions
 from domain.erreurs import RegleEnfreinte
 from projections.explication import cotation_expliquee
-from projections.historique import historique, sans_donnees_personnelles
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import Lecteur, historique_pour, vue_pour
 from projections.listes import CurseurInvalide
 from projections.repertoire import rechercher
-from projections.vue_demande import vue_courante
 
 routeur = APIRouter(include_in_schema=False)
 PAR_SEGMENT = {segment: t for segment, t, _ in COMMANDES}
@@ -84,16 +83,15 @@ def page_demande(
     jour = date_de(au, "au")
     instant = instant_de(connu_a, "connu_a")
     aujourdhui = horloge.aujourdhui()
-    vue = vue_courante(registre, numero_unique, aujourdhui)
+    lecteur = Lecteur(qui.organisation, qui.agent.identifiant)
+    vue = vue_pour(registre, lecteur, numero_unique, aujourdhui)
     d = registre.demande(numero_unique)
     try:
         cotation = cotation_expliquee(registre, lecteurs, numero_unique, jour, instant, False)
         probleme_cotation = None
     except RegleEnfreinte as e:
         cotation, probleme_cotation = None, e.message
-    entrees = historique(d)
-    if not qui.voit_donnees_personnelles:
-        entrees = sans_donnees_personnelles(entrees)
+    entrees = historique_pour(registre, lecteur, d, "page")
     etat = d.etat_courant(aujourdhui, registre.territoire.retention_donnees_mois)
     return rendre(request, "demande.html", {
         "vue": vue,

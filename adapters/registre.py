@@ -262,6 +262,8 @@ class Registre(Application[UUID]):
         for _ in range(TENTATIVES):
             identifiant = commande.identifiant or self._identifiant_session(org.code, acte.occurred_on)
             session = traitements.ouvrir_session(self._contexte(org, acte), commande, identifiant)
+            # The session's own key, for its members' names (an existing one is never replaced).
+            self.coffre.creer(session.id)
             try:
                 self.save(session)
                 return session

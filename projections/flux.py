@@ -116,12 +116,14 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
                     entree["personnel_efface"] = True
                 else:
                     entree["personnel"] = _decodeur.decode(clair)
-                    lus.append(nom)
+                    if agregat == "demande":
+                        lus.append(nom)
             else:
                 entree["personnel_masque"] = True
         textes = _textes_libres(registre, n, oid, etat, personnel_lisible)
         if textes == "lu":
-            lus.append(nom)
+            if agregat == "demande":
+                lus.append(nom)
         elif textes == "masque":
             entree["personnel_masque"] = True
         elif textes == "efface":

@@ -187,6 +187,10 @@ def test_planted_free_text_is_nowhere_in_clear_and_gone_after_erasure(
     assert n.encode() in contenu[registre.stockage.table_evenements]
     assert {"ledger_lectures_personnelles", "ledger_cles_demandes", "vue_repertoire_empreintes"} <= set(contenu)
     assert trouves(registre.stockage) == []
+    # The CAL members' names are the officials', encrypted under the session's own key: not in
+    # clear either, and the minutes show them.
+    assert all(b"Camille Roux" not in v for v in contenu.values())
+    assert pv["membres"][0]["nom"] == "Camille Roux"
 
     # A year after the radiation, the schedule erases the personal data.
     regler(horloge_test, "2026-04-01")

@@ -89,13 +89,27 @@ def noter(registre: Registre, lecteur: Lecteur, numeros: Iterable[str], quoi: st
 
 
 def vue_pour(registre: Registre, lecteur: Lecteur, numero_unique: str, jour: date) -> VueDemande:
-    """GET /demandes/{n} and the demand page: the current state, personal data as `lecteur`
-    may see them."""
+    """GET /demandes/{n}: the current state, personal data as `lecteur` may see them."""
     v = vue_courante(registre, numero_unique, jour)
-    d = registre.demande(numero_unique)
-    if voit(registre, lecteur, d, "vue") or not isinstance(v.personnel, DonneesPersonnelles):
+    return _vue_vue_par(v, voit(registre, lecteur, registre.demande(numero_unique), "vue"))
+
+
+def _vue_vue_par(v: VueDemande, visible: bool) -> VueDemande:
+    if visible or not isinstance(v.personnel, DonneesPersonnelles):
         return v
     return msgspec.structs.replace(v, personnel=Reserve())
+
+
+def page_pour(
+    registre: Registre, lecteur: Lecteur, numero_unique: str, jour: date
+) -> tuple[VueDemande, Demande, list[EntreeHistorique]]:
+    """The demand page: its state, the demand and its history as `lecteur` may see them, one
+    read recorded for the page."""
+    v = vue_courante(registre, numero_unique, jour)
+    d = registre.demande(numero_unique)
+    visible = voit(registre, lecteur, d, "page")
+    entrees = historique(d)
+    return _vue_vue_par(v, visible), d, entrees if visible else sans_donnees_personnelles(entrees)
 
 
 def historique_pour(registre: Registre, lecteur: Lecteur, demande: Demande, quoi: str = "historique") -> list[EntreeHistorique]:

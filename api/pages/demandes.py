@@ -37,7 +37,7 @@ from domain import horloge, permissions
 from domain.erreurs import RegleEnfreinte
 from projections.explication import cotation_expliquee
 from projections.lecteurs import Lecteurs
-from projections.lectures_personnelles import Lecteur, historique_pour, vue_pour
+from projections.lectures_personnelles import Lecteur, page_pour
 from projections.listes import CurseurInvalide
 from projections.repertoire import rechercher
 
@@ -83,15 +83,12 @@ def page_demande(
     jour = date_de(au, "au")
     instant = instant_de(connu_a, "connu_a")
     aujourdhui = horloge.aujourdhui()
-    lecteur = Lecteur(qui.organisation, qui.agent.identifiant)
-    vue = vue_pour(registre, lecteur, numero_unique, aujourdhui)
-    d = registre.demande(numero_unique)
+    vue, d, entrees = page_pour(registre, Lecteur(qui.organisation, qui.agent.identifiant), numero_unique, aujourdhui)
     try:
         cotation = cotation_expliquee(registre, lecteurs, numero_unique, jour, instant, False)
         probleme_cotation = None
     except RegleEnfreinte as e:
         cotation, probleme_cotation = None, e.message
-    entrees = historique_pour(registre, lecteur, d, "page")
     etat = d.etat_courant(aujourdhui, registre.territoire.retention_donnees_mois)
     return rendre(request, "demande.html", {
         "vue": vue,

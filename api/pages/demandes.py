@@ -37,7 +37,7 @@ from domain import horloge, permissions
 from domain.erreurs import RegleEnfreinte
 from projections.explication import cotation_expliquee
 from projections.lecteurs import Lecteurs
-from projections.lectures_personnelles import Lecteur, page_pour
+from projections.lectures_personnelles import Lecteur, noter, page_pour
 from projections.listes import CurseurInvalide
 from projections.repertoire import rechercher
 
@@ -54,7 +54,10 @@ def page_recherche(request: Request, numero: str | None = None, qui: Connecte = 
 
 @routeur.post("/espace/recherche")
 async def rechercher_par_nom(
-    request: Request, qui: Connecte = Depends(connecte), lecteurs: Lecteurs = Depends(dep.lecteurs)
+    request: Request,
+    qui: Connecte = Depends(connecte),
+    lecteurs: Lecteurs = Depends(dep.lecteurs),
+    registre: Registre = Depends(dep.registre),
 ) -> Response:
     champs = await formulaire(request, qui)
     permissions.donnees_personnelles(qui.organisation)  # 403 for an auditeur, as the API
@@ -64,6 +67,7 @@ async def rechercher_par_nom(
         raise ErreurHTTP(422, "recherche_incomplete", "a name and a birth date are both required")
     try:
         page = rechercher(lecteurs, nom, naissance, 50, champs.get("curseur") or None)
+        noter(registre, Lecteur(qui.organisation, qui.agent.identifiant), page.lignes, "recherche")
     except CurseurInvalide as e:
         raise ErreurHTTP(422, "curseur_invalide", str(e)) from None
     return rendre(request, "recherche.html", {"resultats": page, "nom": nom, "date_naissance": naissance}, qui)

@@ -85,6 +85,13 @@ def test_who_sees_personal_data_and_every_read_journaled(
     premiere = client.get(f"/demandes/{n}/lectures?limite=2", headers=audit)
     assert len(premiere.json()) == 2 and "X-Curseur-Suivant" in premiere.headers
 
+    # A search by name that finds the demand is a read of who its applicant is.
+    trouve = ok(client.post("/recherche", json={"nom": NOM, "date_naissance": "1996-05-02"}, headers=jeton(t, "ALS")))
+    assert trouve == [n]
+    derniere = ok(client.get(f"/demandes/{n}/lectures", headers=audit))[-1]
+    assert (derniere["organisation"], derniere["quoi"]) == ("ALS", "recherche")
+    lectures = ok(client.get(f"/demandes/{n}/lectures", headers=audit))
+
     # Who reads the journal: guichets and auditeurs; a bailleur or réservataire is refused.
     assert len(ok(client.get(f"/demandes/{n}/lectures", headers=jeton(t, "CANNES")))) == len(lectures)
     for org in ("ALS", "ETAT-06"):

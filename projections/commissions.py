@@ -38,6 +38,8 @@ from domain.codes import (
 from domain.demande import Demande
 from domain.erreurs import Introuvable
 from domain.territoire import Territoire
+from projections.historique import RESERVE
+from projections.lectures_personnelles import Lecteur, noter, peut_lire
 
 LIBELLES_DECISION = {
     TypeDecisionCAL.attribution: "attribution",
@@ -156,7 +158,10 @@ def session_a_sa_cloture(registre: Registre, identifiant: str) -> SessionCAL:
     return s
 
 
-def proces_verbal(registre: Registre, identifiant: str) -> ProcesVerbal:
+def proces_verbal(registre: Registre, identifiant: str, lecteur: Lecteur | None = None) -> ProcesVerbal:
+    """The minutes; for `lecteur`, the missing pièces (free text about a candidate) only if it
+    may read personal data — `réservé` otherwise — and each candidate whose pièce it is shown
+    journaled (projections/lectures_personnelles.py)."""
     s = session_a_sa_cloture(registre, identifiant)
     numeros = {c.demande for p in s.ordre_du_jour.values() for c in p.candidats}
     ids_effaces = registre.coffre.effacees(Demande.id_pour(n) for n in numeros)
@@ -173,7 +178,21 @@ def proces_verbal(registre: Registre, identifiant: str) -> ProcesVerbal:
                     and (f.logement, f.vacance) == (p.logement.logement, p.logement.vacance) and f.piece_manquante
                 ):
                     pieces[(f.logement, f.vacance, c.demande)] = f.piece_manquante
-    return proces_verbal_de(s, registre.territoire, effaces, pieces)
+    pv = proces_verbal_de(s, registre.territoire, effaces, pieces)
+    if lecteur is None:
+        return pv
+    montrees = [c.numero_unique for lg in pv.logements for c in lg.candidats if c.piece_manquante]
+    if peut_lire(lecteur):
+        noter(registre, lecteur, montrees, "proces_verbal")
+        return pv
+    if not montrees:
+        return pv
+    return msgspec.structs.replace(pv, logements=tuple(
+        msgspec.structs.replace(lg, candidats=tuple(
+            msgspec.structs.replace(c, piece_manquante=RESERVE) if c.piece_manquante else c for c in lg.candidats
+        ))
+        for lg in pv.logements
+    ))
 
 
 def rangs(candidats: list[CandidatSession]) -> dict[str, int]:

@@ -91,7 +91,10 @@ def noter(registre: Registre, lecteur: Lecteur, numeros: Iterable[str], quoi: st
 def vue_pour(registre: Registre, lecteur: Lecteur, numero_unique: str, jour: date) -> VueDemande:
     """GET /demandes/{n}: the current state, personal data as `lecteur` may see them."""
     v = vue_courante(registre, numero_unique, jour)
-    return _vue_vue_par(v, voit(registre, lecteur, registre.demande(numero_unique), "vue"))
+    visible = peut_lire(lecteur)
+    if visible and isinstance(v.personnel, DonneesPersonnelles):  # the demand is not erased
+        noter(registre, lecteur, [numero_unique], "vue")
+    return _vue_vue_par(v, visible)
 
 
 def _vue_vue_par(v: VueDemande, visible: bool) -> VueDemande:

@@ -177,9 +177,11 @@ def test_planted_free_text_is_nowhere_in_clear_and_gone_after_erasure(
     flux = client.get("/flux?limite=1000", headers=audit).text
     assert all(s not in flux for s in SECRETS)
     assert PLANTE in client.get("/flux?limite=1000", headers=jeton(t, "OPH-CPL")).text
-    pv = ok(client.get(f"/commissions/{session}/proces-verbal", headers=audit))
+    pv = ok(client.get(f"/commissions/{session}/proces-verbal", headers=jeton(t, "OPH-CPL")))
     (candidat,) = pv["logements"][0]["candidats"]
     assert candidat["numero_unique"] == n and SANTE in candidat["piece_manquante"]
+    pv = ok(client.get(f"/commissions/{session}/proces-verbal", headers=audit))
+    assert pv["logements"][0]["candidats"][0]["piece_manquante"] == "réservé"
 
     # Nothing in clear anywhere, even before the erasure: only ciphertext holds them. (The scan
     # reads every table: the demand's numéro is in clear in the events and the read models.)
@@ -217,5 +219,5 @@ def test_planted_free_text_is_nowhere_in_clear_and_gone_after_erasure(
     # The read journal kept who read the demand, and nothing of the person.
     lectures = ok(client.get(f"/demandes/{n}/lectures", headers=audit))
     assert {(x["organisation"], x["quoi"]) for x in lectures} >= {("CANNES", "vue"), ("CANNES", "historique"),
-                                                                 ("OPH-CPL", "flux")}
+                                                                 ("OPH-CPL", "flux"), ("OPH-CPL", "proces_verbal")}
     assert not any(x["organisation"] == "CIL-CACPL" for x in lectures)  # it saw nothing personal

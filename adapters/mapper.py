@@ -1,6 +1,6 @@
 """Stored events encoded with msgspec, typed: dates, datetimes, decimals, enums and nested
 structures come back exactly as written. A field named `personnel` holds personal data and is
-encrypted with its demand's own key before it reaches the store (DOMAIN.md §8).
+encrypted with its demand's own key before it reaches the store (docs/donnees-personnelles.md).
 
 Free text an organisation writes about a demand (a recours decision's motivation, a retraction's
 motif, a missing pièce) is personal data too: the fields an event class names in

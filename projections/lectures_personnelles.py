@@ -31,13 +31,16 @@ from projections.listes import Page, borner, lire_curseur, page_de
 from projections.vue_demande import Reserve, VueDemande, vue_courante
 
 DEMANDEUR = "DEMANDEUR"  # the "organisation" of a read by the applicant, with their access code
+EXPLOITATION = "EXPLOITATION"  # of a read through the CLI (an SNE export)
 
 
 class Lecteur(msgspec.Struct, frozen=True):
-    """Who reads: an organisation's agent, or the demandeur (organisation DEMANDEUR)."""
+    """Who reads: an organisation's agent; or, without an organisation, the demandeur
+    (`DEMANDEUR`) or whoever runs the CLI on the ledger's machine (`EXPLOITATION`)."""
 
-    organisation: Organisation | None  # None: the demandeur themself
+    organisation: Organisation | None
     agent: str
+    code: str = DEMANDEUR  # recorded when there is no organisation
 
 
 LECTEUR_DEMANDEUR = Lecteur(None, "code d'accès")
@@ -75,7 +78,7 @@ def noter(registre: Registre, lecteur: Lecteur, numeros: Iterable[str], quoi: st
     """Records reads of these demands' personal data by `lecteur`, at this instant (on the
     primary: a read replica is read only)."""
     maintenant = horloge.maintenant()
-    org = lecteur.organisation.code if lecteur.organisation is not None else DEMANDEUR
+    org = lecteur.organisation.code if lecteur.organisation is not None else lecteur.code
     lignes = [
         {"demande": n, "lu_le": maintenant, "organisation": org, "agent": lecteur.agent, "quoi": quoi}
         for n in dict.fromkeys(numeros)

@@ -125,3 +125,20 @@ def test_a_key_store_that_cannot_be_used_is_a_clear_configuration_error(
     monkeypatch.setenv(VARIABLE_CLES, "ftp://cles.example/keys")
     with pytest.raises(ConfigurationError, match=VARIABLE_CLES):
         Registre(stockage, territoire)
+
+
+def test_an_sne_export_through_the_cli_is_journaled_as_a_read(registre: Registre, tmp_path: Path) -> None:
+    """`ledger exporter-sne` writes personal data out of the ledger: each demand it wrote is a
+    read, recorded under EXPLOITATION and the system user; an erased one was not written."""
+    from adapters.cli import main
+    from projections.lectures_personnelles import EXPLOITATION, lectures
+
+    lue = enregistrer(registre, date(2026, 3, 2))
+    effacee = enregistrer(registre, date(2026, 3, 3))
+    registre.coffre.effacer(Demande.id_pour(effacee))
+    sortie = tmp_path / "export.xml"
+    assert main(["--database", registre.stockage.url, "exporter-sne", "--sortie", str(sortie), lue, effacee]) == 0
+    assert NOM.encode() in sortie.read_bytes()
+    (lecture,) = lectures(registre, lue).lignes
+    assert (lecture.organisation, lecture.quoi) == (EXPLOITATION, "export_sne") and lecture.agent
+    assert lectures(registre, effacee).lignes == []

@@ -92,11 +92,18 @@ class Registre(Application[UUID]):
         try:
             # The demand's key is read once for its events, and forgotten after (no cache).
             with self.coffre.lot([ident]):
-                return self.repository.get(ident)
+                d = self.repository.get(ident)
+                survivante = d.etat.effacee and self.coffre.cle(ident) is not None
         except AggregateNotFoundError:
             raise Introuvable(
                 "demande_inconnue", f"no demand with numéro unique {numero_unique!r}"
             ) from None
+        if survivante:
+            # Erased in the log, but its key survived (the process stopped between the erasure
+            # event and the key's destruction): destroy it now, and read the demand without it.
+            self.coffre.effacer(ident)
+            d = self.repository.get(ident)
+        return d  # type: ignore[no-any-return]
 
     def logement(self, identifiant: str) -> Logement | None:
         try:

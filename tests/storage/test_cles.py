@@ -142,3 +142,24 @@ def test_an_sne_export_through_the_cli_is_journaled_as_a_read(registre: Registre
     (lecture,) = lectures(registre, lue).lignes
     assert (lecture.organisation, lecture.quoi) == (EXPLOITATION, "export_sne") and lecture.agent
     assert lectures(registre, effacee).lignes == []
+
+
+def test_a_key_that_survived_its_erasure_event_is_destroyed_on_the_next_read(
+    registre: Registre, territoire: Territoire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process stops between the erasure event and the key's destruction: the next read of
+    the demand, in any process, destroys the key and shows nothing personal."""
+    numero = enregistrer(registre, date(2025, 6, 2))
+    executer(registre, "CANNES", c.Radier(occurred_on=date(2025, 9, 1), motif=MotifRadiation.RADABA), numero)
+    with monkeypatch.context() as m:
+        m.setattr(registre.coffre, "effacer", lambda demande_id: None)  # the crash
+        assert registre.rattraper(numero, date(2026, 9, 1)) is not None
+    ident = str(Demande.id_pour(numero))
+    assert _cles(registre.engine)[ident] is not None
+    autre = Registre(registre.stockage, territoire)
+    try:
+        d = autre.demande(numero)
+        assert d.etat.effacee and d.etat.personnel == Efface() and d.faits[0].personnel == Efface()
+        assert _cles(registre.engine)[ident] is None
+    finally:
+        autre.close()

@@ -5,10 +5,10 @@ encrypted with its demand's own key before it reaches the store (docs/donnees-pe
 Free text an organisation writes about a demand (a recours decision's motivation, a retraction's
 motif, a missing pièce) is personal data too: the fields an event class names in
 `champs_personnels` are taken out of the stored state and encrypted together under the demand's
-key, in `prives`. They read back as written while the key exists, and as None once it is
-destroyed. Rows written before (those fields in clear in the state) decode as they always did,
-except that once their demand is erased the mapper reads them as None too: the bytes of an old
-row cannot change (the log is immutable), but no read shows them any more."""
+key, in `prives`. They read back as written while the key exists, and as empty (their default,
+else "") once it is destroyed. Rows written before (those fields in clear in the state) decode as
+they always did, except that once their demand is erased the mapper reads them as empty too: the
+bytes of an old row cannot change (the log is immutable), but no read shows them any more."""
 
 from __future__ import annotations
 
@@ -96,7 +96,6 @@ class LedgerMapper(Mapper[UUID]):
                 f"cannot decode event {stored_event.originator_id} v{stored_event.originator_version} "
                 f"({stored_event.topic}): {e}"
             ) from e
-
 
     def _prives(
         self, cls: type, etat: dict[str, Any], noms: frozenset[str], originator_id: UUID, version: int

@@ -1,12 +1,13 @@
 """Read minimisation and the journal of the reads of personal data (RGPD art. 5.1.c and 5.1.f;
 docs/donnees-personnelles.md).
 
-One function decides what a reader sees of a demand's personal data: `voit`. It asks the one
-rule (`domain.permissions.lecture_personnelle`: guichets, bailleurs, réservataires and the Etat;
-an auditeur only if the territory file grants it) and, when the reader sees them, records the
-read — who, when, which demand, through what — in `ledger_lectures_personnelles`, before the
-answer leaves. The JSON API, the pages, the feed and the SNE export all go through it, so that a
-reader sees the same thing everywhere and no read of personal data goes unrecorded. A demand
+Whether a reader sees a demand's personal data is one rule, asked here (`peut_lire`) of
+`domain.permissions.lecture_personnelle` (guichets, bailleurs, réservataires and the Etat; an
+auditeur only if the territory file grants it; the demandeur for their own demand). When the
+reader sees them, the read — who, when, which demand, through what — is recorded in
+`ledger_lectures_personnelles` before the answer leaves (`noter`, `voit`). The JSON API, the
+pages, the feed, the minutes, the search and the SNE exports all go through this module, so that
+a reader sees the same thing everywhere and no read of personal data goes unrecorded. A demand
 whose personal data are erased shows none: its reads are not recorded.
 
 GET /demandes/{n}/lectures lists a demand's journal to the organisations

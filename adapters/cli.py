@@ -34,6 +34,9 @@ def init(args: argparse.Namespace) -> int:
         f"territory {t.nom} ({t.code}): {len(t.communes)} communes, {len(t.organisations)} "
         f"organisations, {len(t.logements)} dwellings; {registre.position()} events in the log"
     )
+    from adapters.chaine_cli import annoncer_cle
+
+    annoncer_cle(registre)
     registre.close()
     return 0
 
@@ -68,6 +71,9 @@ def serve(args: argparse.Namespace) -> int:
         registre, modeles.suiveurs(registre), follow=not args.no_followers, schedule=planifier
     )
     app = creer_app(registre, fond=fond)
+    from adapters.chaine_cli import annoncer_cle
+
+    annoncer_cle(registre)
     quoi = []
     if fond.status.followers:
         quoi.append("read models followed in the background")
@@ -577,6 +583,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--radiees", action="store_true", help="also the demands radiated on that date")
     s.add_argument("numeros", nargs="*", metavar="NUMERO", help="only these demands")
     s.set_defaults(f=exporter_sne)
+    from adapters import chaine_cli
+
+    chaine_cli.commandes(sub)
+    p.set_defaults(fabrique=_registre)
     args = p.parse_args(argv)
     try:
         return int(args.f(args))

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, Notification, RecordConflictError
 
-from adapters import ajout_massif
+from adapters import ajout_massif, chaine
 from adapters.cles import Coffre, CoffreDeLot, coffre_depuis_env
 from adapters.database import APP_NAME, BaseInjoignable, Stockage, lecture_depuis_env
 from adapters.grid_file import load_grid
@@ -74,6 +74,7 @@ class Registre(Application[UUID]):
         self.grille = load_grid(territoire.grille) if territoire.grille else None
         super().__init__(env=stockage.eventsourcing_env)
         proteger(stockage, self.engine)
+        chaine.installer(stockage, self.engine)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return LedgerMapper(self.coffre)

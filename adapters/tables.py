@@ -56,3 +56,12 @@ lectures_personnelles = sa.Table(
     sa.Index("ledger_lectures_personnelles_demande", "demande", "id"),
     sqlite_autoincrement=True,
 )
+
+# Signed checkpoints of the hash chain (adapters/integrite.py), as served to partners: the JSON
+# document itself, so that it is served again byte for byte.
+points_de_controle = sa.Table(
+    "ledger_points_de_controle",
+    metadata,
+    sa.Column("taille", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("document", sa.LargeBinary, nullable=False),
+)

@@ -28,6 +28,7 @@ import msgspec
 from eventsourcing.utils import resolve_topic
 from psycopg.rows import tuple_row
 
+from adapters.chaine import empreintes_de
 from adapters.mapper import CHAMP_PERSONNEL, CHAMP_PRIVES, aad, aad_prives, champs_personnels
 from adapters.registre import Registre
 from domain.territoire import Organisation
@@ -55,6 +56,9 @@ class EvenementFlux(msgspec.Struct, omit_defaults=True):
     personnel: Any = None  # personal data, for an organisation that may read them
     personnel_masque: bool = False  # there are personal data, not shown to this organisation
     personnel_efface: bool = False  # there were personal data, erased for good
+    # The event's hash in the log's chain (hex; docs/integrity.md): a partner keeps it and can
+    # ask GET /integrite/preuves/inclusion?position=… for the proof it is in a checkpoint.
+    chaine: str = ""
 
 
 class PageFlux(msgspec.Struct):
@@ -100,6 +104,7 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
     lecteur = Lecteur(organisation, agent)
     personnel_lisible = peut_lire(lecteur)
     lus: list[str] = []  # the demands whose personal data this page shows
+    hashes = empreintes_de(registre.stockage, registre.engine, notifications[0].id, notifications[-1].id) if notifications else {}
     out = []
     for n in notifications:
         oid = _uuid(n.originator_id)
@@ -142,6 +147,7 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
                 champs=etat,
                 demande=nom if agregat == "demande" else None,
                 logement=nom if agregat == "logement" else None,
+                chaine=hashes[n.id].hex() if n.id in hashes else "",
                 **entree,
             )
         )

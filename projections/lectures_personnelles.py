@@ -108,15 +108,13 @@ def _vue_vue_par(v: VueDemande, visible: bool) -> VueDemande:
 
 
 def page_pour(
-    registre: Registre, lecteur: Lecteur, numero_unique: str, jour: date
-) -> tuple[VueDemande, Demande, list[EntreeHistorique]]:
-    """The demand page: its state, the demand and its history as `lecteur` may see them, one
-    read recorded for the page."""
-    v = vue_courante(registre, numero_unique, jour)
-    d = registre.demande(numero_unique)
-    visible = voit(registre, lecteur, d, "page")
-    entrees = historique(d)
-    return _vue_vue_par(v, visible), d, entrees if visible else sans_donnees_personnelles(entrees)
+    registre: Registre, lecteur: Lecteur, demande: Demande, v: VueDemande
+) -> tuple[VueDemande, list[EntreeHistorique]]:
+    """The demand page (its demand loaded once, `v` its state): the state and the history as
+    `lecteur` may see them, one read recorded for the page."""
+    visible = voit(registre, lecteur, demande, "page")
+    entrees = historique(demande)
+    return _vue_vue_par(v, visible), entrees if visible else sans_donnees_personnelles(entrees)
 
 
 def historique_pour(registre: Registre, lecteur: Lecteur, demande: Demande, quoi: str = "historique") -> list[EntreeHistorique]:

@@ -1,7 +1,8 @@
 """A demand's page and finding a demand.
 
 The page shows what GET /demandes/{n}, /cotation and /historique answer, from the same queries
-(`vue_courante`, `cotation_expliquee`, `historique`): the current state, the score with each
+(`vue` of the state `vue_courante` reads, `cotation_expliquee`, `historique`), over the demand
+loaded once and shared by every section (each endpoint loads it for itself): the current state, the score with each
 criterion, its points, grid version and provenance linked to the event that set it, as of a date
 and as known at an instant (the auditor's replay), the partner-traceable history, and the forms
 of the commands the viewer's organisation may record (`api/pages/actions.py`). A form posts the
@@ -40,6 +41,7 @@ from projections.lecteurs import Lecteurs
 from projections.lectures_personnelles import Lecteur, noter, page_pour
 from projections.listes import CurseurInvalide
 from projections.repertoire import rechercher
+from projections.vue_demande import vue as vue_de
 
 routeur = APIRouter(include_in_schema=False)
 PAR_SEGMENT = {segment: t for segment, t, _ in COMMANDES}
@@ -87,13 +89,17 @@ def page_demande(
     jour = date_de(au, "au")
     instant = instant_de(connu_a, "connu_a")
     aujourdhui = horloge.aujourdhui()
-    vue, d, entrees = page_pour(registre, Lecteur(qui.organisation, qui.agent.identifiant), numero_unique, aujourdhui)
+    # Loaded once, read by every section (state, score, history, forms); nothing changes it.
+    d = registre.demande(numero_unique)
+    etat = d.etat_courant(aujourdhui, registre.territoire.retention_donnees_mois)
+    # What vue_courante (GET /demandes/{n}) answers, from the same state, and the history, as
+    # this reader may see them (one read journaled for the page).
+    vue, entrees = page_pour(registre, Lecteur(qui.organisation, qui.agent.identifiant), d, vue_de(d, etat))
     try:
-        cotation = cotation_expliquee(registre, lecteurs, numero_unique, jour, instant, False)
+        cotation = cotation_expliquee(registre, lecteurs, numero_unique, jour, instant, False, d)
         probleme_cotation = None
     except RegleEnfreinte as e:
         cotation, probleme_cotation = None, e.message
-    etat = d.etat_courant(aujourdhui, registre.territoire.retention_donnees_mois)
     return rendre(request, "demande.html", {
         "vue": vue,
         "cotation": cotation,

@@ -25,8 +25,15 @@ from domain import commandes as c
 from domain import horloge, permissions
 from projections.historique import EntreeHistorique
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import (
+    Lecteur,
+    LecturePersonnelle,
+    historique_pour,
+    lectures,
+    vue_pour,
+)
 from projections.listes import page_historique
-from projections.vue_demande import VueDemande, vue_courante
+from projections.vue_demande import VueDemande
 
 routeur = APIRouter()
 # The command endpoints, included after the cotation router: the OpenAPI document (and /docs)
@@ -176,8 +183,12 @@ def enregistrer(
 def lire(
     numero_unique: str, qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)
 ) -> Response:
-    v = vue_courante(registre, numero_unique, horloge.aujourdhui())
+    v = vue_pour(registre, lecteur(qui), numero_unique, horloge.aujourdhui())
     return reponses.json(v, headers={"ETag": f'"{v.version}"'})
+
+
+def lecteur(qui: Appelant) -> Lecteur:
+    return Lecteur(qui.organisation, qui.agent.identifiant)
 
 
 @routeur.get(
@@ -206,10 +217,39 @@ def lire_historique(
     registre: Registre = Depends(dep.registre),
 ) -> Response:
     d = registre.demande(numero_unique)
-    # An auditeur reads the facts, never the persons (permissions.lecture_personnelle).
-    personnel = permissions.lecture_personnelle(qui.organisation)
-    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur, personnel))
+    # An auditeur reads the facts, never the persons; a read that shows them is journaled.
+    entrees = historique_pour(registre, lecteur(qui), d)
+    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur, entrees=entrees))
     return reponses.page(p, request, {"ETag": f'"{d.version}"'})
+
+
+@routeur.get(
+    "/demandes/{numero_unique}/lectures",
+    summary="The journal of the reads of the demand's personal data: who, when, through what",
+    description="Oldest first, a page at a time (`limite`, `curseur`). Every read that showed "
+    "the demand's personal data (its state, its history, the feed, the SNE export, the "
+    "demandeur's own page) is listed. For guichets and auditeurs (docs/donnees-personnelles.md).",
+    tags=["demandes"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The reads, oldest first",
+            "content": {"application/json": {"schema": {"type": "array", "items": reponses.ref(LecturePersonnelle)}}},
+        },
+        **reponses.ERREURS,
+    },
+)
+def lire_lectures(
+    request: Request,
+    numero_unique: str,
+    limite: int | None = reponses.LIMITE,
+    curseur: str | None = reponses.CURSEUR,
+    qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
+) -> Response:
+    permissions.journal_des_lectures(qui.organisation)
+    p = reponses.paginer(lambda: lectures(registre, numero_unique, limite, curseur))
+    return reponses.page(p, request)
 
 
 def _route_commande(segment: str, type_commande: type[c.Commande], resume: str) -> None:

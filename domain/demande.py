@@ -139,6 +139,10 @@ class Demande(
         # Fields added after the event was first stored: written only when set, so that an old
         # event is encoded back to the bytes it was stored with (adapters/mapper.py).
         champs_ajoutes: ClassVar[frozenset[str]] = frozenset()
+        # Free text an organisation writes about the demand: personal data, stored in the
+        # event's encrypted part under the demand's key and erased with it (adapters/mapper.py).
+        # Rows written before keep them in clear; they read as empty once the demand is erased.
+        champs_personnels: ClassVar[frozenset[str]] = frozenset()
 
         def evoluer(self, etat: EtatDemande) -> None:
             pass
@@ -397,6 +401,9 @@ class Demande(
         champs_recents: ClassVar[frozenset[str]] = frozenset(
             {"code_motif", "code_moins_de_trois", "session", "personnel"}
         )
+        champs_personnels: ClassVar[frozenset[str]] = frozenset(
+            {"piece_manquante", "motif", "moins_de_trois_candidats"}
+        )
 
         @property
         def motif_code(self) -> MotifNonAttribution | None:
@@ -454,6 +461,7 @@ class Demande(
         champs_recents: ClassVar[frozenset[str]] = frozenset(
             {"code", "personnel", "typologie", "loyer", "adapte_composition", "adapte_ressources"}
         )
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motif"})
 
         @property
         def texte(self) -> str | None:
@@ -529,6 +537,7 @@ class Demande(
         decote: int
         decision: DecisionRecours
         motivation: str
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motivation"})
 
         def evoluer(self, etat: EtatDemande) -> None:
             d = etat.decotes.get(self.decote)
@@ -635,6 +644,7 @@ class Demande(
         cible: int
         motif: str
         retractable: ClassVar[bool] = False
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motif"})
 
         def retracte(self) -> int | None:
             return self.cible

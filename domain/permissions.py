@@ -400,7 +400,22 @@ def lecture_personnelle(org: Organisation) -> bool:
     text: DOMAIN.md §8). Every organisation of the territory reads its demands (R.441-2-6), but
     only those that instruct them or decide on them need to know who the applicants are: the
     guichets, bailleurs, réservataires and the Etat. An auditeur (the CIL, an inspection, the
-    EPCI's observatory) reads and replays the facts, never the persons; the systeme reads
-    nothing. Product rule (docs/rules.md); the one place that decides it, for the feed, the SNE
-    export and any other read that minimises."""
-    return bool(org.types & {G, B, R, E})
+    EPCI's observatory) reads and replays the facts, never the persons, unless the territory
+    file grants it (`lecture_donnees_personnelles`); the systeme reads nothing. Product rule
+    (docs/donnees-personnelles.md); the one place that decides it, for the JSON API, the pages,
+    the feed, the SNE export and any other read that minimises."""
+    if TypeOrganisation.systeme in org.types:
+        return False
+    return bool(org.types & {G, B, R, E}) or org.lecture_donnees_personnelles
+
+
+def journal_des_lectures(org: Organisation) -> None:
+    """Who reads the journal of a demand's personal-data reads (GET /demandes/{n}/lectures): the
+    guichets, which answer the applicant's right of access (RGPD art. 15), and the auditeurs
+    (CIL, inspection), who control the access. Product rule (docs/donnees-personnelles.md)."""
+    if not org.types & {G, TypeOrganisation.auditeur}:
+        raise Interdit(
+            "journal_des_lectures_reserve",
+            f"the journal of personal-data reads is read by a guichet or an auditeur; {org.code} is "
+            f"{_kinds(org)}",
+        )

@@ -28,6 +28,9 @@ class Organisation(msgspec.Struct, frozen=True):
     # dwelling whose contingent it holds).
     code_guichet: str | None = None  # 5 characters, closes the numéro unique it mints
     agents: tuple[Agent, ...] = ()
+    # An auditeur reads the facts, never the persons, unless the territory grants it this (a CIL
+    # handling an applicant's request, an inspection that must name whom it controls).
+    lecture_donnees_personnelles: bool = False
 
     def est(self, type_: TypeOrganisation) -> bool:
         return type_ in self.types

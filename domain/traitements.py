@@ -426,9 +426,8 @@ def _decider_cal(ctx: Contexte, d: Demande, cmd: c.DeciderCAL) -> list[Agregat]:
     session.decider(
         ctx.acte, spec.identifiant, vacance, d.numero_unique, decision=cmd.decision, rang=cmd.rang,
         motif=cmd.motif, sous_motif_irrecevabilite=cmd.sous_motif_irrecevabilite,
-        piece_manquante=cmd.piece_manquante, delai_jours=cmd.delai_jours,
-        moins_de_trois_candidats=cmd.moins_de_trois_candidats,
-    )
+        delai_jours=cmd.delai_jours, moins_de_trois_candidats=cmd.moins_de_trois_candidats,
+    )  # the missing pièce is free text: on the demand only, encrypted (the minutes read it there)
     return [d, lgt, session]
 
 

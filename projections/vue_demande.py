@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from adapters.registre import Registre
 
 
+class Reserve(msgspec.Struct, frozen=True, tag="reserve"):
+    """The personal data, as a reader who may not read them sees them (`{"type": "reserve"}`;
+    projections/lectures_personnelles.py)."""
+
+
 class VueDecote(msgspec.Struct, frozen=True):
     evenement: int
     code: CodeDecote
@@ -85,7 +90,7 @@ class VueDemande(msgspec.Struct, frozen=True, omit_defaults=True):
     motifs: tuple[str, ...]
     situations: list[str]
     justifications: dict[str, Justification]
-    personnel: Personnel | None
+    personnel: Personnel | Reserve | None
     candidatures: list[VueCandidature]
     decotes: list[VueDecote]
     donnees_effacees: bool

@@ -175,6 +175,11 @@ def depuis_url(url: str | None = None) -> Stockage:
             "POSTGRES_LOCK_TIMEOUT": "30",
             # Never ENABLE_DB_FUNCTIONS: that write path loses events under concurrency.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "",
+            # The schema is created by its owner (adapters/schema.py), never implicitly: the
+            # library's CREATE INDEX IF NOT EXISTS needs to own the table even when it exists.
+            "CREATE_TABLE": "no",
+            # Its ordering lock taken through the owner's function (adapters/enregistreur.py).
+            "APPLICATION_RECORDER_TOPIC": "adapters.enregistreur:EnregistreurPostgres",
         }
         if schema:
             env["POSTGRES_SCHEMA"] = schema

@@ -27,14 +27,33 @@ def _registre(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def init(args: argparse.Namespace) -> int:
+    """Create the store (on PostgreSQL: as its owner, the schema, grants and read models that
+    the servers and followers, running as roles that own nothing, then use)."""
+    from adapters import schema
+    from adapters.database import sans_mot_de_passe
+    from projections.suivi import adopter
+
     registre = _registre(args)
-    t = registre.territoire
-    print(
-        f"ledger ready: {registre.stockage.kind} at {registre.stockage.sqlite_path or registre.stockage.url}\n"
-        f"territory {t.nom} ({t.code}): {len(t.communes)} communes, {len(t.organisations)} "
-        f"organisations, {len(t.logements)} dwellings; {registre.position()} events in the log"
-    )
-    registre.close()
+    try:
+        if registre.stockage.postgres:
+            schema.initialiser(registre)  # again: grants of a store created by an older version
+        suiveurs = _suiveurs(registre)  # the read models' tables, created now rather than at start
+        donnees = adopter(suiveurs.values()) if registre.stockage.postgres else []
+        t = registre.territoire
+        ou = registre.stockage.sqlite_path or sans_mot_de_passe(registre.stockage.url)
+        print(
+            f"ledger ready: {registre.stockage.kind} at {ou}\n"
+            f"territory {t.nom} ({t.code}): {len(t.communes)} communes, {len(t.organisations)} "
+            f"organisations, {len(t.logements)} dwellings; {registre.position()} events in the log"
+        )
+        if registre.stockage.postgres:
+            print(
+                f"roles: {schema.ROLE_ECRIVAIN} (read and append events), {schema.ROLE_MODELES} (owns the "
+                "read models); grant both to the servers' and followers' login role"
+                + (f"; read models given to {schema.ROLE_MODELES}: {', '.join(donnees)}" if donnees else "")
+            )
+    finally:
+        registre.close()
     return 0
 
 

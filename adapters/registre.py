@@ -73,7 +73,13 @@ class Registre(Application[UUID]):
             raise BaseInjoignable(stockage, e) from None
         self.coffre = Coffre(self.engine)
         self.grille = load_grid(territoire.grille) if territoire.grille else None
-        super().__init__(env=stockage.eventsourcing_env)
+        try:
+            super().__init__(env=stockage.eventsourcing_env)
+        except Exception as e:
+            # The library reads the schema as it starts: a role that may not, on a store not
+            # yet initialised, is told to run `ledger init` as the owner.
+            self.engine.dispose()
+            raise schema.incomplet(stockage, self.engine, e) from None
         try:
             # No DDL at all when the schema is complete: the app may run as a role that owns
             # nothing (adapters/schema.py).

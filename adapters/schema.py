@@ -116,15 +116,21 @@ def preparer(registre: Registre) -> None:
         try:
             initialiser(registre)
         except Exception as e:
-            if not _droit_refuse(e):
-                raise
-            qui = conn.exec_driver_sql("SELECT current_user").scalar_one()
-            raise SchemaIncomplet(
-                f"the store {sans_mot_de_passe(stockage.url)} is not initialised for this version "
-                f"and the role {qui!r} may not create it: run `ledger init` with the owner's URL "
-                f"first (docs/operations.md, Roles) — {e.__class__.__name__}: "
-                f"{str(getattr(e, 'orig', None) or e).splitlines()[0]}"
-            ) from None
+            raise incomplet(stockage, engine, e) from None
+
+
+def incomplet(stockage: Stockage, engine: sa.Engine, e: Exception) -> Exception:
+    """`e` itself, or when it is a refusal of privilege (PostgreSQL's 42501), the one line that
+    says the store needs `ledger init` by its owner first."""
+    if not _droit_refuse(e):
+        return e
+    with engine.connect() as conn:
+        qui = conn.exec_driver_sql("SELECT current_user").scalar_one()
+    return SchemaIncomplet(
+        f"the store {sans_mot_de_passe(stockage.url)} is not initialised for this version "
+        f"and the role {qui!r} may not create it: run `ledger init` with the owner's URL "
+        f"first (docs/operations.md, Roles) — {str(getattr(e, 'orig', None) or e).splitlines()[0]}"
+    )
 
 
 def _roles(conn: sa.Connection) -> None:

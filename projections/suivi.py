@@ -249,6 +249,31 @@ class _Reconstruction:
             self.tenue.lacher()
 
 
+def adopter(suiveurs: Iterable[Suiveur]) -> list[str]:
+    """Give the read models' live tables to the role that owns read models (`ledger init`, run
+    by their current owner, on a store whose read models were created before that role): any
+    member process may then rebuild and swap them. Returns the tables given."""
+    liste = list(suiveurs)
+    if not liste or liste[0].registre.role_modeles is None:
+        return []
+    registre = liste[0].registre
+    role = registre.role_modeles
+    noms = [suivi.name, versions.name] + [
+        t.name for s in liste for t in s.tables + s.projection.annexes("")
+    ]
+    donnees: list[str] = []
+    with registre.engine.begin() as conn:
+        for nom in noms:
+            proprietaire = conn.execute(
+                sa.text("SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = :t"),
+                {"t": nom},
+            ).scalar()
+            if proprietaire is not None and proprietaire != role:
+                conn.exec_driver_sql(f"ALTER TABLE {nom} OWNER TO {role}")
+                donnees.append(nom)
+    return donnees
+
+
 # -- rebuilds that died ----------------------------------------------------------------------------
 
 # A rebuild's tables carry its suffix, "__r" and 8 hex digits.

@@ -501,6 +501,11 @@ def exporter_sne(args: argparse.Namespace) -> int:
         registre.close()
 
 
+# The commands that keep a ledger's state beside its log (read models, the schedule's run): on
+# SQLite, one of them at a time per store (adapters/exclusivite.py).
+EXCLUSIFS = (serve, run, follow, rebuild, schedule, importer_sne)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ledger", description="Demand Ledger operators' command")
     p.add_argument("--database", help="LEDGER_DATABASE_URL (default sqlite:///var/ledger.sqlite3)")
@@ -593,6 +598,11 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(f=exporter_sne)
     args = p.parse_args(argv)
     try:
+        if args.f in EXCLUSIFS:
+            from adapters.exclusivite import processus_unique
+
+            with processus_unique(depuis_url(args.database), args.commande):
+                return int(args.f(args))
         return int(args.f(args))
     except (ConfigurationError, TerritoryFileError, ValueError) as e:
         print(f"ledger: {e}", file=sys.stderr)

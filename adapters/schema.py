@@ -114,7 +114,7 @@ def preparer(registre: Registre) -> None:
         if pret(stockage, conn):
             return  # another process created it while we waited
         try:
-            initialiser(registre)
+            _initialiser(registre)
         except Exception as e:
             raise incomplet(stockage, engine, e) from None
 
@@ -145,6 +145,13 @@ def _roles(conn: sa.Connection) -> None:
 
 
 def initialiser(registre: Registre) -> None:
+    """`ledger init` on PostgreSQL: every object and grant again (a store created by an older
+    version gets what it lacks), under the schema's advisory lock."""
+    with verrou_session(registre.engine, cle_verrou(registre.stockage, "schema")):
+        _initialiser(registre)
+
+
+def _initialiser(registre: Registre) -> None:
     """Every object of the schema and every grant, idempotent; run by the owner (`ledger init`)
     or by a process that may, under the schema's advisory lock."""
     stockage, engine = registre.stockage, registre.engine
@@ -198,7 +205,11 @@ def en_role_modeles(conn: sa.Connection, role: str | None) -> None:
 
 def verrou_modele(conn: sa.Connection, stockage: Stockage, nom: str) -> None:
     """Within the caller's transaction, the one lock under which a read model's rows and position
-    are written (PostgreSQL; on SQLite one process writes and a write transaction excludes the
-    others): two followers in two processes apply a page one after the other, never both."""
+    are written: two followers in two processes (or two threads, two connections) apply a page
+    one after the other, never both. PostgreSQL: an advisory lock per read model. SQLite: the
+    database's write lock, taken now by a write that changes nothing (pysqlite begins the
+    transaction before it), so that what is read next is read under it."""
     if stockage.postgres:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": cle_verrou(stockage, "modele:" + nom)})
+    elif not nom.startswith("*"):
+        conn.exec_driver_sql("UPDATE ledger_suivi SET position = position WHERE projection = ?", (nom,))

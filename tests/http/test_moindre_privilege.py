@@ -163,8 +163,10 @@ def test_the_app_role_cannot_rewrite_an_event_or_disable_the_trigger(
         (f"LOCK TABLE {t} IN EXCLUSIVE MODE", "permission denied"),
     ]
     for sql, message in tentatives:
-        with psycopg.connect(_url_comme(schema_postgres, role_app).split("?")[0]) as conn:
-            with pytest.raises(pgerr.InsufficientPrivilege, match=message):
-                conn.execute(sql)
+        with (
+            psycopg.connect(_url_comme(schema_postgres, role_app).split("?")[0]) as conn,
+            pytest.raises(pgerr.InsufficientPrivilege, match=message),
+        ):
+            conn.execute(sql)
     with psycopg.connect(schema_postgres.split("?")[0]) as conn:
         assert conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == 1

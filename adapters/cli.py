@@ -31,7 +31,7 @@ def init(args: argparse.Namespace) -> int:
     the servers and followers, running as roles that own nothing, then use)."""
     from adapters import schema
     from adapters.database import sans_mot_de_passe
-    from projections.suivi import adopter
+    from projections.proprietaire import adopter
 
     registre = _registre(args)
     try:

@@ -19,6 +19,7 @@ catch-up of a demand (`Demande.rattraper`, `Registre.rattraper`), a different th
 
 from __future__ import annotations
 
+import fcntl
 import re
 import threading
 import time
@@ -29,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -249,31 +251,6 @@ class _Reconstruction:
             self.tenue.lacher()
 
 
-def adopter(suiveurs: Iterable[Suiveur]) -> list[str]:
-    """Give the read models' live tables to the role that owns read models (`ledger init`, run
-    by their current owner, on a store whose read models were created before that role): any
-    member process may then rebuild and swap them. Returns the tables given."""
-    liste = list(suiveurs)
-    if not liste or liste[0].registre.role_modeles is None:
-        return []
-    registre = liste[0].registre
-    role = registre.role_modeles
-    noms = [suivi.name, versions.name] + [
-        t.name for s in liste for t in s.tables + s.projection.annexes("")
-    ]
-    donnees: list[str] = []
-    with registre.engine.begin() as conn:
-        for nom in noms:
-            proprietaire = conn.execute(
-                sa.text("SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = :t"),
-                {"t": nom},
-            ).scalar()
-            if proprietaire is not None and proprietaire != role:
-                conn.exec_driver_sql(f"ALTER TABLE {nom} OWNER TO {role}")
-                donnees.append(nom)
-    return donnees
-
-
 # -- rebuilds that died ----------------------------------------------------------------------------
 
 # A rebuild's tables carry its suffix, "__r" and 8 hex digits.
@@ -283,19 +260,25 @@ _EN_COURS_VERROU = threading.Lock()
 
 
 class _Tenue:
-    """A rebuild in progress, known as such to this process (a set) and to the others (on
-    PostgreSQL, a session advisory lock keyed by its suffix, held on a connection of its own
-    until the swap or the abandon; a process killed with -9 loses it with its connection)."""
+    """A rebuild in progress, known as such to this process (a set) and to the others: on
+    PostgreSQL a session advisory lock keyed by its suffix, held on a connection of its own; on
+    SQLite an `flock` on a file named after it beside the store. Both are held until the swap or
+    the abandon, and a process killed with -9 loses them with its connection or its files."""
 
     def __init__(self, registre: Registre, suffixe: str) -> None:
         self.suffixe = suffixe
         self._conn: sa.Connection | None = None
+        self._fichier: Any = None
         with _EN_COURS_VERROU:
             _EN_COURS.add(suffixe)
         if registre.stockage.postgres:
             conn = registre.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": cle_verrou(registre.stockage, "reconstruction" + suffixe)})
             self._conn = conn
+        else:
+            self._chemin = _fichier_tenue(registre, suffixe)
+            self._fichier = open(self._chemin, "a")  # noqa: SIM115 - held until lacher()
+            fcntl.flock(self._fichier, fcntl.LOCK_EX)
 
     def lacher(self) -> None:
         with _EN_COURS_VERROU:
@@ -306,6 +289,30 @@ class _Tenue:
                 conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
             finally:
                 conn.close()
+        if self._fichier is not None:
+            f, self._fichier = self._fichier, None
+            self._chemin.unlink(missing_ok=True)
+            f.close()
+
+
+def _fichier_tenue(registre: Registre, suffixe: str) -> Path:
+    chemin = registre.stockage.sqlite_path
+    assert chemin is not None
+    return chemin.with_name(f"{chemin.name}.reconstruction{suffixe}.lock")
+
+
+def _libre_sqlite(registre: Registre, suffixe: str) -> bool:
+    """No live process holds this SQLite rebuild's file (then it is removed)."""
+    chemin = _fichier_tenue(registre, suffixe)
+    if not chemin.exists():
+        return True
+    with open(chemin, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        chemin.unlink(missing_ok=True)
+        return True
 
 
 def _tenir(registre: Registre, suffixe: str) -> _Tenue:
@@ -334,8 +341,10 @@ def nettoyer_reconstructions(registre: Registre) -> list[str]:
                     sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
                     {"k": cle_verrou(stockage, "reconstruction" + suffixe)},
                 ).scalar_one()
-                if not libre:
-                    continue  # a live rebuild, in another process
+            else:
+                libre = _libre_sqlite(registre, suffixe)
+            if not libre:
+                continue  # a live rebuild, in another process
             en_role_modeles(conn, registre.role_modeles)
             for t in tables:
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}")

@@ -209,7 +209,7 @@ def cotation(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- statistics (DOMAIN.md §6) ----------------------------------------------------------------
+# -- statistics (docs/statistics.md) ----------------------------------------------------------------
 
 
 def _date(texte: str) -> date:
@@ -549,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(f=follow)
     s = sub.add_parser(
         "statistiques",
-        help="indicators of DOMAIN.md §6 for a period, from the raw log or the live read model",
+        help="indicators of docs/statistics.md for a period, from the raw log or the live read model",
         description="Every indicator of a period: flows dated --du..--au, stocks on --au. From the "
         "raw log by default (a progress bar on stderr), as known at --connu-a if given; "
         "--source vue reads the live read model, brought up to date first (as known now only).",

@@ -1,4 +1,4 @@
-"""The CAL over HTTP (DOMAIN.md §9): a bailleur opens a session of its commission d'attribution,
+"""The CAL over HTTP (CCH L.441-2, R.441-9; docs/rules.md): a bailleur opens a session of its commission d'attribution,
 puts candidates on its agenda, records the decisions within it and closes it; anyone of the
 territory reads its minutes (procès-verbal) as JSON or PDF, and the sessions that examined a
 demand. And the bilan du flux of a year (a vacancy's orientation is a dwelling's command:

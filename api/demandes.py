@@ -32,7 +32,7 @@ routeur = APIRouter()
 # keeps its order, the demand's reads, its score, then the commands.
 routeur_commandes = APIRouter()
 
-# (path segment, command, summary): one endpoint per event of DOMAIN.md §3 recorded by an
+# (path segment, command, summary): one endpoint per event of docs/rules.md recorded by an
 # organisation; the systeme's (notices, RADREN, erasure) are appended by the schedule only.
 COMMANDES: list[tuple[str, type[c.Commande], str]] = [
     ("modifications", c.Modifier, "Modification (guichet): household, housing, wishes, reasons, situations"),

@@ -99,7 +99,7 @@ def lire_code_demandeur(
 
 @routeur.get(
     "/demandeur/{numero_unique}",
-    summary="The demandeur's own information (DOMAIN.md §7): points, rank, waiting time, CAL "
+    summary="The demandeur's own information (CCH R.441-2-17): points, rank, waiting time, CAL "
     "decisions, refusals and their consequences, history",
     description=(
         "Authenticated with the demand's access code (Authorization: Bearer <code>), not an "

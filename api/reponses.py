@@ -18,7 +18,7 @@ ERREURS = {
     s: {"description": d, "content": {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}}
     for s, d in {
         401: "No or unknown bearer token",
-        403: "The organisation may not record this (DOMAIN.md §1); `regle` names the rule",
+        403: "The organisation may not record this (docs/rules.md, Who acts); `regle` names the rule",
         404: "Unknown demand or dwelling",
         409: "Stale If-Match version, or a concurrent write to the same demand",
         422: "Invalid payload, or a broken domain rule; `regle` names it",

@@ -1,4 +1,4 @@
-"""The observatory over HTTP (DOMAIN.md §6): every indicator of a period, regenerated from the raw
+"""The observatory over HTTP (docs/statistics.md; CCH L.441-1): every indicator of a period, regenerated from the raw
 log (as known at an instant if asked) or read from the live read model, and the check between the
 two. Any authenticated organisation may read them, auditeurs included: they hold no personal data.
 
@@ -98,7 +98,7 @@ _AU = Query(None, description="last day of the period, included; stocks are take
 
 @routeur.get(
     "/statistiques",
-    summary="Every indicator of DOMAIN.md §6 for a period, from the raw log or the live read model",
+    summary="Every indicator of the observatory (docs/statistics.md) for a period, from the raw log or the live read model",
     description=(
         "Flows count events dated du..au; stocks (tension, pressure, délai anormalement long, "
         "recours pending) are taken on au, tension and pressure against the baux of the 12 months "

@@ -17,11 +17,11 @@ class RefusCommande(Exception):
 
 
 class RegleEnfreinte(RefusCommande):
-    """A domain precondition or an invalid payload (DOMAIN.md §3)."""
+    """A domain precondition or an invalid payload (docs/rules.md)."""
 
 
 class Interdit(RefusCommande):
-    """The acting organisation may not record this fact (DOMAIN.md §1)."""
+    """The acting organisation may not record this fact (docs/rules.md, "Who acts")."""
 
     statut = 403
 

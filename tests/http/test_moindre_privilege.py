@@ -170,3 +170,51 @@ def test_the_app_role_cannot_rewrite_an_event_or_disable_the_trigger(
             conn.execute(sql)
     with psycopg.connect(schema_postgres.split("?")[0]) as conn:
         assert conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == 1
+
+
+def test_the_readme_set_up_an_owner_that_is_no_superuser(
+    schema_postgres: str, territoire: Territoire, horloge_test: HorlogeReglable
+) -> None:
+    """As docs/operations.md sets it up: an administrator makes the roles, the owner (a plain
+    login role, member of ledger_modeles, owning the schema) runs `ledger init`, the app role
+    serves."""
+    base = schema_postgres.split("?")[0]
+    schema = schema_postgres.rsplit("schema=", 1)[1]
+    proprietaire, app = "t_prop_" + uuid.uuid4().hex[:8], "t_app_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(base, autocommit=True) as conn:
+        for role in (ROLE_ECRIVAIN, ROLE_MODELES):
+            conn.execute(
+                f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            )
+        conn.execute(f"CREATE ROLE {proprietaire} LOGIN IN ROLE {ROLE_MODELES}")
+        conn.execute(f"CREATE ROLE {app} LOGIN IN ROLE {ROLE_ECRIVAIN}, {ROLE_MODELES}")
+        conn.execute(f'ALTER SCHEMA "{schema}" OWNER TO {proprietaire}')
+    try:
+        assert main(["--database", _url_comme(schema_postgres, proprietaire), "init"]) == 0
+        registre = Registre(depuis_url(_url_comme(schema_postgres, app)), territoire)
+        try:
+            from domain import commandes as c
+            from domain.codes import RoleMembre, Typologie
+            from domain.foyer import Membre, Souhaits
+
+            r = registre.executer(territoire.organisation("CANNES"), "cannes-1", c.Enregistrer(
+                occurred_on=date(2026, 11, 23), membres=(Membre(id="m1", role=RoleMembre.demandeur),),
+                souhaits=Souhaits(communes=("06029",), typologies=(Typologie.T2,)),
+            ))
+            s = modeles.suiveur(registre, modeles.COTATION)
+            assert s.reconstruire(barre=False) == 1 and s.position() == r.position
+        finally:
+            registre.close()
+        with psycopg.connect(base) as conn:
+            proprietaires = dict(conn.execute(
+                "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall())
+        assert proprietaires["ledger_events"] == proprietaire
+        assert proprietaires["vue_cotation"] == ROLE_MODELES
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            conn.execute(f'CREATE SCHEMA "{schema}"')  # for the fixture's own DROP
+            for role in (app, proprietaire):
+                conn.execute(f"DROP OWNED BY {role}")
+                conn.execute(f"DROP ROLE {role}")

@@ -67,6 +67,12 @@ class Stockage:
         return self.kind == "postgresql"
 
     @property
+    def env_bibliotheque(self) -> dict[str, str]:
+        """The library's own behaviour, for baselines (scripts/bench): it creates its table and
+        takes its lock itself, as a plain eventsourcing application does."""
+        return {k: v for k, v in self.eventsourcing_env.items() if k not in ("CREATE_TABLE", "APPLICATION_RECORDER_TOPIC")}
+
+    @property
     def table_evenements(self) -> str:
         # The library's own names: ledger_events on PostgreSQL, stored_events on SQLite.
         return "ledger_events" if self.postgres else "stored_events"

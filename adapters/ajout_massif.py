@@ -28,6 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, RecordConflictError, StoredEvent
 from psycopg.rows import tuple_row
 
+from adapters.chaine import preparer_sqlite
 from adapters.enregistreur import instruction_verrou
 from domain import horloge
 
@@ -138,6 +139,7 @@ def _ajouter_sqlite(
     maintenant = _sqlite_instant()
     try:
         with rec.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            preparer_sqlite(c.sqlite_cursor.connection)
             if cles:
                 c.executemany(
                     f"INSERT OR IGNORE INTO {TABLE_CLES} (demande_id, cle, cree_le) VALUES (?, ?, ?)",
@@ -202,6 +204,7 @@ class Depot:
             assert registre.stockage.sqlite_path is not None
             self._sqlite = sqlite3.connect(registre.stockage.sqlite_path, timeout=30, isolation_level=None)
             self._sqlite.execute("PRAGMA busy_timeout=30000")
+            preparer_sqlite(self._sqlite)
             self._sqlite.execute(
                 "CREATE TEMP TABLE depot_evenements (seq INTEGER PRIMARY KEY, groupe INTEGER, "
                 "originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB)"

@@ -52,6 +52,9 @@ def init(args: argparse.Namespace) -> int:
                 "read models); grant both to the servers' and followers' login role"
                 + (f"; read models given to {schema.ROLE_MODELES}: {', '.join(donnees)}" if donnees else "")
             )
+        from adapters.chaine_cli import annoncer_cle
+
+        annoncer_cle(registre)
     finally:
         registre.close()
     return 0
@@ -87,6 +90,9 @@ def serve(args: argparse.Namespace) -> int:
         registre, modeles.suiveurs(registre), follow=not args.no_followers, schedule=planifier
     )
     app = creer_app(registre, fond=fond)
+    from adapters.chaine_cli import annoncer_cle
+
+    annoncer_cle(registre)
     quoi = []
     if fond.status.followers:
         quoi.append("read models followed in the background")
@@ -596,6 +602,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--radiees", action="store_true", help="also the demands radiated on that date")
     s.add_argument("numeros", nargs="*", metavar="NUMERO", help="only these demands")
     s.set_defaults(f=exporter_sne)
+    from adapters import chaine_cli
+
+    chaine_cli.commandes(sub)
+    p.set_defaults(fabrique=_registre)
     args = p.parse_args(argv)
     try:
         if args.f in EXCLUSIFS:

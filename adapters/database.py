@@ -154,6 +154,8 @@ def depuis_url(url: str | None = None) -> Stockage:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(path),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                # Its connections compute the hash chain (adapters/chaine.py).
+                "APPLICATION_RECORDER_TOPIC": "adapters.chaine:RecorderSQLite",
             },
             sqlalchemy_url=sa.URL.create("sqlite", database=str(path)),
             schema=None,

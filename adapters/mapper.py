@@ -17,7 +17,10 @@ from eventsourcing.utils import get_topic, resolve_topic
 from adapters.cles import Coffre
 
 CHAMP_PERSONNEL = "personnel"
+CHIFFRE = b'"chiffre"'  # how an encrypted personal field shows in a stored state
 _EFFACE = {"type": "efface"}
+_EFFACE_JSON = msgspec.json.encode(_EFFACE)
+_MARQUE = b'"personnel":{"chiffre":"'  # an encrypted personal field, as `to_stored_event` writes it
 
 
 class LedgerMapper(Mapper[UUID]):
@@ -27,6 +30,7 @@ class LedgerMapper(Mapper[UUID]):
         self.coffre = coffre
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder()
+        self._types: dict[str, msgspec.json.Decoder[Any] | None] = {}  # per topic, for depuis_ligne
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         etat = dict(vars(domain_event))
@@ -76,6 +80,53 @@ class LedgerMapper(Mapper[UUID]):
                 f"cannot decode event {stored_event.originator_id} v{stored_event.originator_version} "
                 f"({stored_event.topic}): {e}"
             ) from e
+
+
+    def depuis_ligne(self, originator_id: Any, version: int, topic: str, state: bytes) -> Any:
+        """The domain event of a stored row, as `to_domain_event` gives it, decoded in one step
+        by a decoder typed for its class (no intermediate dict, no `convert`): what a rebuild
+        reading millions of rows wants. An encrypted personal field is decrypted and its clear
+        JSON put in its place before decoding. A state of another shape, one the typed decoder
+        refuses, or an unknown topic goes the ordinary way (same event or same error)."""
+        if state[:1] == b"{" and (decodeur := self._decodeur_type(topic)) is not None:
+            oid = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+            corps = state[1:]
+            if CHIFFRE in corps:
+                corps = self._en_clair(oid, version, corps)
+            if corps is not None:
+                # The row's id and version go in front of the stored fields, as
+                # `to_domain_event` adds them to the decoded dict.
+                tete = b'{"originator_id":"%s","originator_version":%d' % (str(oid).encode(), version)
+                try:
+                    return decodeur.decode(tete + (b"," + corps if corps != b"}" else corps))
+                except msgspec.DecodeError:
+                    pass
+        return self.to_domain_event(
+            StoredEvent(originator_id=originator_id, originator_version=version, topic=topic, state=bytes(state))
+        )
+
+    def _decodeur_type(self, topic: str) -> msgspec.json.Decoder[Any] | None:
+        try:
+            return self._types[topic]
+        except KeyError:
+            pass
+        try:
+            decodeur: msgspec.json.Decoder[Any] | None = msgspec.json.Decoder(resolve_topic(topic))
+        except Exception:  # noqa: BLE001 - an unknown topic: the ordinary way says so
+            decodeur = None
+        self._types[topic] = decodeur
+        return decodeur
+
+    def _en_clair(self, oid: UUID, version: int, corps: bytes) -> bytes | None:
+        """The stored fields with the encrypted personal field replaced by its clear JSON (or
+        the erased marker), None when the field is not where the encoder puts it."""
+        debut = corps.find(_MARQUE)
+        fin = corps.find(b'"}', debut + len(_MARQUE)) if debut >= 0 else -1
+        if fin < 0:
+            return None
+        chiffre = base64.b64decode(corps[debut + len(_MARQUE) : fin])
+        clair = self.coffre.dechiffrer(oid, aad(oid, version), chiffre)
+        return corps[:debut] + b'"personnel":' + (_EFFACE_JSON if clair is None else clair) + corps[fin + 2 :]
 
 
 @cache

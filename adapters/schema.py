@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from adapters import chaine
 from adapters.database import ConfigurationError, Stockage, sans_mot_de_passe
 from adapters.enregistreur import FONCTION_VERROU
 from adapters.immutabilite import ROLE_ECRIVAIN, proteger
@@ -40,7 +41,7 @@ ROLE_MODELES = "ledger_modeles"  # owns the read models; the servers and followe
 TABLE_SCHEMA = "ledger_schema"
 # Raised whenever `initialiser` creates or grants something a store of the previous version
 # lacks: the app then refuses to start on it until `ledger init` has run (as the owner).
-VERSION_SCHEMA = 1
+VERSION_SCHEMA = 2  # 2: the hash chain (adapters/chaine.py)
 SEQUENCE_NUMEROS = "ledger_numero_seq"
 
 
@@ -61,7 +62,7 @@ def _schema(stockage: Stockage) -> str:
 def pret(stockage: Stockage, conn: sa.Connection) -> bool:
     """Whether the PostgreSQL schema is complete for this version (nothing to create)."""
     s = _schema(stockage)
-    noms = [stockage.table_evenements, TABLE_SCHEMA, SEQUENCE_NUMEROS, *metadata.tables]
+    noms = [stockage.table_evenements, TABLE_SCHEMA, SEQUENCE_NUMEROS, chaine.TABLE_CHAINE, *metadata.tables]
     manquants = conn.execute(
         sa.text("SELECT count(*) FROM unnest(CAST(:noms AS text[])) n WHERE to_regclass(:s || '.' || n) IS NULL"),
         {"noms": noms, "s": f'"{s}"'},
@@ -106,6 +107,7 @@ def preparer(registre: Registre) -> None:
         registre.recorder.create_table()  # type: ignore[attr-defined]
         metadata.create_all(engine)
         proteger(stockage, engine)
+        chaine.installer(stockage, engine)
         return
     with engine.connect() as conn:
         if pret(stockage, conn):
@@ -177,6 +179,10 @@ def _initialiser(registre: Registre) -> None:
         # The read models' owner creates its tables in the schema; it reads nothing else.
         conn.exec_driver_sql(f'GRANT USAGE, CREATE ON SCHEMA "{s}" TO {ROLE_MODELES}')
     proteger(stockage, engine)  # triggers, and SELECT, INSERT only on the events table
+    chaine.installer(stockage, engine)  # the hash chain's table and trigger (SECURITY DEFINER)
+    with engine.begin() as conn:
+        # The chain is written by the trigger as the owner; the app reads it (proofs, checks).
+        conn.exec_driver_sql(f'GRANT SELECT ON "{s}".{chaine.TABLE_CHAINE} TO {ROLE_ECRIVAIN}')
     with engine.begin() as conn:
         conn.exec_driver_sql(f"DELETE FROM {TABLE_SCHEMA}")
         conn.exec_driver_sql(f"INSERT INTO {TABLE_SCHEMA} (version) VALUES ({VERSION_SCHEMA})")

@@ -39,3 +39,12 @@ idempotence = sa.Table(
     sa.Column("entetes", sa.Text, nullable=False),  # JSON object
     sa.Column("cree_le", sa.DateTime(timezone=True), nullable=False, index=True),
 )
+
+# Signed checkpoints of the hash chain (adapters/integrite.py), as served to partners: the JSON
+# document itself, so that it is served again byte for byte.
+points_de_controle = sa.Table(
+    "ledger_points_de_controle",
+    metadata,
+    sa.Column("taille", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("document", sa.LargeBinary, nullable=False),
+)

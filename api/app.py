@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from adapters.background import BackgroundWork
 from adapters.database import ERREURS_DE_CONNEXION
+from adapters.integrite import PointDeControle, PreuveCoherence, PreuveInclusion
 from adapters.registre import Registre, Resultat
 from adapters.sne.importation import RapportImport
 from api import (
@@ -27,6 +28,7 @@ from api import (
     demandeur,
     echange,
     echeances,
+    integrite,
     logements,
     recherche,
     recours,
@@ -49,7 +51,8 @@ from projections.vue_demande import VueDemande
 
 # The structs whose schemas are the document's components (`#/components/schemas/<name>`).
 TYPES_SCHEMAS: list[Any] = [
-    Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux
+    Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux,
+    PointDeControle, PreuveInclusion, PreuveCoherence,
 ] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,
@@ -62,6 +65,7 @@ TYPES_SCHEMAS: list[Any] = [
 
 # In this order, the order of the OpenAPI document's paths.
 ROUTEURS = (
+    integrite.routeur,
     statistiques.routeur,
     demandeur.routeur,
     sante.routeur,

@@ -567,6 +567,22 @@ REGLES: dict[str, Regle] = {
 # Scoring.
 
 
+# Each criterion's parametres read once per grid loaded rather than once per demand scored (a
+# day's recompute scores every active demand against the same few dozen criteria): keyed by the
+# criterion's id, the criterion kept with its reading so that the id cannot be reused meanwhile.
+_LUS: dict[int, tuple[Critere, Any]] = {}
+_LUS_MAX = 10_000
+
+
+def _parametres_lus(regle: Regle, critere: Critere) -> Any:
+    lu = _LUS.get(id(critere))
+    if lu is None or lu[0] is not critere:
+        if len(_LUS) >= _LUS_MAX:
+            _LUS.clear()
+        lu = _LUS[id(critere)] = (critere, regle.lire(critere.parametres))
+    return lu[1]
+
+
 def coter(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille) -> Cotation:
     """The demand's cotation as of `au`. `etat` should be the demand folded as of `au`
     (`Demande.etat_au(au, connu_a)`): the rules read its facts as they stand."""
@@ -576,7 +592,7 @@ def coter(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille) -
     for critere in version.criteres:
         regle = REGLES[critere.regle]
         ctx = _Contexte(etat, au, territoire, critere)
-        constat = regle.evaluer(ctx, regle.lire(critere.parametres))
+        constat = regle.evaluer(ctx, _parametres_lus(regle, critere))
         remarques.extend(ctx.remarques)
         if constat is None:
             continue

@@ -13,7 +13,7 @@ They hold no personal data: candidates by numéro unique, motifs by code. The fr
 motif stays on the demand, encrypted and erased with it.
 
 The same functions serve the JSON endpoints, the PDF (`adapters/proces_verbal.py`) and the
-pages that will show them.
+pages (the CAL workspace of a dwelling, the minutes' printable page: `api/pages/commissions.py`).
 """
 
 from __future__ import annotations
@@ -278,6 +278,43 @@ def examens_de_la_demande(registre: Registre, numero_unique: str) -> list[Examen
             )
         )
     return out
+
+
+# -- the sessions of a dwelling's vacancy (the CAL workspace) ---------------------------------------
+
+
+class SeanceDuLogement(msgspec.Struct, frozen=True):
+    """A CAL session seen from one dwelling's vacancy: the session, and this vacancy's part of
+    its minutes (None while the vacancy is not on its agenda yet)."""
+
+    session: str
+    bailleur: str
+    date: date
+    forme: str
+    close: bool
+    point: LogementPV | None
+
+
+def seances_du_logement(
+    registre: Registre, logement: str, vacance: int, candidats: list[str], aussi: str | None = None
+) -> list[SeanceDuLogement]:
+    """The CAL sessions that put the dwelling's vacancy on their agenda, found through its
+    candidates' inscriptions (a session names candidates, a demand the sessions it was put
+    before), and `aussi`, a session being prepared for it (404 if there is none such), in date
+    order; each with the vacancy's part of its minutes, as `proces_verbal` gives them (as
+    closed, or as they stand while open). A few aggregates read: the vacancy's candidates and
+    its sessions."""
+    ids: set[str] = set() if aussi is None else {aussi}
+    for numero in candidats:
+        for f in registre.demande(numero).faits:
+            if isinstance(f, Demande.InscriteCAL) and f.logement == logement and f.vacance == vacance:
+                ids.add(f.session)
+    out = []
+    for identifiant in ids:
+        pv = proces_verbal(registre, identifiant)
+        point = next((x for x in pv.logements if x.logement == logement and x.vacance == vacance), None)
+        out.append(SeanceDuLogement(pv.session, pv.bailleur, pv.date, pv.forme, pv.close, point))
+    return sorted(out, key=lambda x: (x.date, x.session))
 
 
 def sessions(registre: Registre, bailleur: str | None = None, du: date | None = None, au: date | None = None) -> list[str]:

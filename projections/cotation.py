@@ -91,7 +91,7 @@ def effectifs(t: sa.Table) -> sa.Table:
     return h
 
 
-def _compte(active: bool, points: int | None, typologie: str | None) -> tuple[str, int] | None:
+def case_effectifs(active: bool, points: int | None, typologie: str | None) -> tuple[str, int] | None:
     """The bucket a row counts in, or None when it is out of every ranking."""
     if not active or points is None:
         return None
@@ -130,13 +130,13 @@ def ecrire(
         x = par_numero[n]
         a = anciennes.get(n)
         if a is not None:
-            avant = _compte(a.active, a.points, a.typologie)
+            avant = case_effectifs(a.active, a.points, a.typologie)
             if avant is not None:
                 delta[avant] -= 1
             remplacees.append({f"_{k}": v for k, v in x.items()})
         else:
             neuves.append(x)
-        apres = _compte(x["active"], x["points"], x["typologie"])
+        apres = case_effectifs(x["active"], x["points"], x["typologie"])
         if apres is not None:
             delta[apres] += 1
     if remplacees:

@@ -16,6 +16,7 @@ import msgspec
 from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import coter
+from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
 from domain.rang import Rang, candidat, classer
 from projections.cotation import rang_courant
@@ -58,14 +59,22 @@ class ReponseCotation(msgspec.Struct, frozen=True):
     sur_typologie: int | None = None
 
 
-def expliquer(registre: Registre, numero_unique: str, au: date, connu_a: datetime | None) -> ReponseCotation:
+def expliquer(
+    registre: Registre, numero_unique: str, au: date, connu_a: datetime | None, demande: Demande | None = None
+) -> ReponseCotation:
+    """`demande`: the demand already loaded by the caller, read and never changed (when the
+    schedule owes it something, the catching up below works on a demand loaded for itself)."""
     if registre.grille is None:
         raise RegleEnfreinte("grille_absente", "this territory has no cotation grid")
-    d = registre.demande(numero_unique)
+    d = demande if demande is not None else registre.demande(numero_unique)
     if connu_a is None:
         # Never behind its own schedule: what fell due by that day counts even if the schedule
         # has not appended it yet (nothing is saved here).
-        d.rattraper(min(au, horloge.aujourdhui()), registre.territoire.retention_donnees_mois)
+        jusquau = min(au, horloge.aujourdhui())
+        retention = registre.territoire.retention_donnees_mois
+        if demande is not None and d.echeance_due(d.etat, jusquau, retention) is not None:
+            d = registre.demande(numero_unique)  # rattraper appends to it: not the caller's
+        d.rattraper(jusquau, retention)
     etat = d.etat_au(au, connu_a)
     cot = coter(etat, au, registre.territoire, registre.grille)
     entrees = {e.evenement: e for e in historique(d)}
@@ -130,6 +139,7 @@ def cotation_expliquee(
     au: date | None,
     connu_a: datetime | None,
     avec_rang: bool,
+    demande: Demande | None = None,
 ) -> ReponseCotation:
     """The score as of `au` (default today) as known at `connu_a`, explained, with a rank: the
     current one for today as known now (read model); with `avec_rang`, for a past date or a
@@ -137,7 +147,7 @@ def cotation_expliquee(
     demand: seconds, not milliseconds). A radiated demand has no rank."""
     aujourdhui = horloge.aujourdhui()
     jour = au or aujourdhui
-    reponse = expliquer(registre, numero_unique, jour, connu_a)
+    reponse = expliquer(registre, numero_unique, jour, connu_a, demande)
     courante = au in (None, aujourdhui) and connu_a is None
     if not reponse.active:
         return reponse

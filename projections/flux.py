@@ -23,6 +23,7 @@ from uuid import UUID
 import msgspec
 from psycopg.rows import tuple_row
 
+from adapters.chaine import empreintes_de
 from adapters.mapper import CHAMP_PERSONNEL, aad
 from adapters.registre import Registre
 from domain.permissions import lecture_personnelle
@@ -49,6 +50,9 @@ class EvenementFlux(msgspec.Struct, omit_defaults=True):
     personnel: Any = None  # personal data, for an organisation that may read them
     personnel_masque: bool = False  # there are personal data, not shown to this organisation
     personnel_efface: bool = False  # there were personal data, erased for good
+    # The event's hash in the log's chain (hex; docs/integrity.md): a partner keeps it and can
+    # ask GET /integrite/preuves/inclusion?position=… for the proof it is in a checkpoint.
+    chaine: str = ""
 
 
 class PageFlux(msgspec.Struct):
@@ -92,6 +96,7 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
     notifications = registre.notifications(apres, limite)
     noms = _NOMS.de(registre, {_uuid(n.originator_id) for n in notifications})
     personnel_lisible = lecture_personnelle(organisation)
+    hashes = empreintes_de(registre.stockage, registre.engine, notifications[0].id, notifications[-1].id) if notifications else {}
     out = []
     for n in notifications:
         oid = _uuid(n.originator_id)
@@ -124,6 +129,7 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
                 champs=etat,
                 demande=nom if agregat == "demande" else None,
                 logement=nom if agregat == "logement" else None,
+                chaine=hashes[n.id].hex() if n.id in hashes else "",
                 **entree,
             )
         )

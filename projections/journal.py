@@ -170,7 +170,7 @@ _TYPES_LOGEMENT: dict[str, type[_Evenement]] = {
 }
 assert set(_TYPES_LOGEMENT) == EVENEMENTS_LOGEMENT_LUS
 # topic -> (genre, decoder, dwelling event?)
-_DECODEURS = {
+DECODEURS = {
     **{PREFIXE_TOPIC + genre: (genre, msgspec.json.Decoder(t), False) for genre, t in _TYPES.items()},
     **{
         PREFIXE_TOPIC_LOGEMENT + genre: (genre, msgspec.json.Decoder(t), True)
@@ -188,7 +188,7 @@ def lignes(
     """(notification_id, originator_id, version, topic, state) of the events statistics read,
     in log order, streamed in pages so memory stays flat whatever the log's size."""
     table, pos = stockage.table_evenements, stockage.colonne_position
-    topics = ", ".join(f"'{t}'" for t in _DECODEURS)  # constants of ours, not input
+    topics = ", ".join(f"'{t}'" for t in DECODEURS)  # constants of ours, not input
     borne = "" if jusqua is None else f" AND {pos} <= {int(jusqua)}"
     depuis = 0
     with engine.connect() as conn:
@@ -232,7 +232,7 @@ def collecter(
               mininterval=0.5) as progres:
         lu = 0
         for nid, originator, version, topic, state in lignes(engine, stockage, fin):
-            genre, decodeur, de_logement = _DECODEURS[topic]
+            genre, decodeur, de_logement = DECODEURS[topic]
             try:
                 e = decodeur.decode(state)
             except msgspec.DecodeError as err:

@@ -39,29 +39,33 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from eventsourcing.persistence import StoredEvent
 
 from adapters.database import Stockage, depuis_url
+from adapters.mapper import CHIFFRE
 from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import Grille
 from domain.territoire import Territoire
-from projections.cotation import ProjectionCotation, _compte, ajouter_effectifs, ligne_cotation
+from projections.cotation import (
+    ProjectionCotation,
+    ajouter_effectifs,
+    case_effectifs,
+    ligne_cotation,
+)
 from projections.demandes_suivies import TOPICS_DEMANDE
 from projections.echeances import ProjectionEcheances, lignes_echeances
 from projections.indicateurs import Retraction, extraire, extraire_logement
-from projections.journal import _DECODEURS as _DECODEURS_STATISTIQUES
+from projections.journal import DECODEURS as DECODEURS_STATISTIQUES
 from projections.suivi import (
-    _CHIFFRE,
+    Cible,
+    Reconstruction,
     Suiveur,
-    _Cible,
-    _ensemble,
-    _Reconstruction,
-    _suivre_cibles,
     reconstruire_ensemble,
+    suiveurs_ordonnes,
     suivi,
+    suivre_cibles,
 )
-from projections.vue_statistiques import _ENCODEUR, GENRES, ProjectionStatistiques
+from projections.vue_statistiques import ENCODEUR, GENRES, ProjectionStatistiques
 
 PAGE = 20_000  # rows fetched, decoded and folded at a time by each process
 ECRIRE_APRES = 5_000  # demands folded between two bulk writes (one transaction each)
@@ -100,7 +104,7 @@ def reconstruire_vite(
     counts them). `processus`: how many processes fold demands (default: up to two, one per
     core; 1 folds in this process). `au`: the day the day-dependent rows are computed for
     (default today): `recalculer_vite` brings every score to a new day this way."""
-    liste, registre = _ensemble(suiveurs)
+    liste, registre = suiveurs_ordonnes(suiveurs)
     connus = (ProjectionEcheances, ProjectionCotation, ProjectionStatistiques)
     autres = [s for s in liste if not isinstance(s.projection, connus)]
     liste = [s for s in liste if isinstance(s.projection, connus)]
@@ -113,17 +117,17 @@ def reconstruire_vite(
     with ExitStack() as pile:
         for s in liste:
             pile.enter_context(s.verrou)
-        neuves: list[_Reconstruction] = []
+        neuves: list[Reconstruction] = []
         try:
             for s in liste:
-                neuves.append(s._neuve())
+                neuves.append(s.neuve())
             par_type = {type(s.projection): r for s, r in zip(liste, neuves, strict=True)}
             lus = _remplir(registre, par_type, processus, barre, au)
             total += 0 if deja_lus else lus
             fin = _fin_lue(registre, neuves)
             # What was appended meanwhile: the follower's own path, exactly once.
-            cibles = [_Cible(s, r.nom, r.tables, fin, True) for s, r in zip(liste, neuves, strict=True)]
-            _suivre_cibles(registre, cibles, False)
+            cibles = [Cible(s, r.nom, r.tables, fin, True) for s, r in zip(liste, neuves, strict=True)]
+            suivre_cibles(registre, cibles, False)
             if registre.stockage.postgres:
                 with registre.engine.connect() as conn:
                     conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -132,7 +136,7 @@ def reconstruire_vite(
                             conn.exec_driver_sql(f"VACUUM (ANALYZE) {t.name}")
             with registre.engine.begin() as conn:
                 for s, r in zip(liste, neuves, strict=True):
-                    s._echanger(conn, r)
+                    s.echanger(conn, r)
             for r in neuves:
                 r.lacher()
             for s in liste:
@@ -142,7 +146,7 @@ def reconstruire_vite(
             return total
         except BaseException:
             for s, r in zip(liste, neuves, strict=True):
-                s._abandonner(r)
+                s.abandonner(r)
             raise
 
 
@@ -179,7 +183,7 @@ def changer_de_jour(suiveur: Suiveur, jour: date) -> int:
     return suiveur.changer_de_jour(jour)
 
 
-def _fin_lue(registre: Registre, neuves: list[_Reconstruction]) -> int:
+def _fin_lue(registre: Registre, neuves: list[Reconstruction]) -> int:
     with registre.engine.connect() as conn:
         return int(
             conn.execute(sa.select(sa.func.max(suivi.c.position)).where(
@@ -189,7 +193,7 @@ def _fin_lue(registre: Registre, neuves: list[_Reconstruction]) -> int:
 
 
 def _remplir(
-    registre: Registre, par_type: dict[type, _Reconstruction], processus: int | None, barre: bool,
+    registre: Registre, par_type: dict[type, Reconstruction], processus: int | None, barre: bool,
     au: date | None = None,
 ) -> int:
     """Fill the new tables up to the log's end as read now, and record that position for each;
@@ -288,7 +292,7 @@ def replier_tranche(
             if cotation is not None:
                 x = ligne_cotation(etat, tr.au, t, tr.grille)
                 tampon[3].append(tuple(x.values()))
-                cle = _compte(x["active"], x["points"], x["typologie"])
+                cle = case_effectifs(x["active"], x["points"], x["typologie"])
                 if cle is not None:
                     effectifs[cle] += 1
             if demandes % ECRIRE_APRES == 0:
@@ -369,16 +373,15 @@ def _demandes(
     )
     courant: Any = None
     evenements: list[Any] = []
+    depuis_ligne = mapper.depuis_ligne
     with engine.connect() as conn:
         res = conn.execution_options(stream_results=True, yield_per=PAGE).execute(q, params)
         for page in res.partitions(PAGE):
-            a_dechiffrer = {r[0] for r in page if _CHIFFRE in r[3]}
+            a_dechiffrer = {r[0] for r in page if CHIFFRE in r[3]}
             if a_dechiffrer:
                 coffre.charger(list(a_dechiffrer))
             for oid, v, topic, state in page:
-                e = mapper.to_domain_event(
-                    StoredEvent(originator_id=oid, originator_version=v, topic=topic, state=bytes(state))
-                )
+                e = depuis_ligne(oid, v, topic, state)
                 if oid != courant:
                     if evenements:
                         yield evenements
@@ -398,7 +401,7 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> tuple[int, int]:
     many of them were the flux's dwelling events."""
     stockage = registre.stockage
     table, pos = stockage.table_evenements, stockage.colonne_position
-    topics = ", ".join(f"'{x}'" for x in _DECODEURS_STATISTIQUES)
+    topics = ", ".join(f"'{x}'" for x in DECODEURS_STATISTIQUES)
     q = sa.text(
         f"SELECT originator_id, originator_version, topic, state FROM {table} "
         f"WHERE {pos} <= :fin AND topic IN ({topics}) ORDER BY {pos}"
@@ -413,7 +416,7 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> tuple[int, int]:
         for page in res.partitions(PAGE):
             lignes: list[tuple[Any, ...]] = []
             for oid, v, topic, state in page:
-                genre, decodeur, de_logement = _DECODEURS_STATISTIQUES[topic]
+                genre, decodeur, de_logement = DECODEURS_STATISTIQUES[topic]
                 e = decodeur.decode(state)
                 # The follower names a demand (or a dwelling, for the flux) by its UUID's text
                 # (SQLite stores bare hex).
@@ -423,7 +426,7 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> tuple[int, int]:
                 for f in lire(genre, demande, v, e, territoire):
                     ordre += 1
                     lignes.append(
-                        (ordre, f.demande, f.version, GENRES[type(f)], f.jour, _ENCODEUR.encode(f).decode(), False)
+                        (ordre, f.demande, f.version, GENRES[type(f)], f.jour, ENCODEUR.encode(f).decode(), False)
                     )
                     if isinstance(f, Retraction):
                         retractions.append({"b_demande": f.demande, "b_version": f.cible})

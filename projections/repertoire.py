@@ -446,6 +446,7 @@ class CandidatVacance(msgspec.Struct, frozen=True):
     points: int | None  # today, from the cotation read model
     rang: int | None  # current overall rank
     sur: int | None
+    favorable: bool = False  # answered favourably before the CAL: counts towards three (R.441-3)
 
 
 class Vacance(msgspec.Struct, frozen=True):
@@ -473,6 +474,6 @@ def vacance_du_logement(registre: Registre, lecteurs: Lecteurs, spec: LogementSo
             r = rang_courant(lecteurs, numero, jour)
             candidats.append(CandidatVacance(
                 numero, c.decision.value if c.decision else None, c.rang, c.cal, c.refuse, c.condition_levee,
-                points.get(numero), r.rang if r else None, r.sur if r else None,
+                points.get(numero), r.rang if r else None, r.sur if r else None, c.favorable,
             ))
     return Vacance(ligne, candidats, v.loue_a if v is not None else None)

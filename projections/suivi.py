@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from adapters.mapper import CHIFFRE, LedgerMapper
 from adapters.registre import Registre
 from adapters.schema import cle_verrou, en_role_modeles, verrou_modele
 
@@ -61,7 +62,6 @@ LOT = 2000  # events per read and per transaction when following
 # generated history, pages of 50,000 rebuild about twice as fast as pages of 2,000).
 LOT_RECONSTRUCTION = 50_000
 ANALYSER_APRES = 10_000  # events applied in one run after which PostgreSQL vacuums and analyses
-_CHIFFRE = b'"chiffre"'  # how the mapper stores an encrypted personal field
 
 
 class Projection(ABC):
@@ -151,8 +151,8 @@ class Suiveur:
         barre: bool,
         arret: Callable[[int], bool] | None = None,
     ) -> int:
-        cible = _Cible(self, nom, tables, self.position(nom), reconstruction=nom != self.projection.nom)
-        return _suivre_cibles(self.registre, [cible], barre, arret)
+        cible = Cible(self, nom, tables, self.position(nom), reconstruction=nom != self.projection.nom)
+        return suivre_cibles(self.registre, [cible], barre, arret)
 
     def reconstruire(self, barre: bool = True) -> int:
         """Rebuild from position zero into new tables, then swap them in atomically."""
@@ -160,29 +160,29 @@ class Suiveur:
             return self._reconstruire(barre)
 
     def _reconstruire(self, barre: bool) -> int:
-        r = self._neuve()
+        r = self.neuve()
         try:
             total = self._appliquer_dans(r.nom, r.tables, barre)
             # Events that arrived during the rebuild; what arrives after is the live runner's,
             # since the swapped-in tables carry their own position.
             total += self._appliquer_dans(r.nom, r.tables, False)
             with self.engine.begin() as conn:
-                self._echanger(conn, r)
+                self.echanger(conn, r)
             r.lacher()
             self.reconstruction_requise = False
             return total
         except BaseException:
-            self._abandonner(r)
+            self.abandonner(r)
             raise
 
-    def _neuve(self) -> _Reconstruction:
+    def neuve(self) -> Reconstruction:
         """Empty tables beside the live ones, under a name of their own, held as this process's
         (`nettoyer_reconstructions` drops those of a rebuild that died)."""
         self.projection.oublier()
         nettoyer_reconstructions(self.registre)
         suffixe = "__r" + uuid.uuid4().hex[:8]
         tables = self.projection.tables(suffixe)
-        r = _Reconstruction(self.projection.nom + suffixe, tables, tables + self.projection.annexes(suffixe))
+        r = Reconstruction(self.projection.nom + suffixe, tables, tables + self.projection.annexes(suffixe))
         r.tenue = _tenir(self.registre, suffixe)
         try:
             with self.engine.begin() as conn:
@@ -194,7 +194,7 @@ class Suiveur:
             raise
         return r
 
-    def _echanger(self, conn: sa.Connection, r: _Reconstruction) -> None:
+    def echanger(self, conn: sa.Connection, r: Reconstruction) -> None:
         """Swap the rebuilt tables in, inside the caller's transaction (which then commits; the
         caller releases the rebuild with `r.lacher()`)."""
         verrou_modele(conn, self.registre.stockage, self.projection.nom)
@@ -210,7 +210,7 @@ class Suiveur:
         conn.execute(sa.insert(suivi).values(projection=self.projection.nom, position=position))
         _ecrire_version(conn, self.projection)
 
-    def _abandonner(self, r: _Reconstruction) -> None:
+    def abandonner(self, r: Reconstruction) -> None:
         try:
             with self.engine.begin() as conn:
                 en_role_modeles(conn, self.registre.role_modeles)
@@ -240,7 +240,7 @@ class Suiveur:
 
 
 @dataclass
-class _Reconstruction:
+class Reconstruction:
     nom: str  # its position row in ledger_suivi until the swap
     tables: list[sa.Table]  # what appliquer_lot is given
     toutes: list[sa.Table]  # with the annexes: what is swapped in
@@ -354,8 +354,8 @@ def nettoyer_reconstructions(registre: Registre) -> list[str]:
 
 
 @dataclass
-class _Cible:
-    """One read model fed by `_suivre_cibles`: its tables and the position they have applied."""
+class Cible:
+    """One read model fed by `suivre_cibles`: its tables and the position they have applied."""
 
     suiveur: Suiveur
     nom: str
@@ -376,9 +376,9 @@ class _Cible:
         return frozenset(t) if t else None
 
 
-def _suivre_cibles(
+def suivre_cibles(
     registre: Registre,
-    cibles: list[_Cible],
+    cibles: list[Cible],
     barre: bool,
     arret: Callable[[int], bool] | None = None,
 ) -> int:
@@ -405,7 +405,7 @@ def _suivre_cibles(
 
 def _suivre_pages(
     registre: Registre,
-    cibles: list[_Cible],
+    cibles: list[Cible],
     barre: bool,
     arret: Callable[[int], bool] | None = None,
 ) -> int:
@@ -481,7 +481,7 @@ def _lire(
     return derniere, lot, decoder(registre, lot)
 
 
-def _ensemble(suiveurs: Iterable[Suiveur]) -> tuple[list[Suiveur], Registre]:
+def suiveurs_ordonnes(suiveurs: Iterable[Suiveur]) -> tuple[list[Suiveur], Registre]:
     liste = sorted(suiveurs, key=lambda s: s.projection.nom)  # locks always taken in this order
     if not liste:
         raise ValueError("no read model given")
@@ -494,35 +494,35 @@ def _ensemble(suiveurs: Iterable[Suiveur]) -> tuple[list[Suiveur], Registre]:
 def suivre_ensemble(suiveurs: Iterable[Suiveur], barre: bool = False) -> int:
     """`Suiveur.suivre` for several read models, reading and decoding the log once for all (those
     stored by an older version are rebuilt first, together)."""
-    liste, registre = _ensemble(suiveurs)
+    liste, registre = suiveurs_ordonnes(suiveurs)
     a_reconstruire = [s for s in liste if s.reconstruction_requise]
     if a_reconstruire:
         reconstruire_ensemble(a_reconstruire, barre=barre)
     with ExitStack() as pile:
         for s in liste:
             pile.enter_context(s.verrou)
-        cibles = [_Cible(s, s.projection.nom, s.tables, s.position()) for s in liste]
-        return _suivre_cibles(registre, cibles, barre)
+        cibles = [Cible(s, s.projection.nom, s.tables, s.position()) for s in liste]
+        return suivre_cibles(registre, cibles, barre)
 
 
 def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> int:
     """Rebuild several read models from one read and one decoding of the log (each event is
     decoded once, whatever the number of read models), then swap them all in one transaction.
     Returns how many events were read."""
-    liste, registre = _ensemble(suiveurs)
+    liste, registre = suiveurs_ordonnes(suiveurs)
     with ExitStack() as pile:
         for s in liste:
             pile.enter_context(s.verrou)
-        neuves: list[_Reconstruction] = []
+        neuves: list[Reconstruction] = []
         try:
             for s in liste:
-                neuves.append(s._neuve())
-            cibles = [_Cible(s, r.nom, r.tables, 0, True) for s, r in zip(liste, neuves, strict=True)]
-            total = _suivre_cibles(registre, cibles, barre)
-            total += _suivre_cibles(registre, cibles, False)
+                neuves.append(s.neuve())
+            cibles = [Cible(s, r.nom, r.tables, 0, True) for s, r in zip(liste, neuves, strict=True)]
+            total = suivre_cibles(registre, cibles, barre)
+            total += suivre_cibles(registre, cibles, False)
             with registre.engine.begin() as conn:
                 for s, r in zip(liste, neuves, strict=True):
-                    s._echanger(conn, r)
+                    s.echanger(conn, r)
             for r in neuves:
                 r.lacher()
             for s in liste:
@@ -530,7 +530,7 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
             return total
         except BaseException:
             for s, r in zip(liste, neuves, strict=True):
-                s._abandonner(r)
+                s.abandonner(r)
             raise
 
 
@@ -539,7 +539,7 @@ def _position(conn: sa.Connection, nom: str) -> int:
     return int(p or 0)
 
 
-def _verrouiller(conn: sa.Connection, registre: Registre, cibles: list[_Cible]) -> list[_Cible]:
+def _verrouiller(conn: sa.Connection, registre: Registre, cibles: list[Cible]) -> list[Cible]:
     """The targets this transaction may apply a page to: each live read model's lock taken (in
     name order), its position read again under it; one another process moved since is left out
     and marked `deplacee` with the position found (its caches, folded demands, know nothing of
@@ -593,8 +593,12 @@ def _creer(conn: sa.Connection, t: sa.Table) -> bool:
 def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:
     """Decode stored events with the ledger's mapper, after loading in one query the keys of
     the demands whose personal data the page holds (the mapper would ask one by one)."""
-    a_dechiffrer = {n.originator_id for n in lot if _CHIFFRE in n.state}
+    a_dechiffrer = {n.originator_id for n in lot if CHIFFRE in n.state}
     if a_dechiffrer:
         registre.coffre.charger(list(a_dechiffrer))
-    vers_domaine = registre.mapper.to_domain_event
+    mapper = registre.mapper
+    if isinstance(mapper, LedgerMapper):
+        depuis_ligne = mapper.depuis_ligne
+        return [depuis_ligne(n.originator_id, n.originator_version, n.topic, n.state) for n in lot]
+    vers_domaine = mapper.to_domain_event
     return [vers_domaine(n) for n in lot]

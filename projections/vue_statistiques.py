@@ -85,7 +85,7 @@ GENRES: dict[type[Fait], str] = {t: _genre(t) for t in _CLASSES}
 _DECODEURS: dict[str, msgspec.json.Decoder[Any]] = {
     g: msgspec.json.Decoder(t) for t, g in GENRES.items()
 }
-_ENCODEUR = msgspec.json.Encoder()
+ENCODEUR = msgspec.json.Encoder()
 
 
 def tables_statistiques(suffixe: str) -> list[sa.Table]:
@@ -166,7 +166,7 @@ class ProjectionStatistiques(Projection):
                 "version": f.version,
                 "genre": GENRES[type(f)],
                 "jour": f.jour,
-                "fait": _ENCODEUR.encode(f).decode(),
+                "fait": ENCODEUR.encode(f).decode(),
                 "retracte": False,
             }
             for i, f in enumerate(faits, 1)

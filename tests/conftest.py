@@ -87,6 +87,15 @@ def url_postgres_de_test() -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def cle_de_signature(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's checkpoint signing key in its own folder (adapters/integrite.py), never in
+    the working directory's var/, for itself and the processes it starts."""
+    chemin = tmp_path / "cle-signature.pem"
+    monkeypatch.setenv("LEDGER_CLE_SIGNATURE", str(chemin))
+    return chemin
+
+
 @pytest.fixture(scope="session")
 def territoire() -> Territoire:
     return load_territory(DEMO)

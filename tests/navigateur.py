@@ -60,7 +60,7 @@ def genre_de_page(url: str) -> str:
     plus whether it shows a form's result."""
     chemin = re.sub(r"^https?://[^/]+", "", url)
     chemin, _, requete = chemin.partition("?")
-    chemin = re.sub(r"/\d{6,}[A-Z0-9]+|/RPLS-\d+", "/X", chemin)
+    chemin = re.sub(r"/\d{6,}[A-Z0-9]+|/RPLS-\d+|/CAL-[A-Z0-9-]+-\d{8}-\d+", "/X", chemin)
     return chemin + ("?ok" if "ok=" in requete else "")
 
 

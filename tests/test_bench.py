@@ -69,3 +69,24 @@ def test_bench_sne_and_flux_figures_run_at_tiny_sizes(tmp_path: Path) -> None:
     assert any(n.startswith("SNE import through the domain") for n in noms)
     assert sum(1 for n in noms if "peak memory" in n) == 2
     assert any(n.startswith("feed latency") for n in noms)
+
+
+def test_bench_chain_figures_run_at_tiny_sizes(tmp_path: Path) -> None:
+    """(l) and (m): appends with and without the hash chain, verifier-integrite beside the raw
+    read; each line with its baseline and ratio."""
+    url = os.environ.get("LEDGER_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail("LEDGER_TEST_DATABASE_URL is not set: run the suite through scripts/test")
+    sortie = tmp_path / "bench.json"
+    r = subprocess.run(
+        [sys.executable, str(RACINE / "scripts" / "bench"), "--database", url, "--figures", "l,verification",
+         "--chaine", "100", "--verification", "500", "--quiet", "--json", str(sortie)],
+        capture_output=True, text=True, timeout=180, cwd=RACINE,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    figures = [f for f in json.loads(sortie.read_text())["figures"] if f["code"]]
+    assert [f["code"] for f in figures] == ["l", "l", "m", "m"]
+    for f in figures:
+        assert f["resultat"] > 0 and f["base"] > 0 and f["ratio"] > 0 and f["erreurs"] == 0, f
+    assert figures[0]["figure"].startswith("append with the hash chain")
+    assert figures[2]["figure"].startswith("verifier-integrite, per million events")

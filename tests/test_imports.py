@@ -142,3 +142,36 @@ def test_the_domain_and_the_read_side_stay_below() -> None:
         for cible in cibles:
             etage = module.partition(".")[0]
             assert not cible.startswith(interdits.get(etage, ())), f"{module} imports {cible}"
+
+
+def imports_prives(chemins: list[Path]) -> list[str]:
+    """Every `from module import _name` in `chemins` where `module` is one of the project's (or
+    its tests'): a private name belongs to its module; what modules share gets a public name."""
+    out: list[str] = []
+    for chemin in chemins:
+        arbre = ast.parse(chemin.read_text(encoding="utf-8"), filename=str(chemin))
+        for noeud in ast.walk(arbre):
+            if (
+                isinstance(noeud, ast.ImportFrom)
+                and not noeud.level
+                and (noeud.module or "").partition(".")[0] in (*PAQUETS, "tests")
+            ):
+                out += [
+                    f"{chemin.name}: {a.name} from {noeud.module}"
+                    for a in noeud.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    return out
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    chemins = sorted(p for paquet in (*PAQUETS, "tests") for p in (RACINE / paquet).rglob("*.py"))
+    assert len(chemins) > 100
+    assert imports_prives(chemins) == []
+
+
+def test_the_private_import_finder_sees_one(tmp_path: Path) -> None:
+    f = tmp_path / "m.py"
+    f.write_text("from projections.suivi import _cache, decoder\nfrom os import _exit\n"
+                 "def g():\n    from tests.conftest import _aide as aide\n")
+    assert imports_prives([f]) == ["m.py: _cache from projections.suivi", "m.py: _aide from tests.conftest"]

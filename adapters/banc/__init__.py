@@ -12,6 +12,7 @@ baseline measured in the same run, and printed with the ratio between them.
 - `pages`: (p) the pages' render time beside the JSON endpoints of the same queries;
 - `echange`: (h) the SNE import and its peak memory, (i) the partner feed's latency.
 - `commissions`: (j) a CAL session's minutes, (k) the bilan du flux of a year.
+- `integrite`: (l) the hash chain's cost on append, (m) `verifier-integrite` beside the raw read.
 
 Like `adapters.cli`, these modules import `projections` and `api` inside the functions that use
 them: the bench sits on top of every floor, and nothing imports it.
@@ -39,6 +40,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "i": ("flux", "partner feed latency, commit to a long-polling consumer, beside a plain GET"),
     "j": ("minutes", "the minutes of a 40-candidate CAL session, beside the raw read of its events"),
     "k": ("bilan_flux", "the bilan du flux of a year, raw log and read model, beside the raw read"),
+    "l": ("chaine", "appending with the hash chain, beside the same appends without it"),
+    "m": ("verification", "verifier-integrite per million events, beside the raw sequential read"),
     "p": ("pages", "a demand's page and the CAL workspace, beside their JSON endpoints"),
 }
 HISTOIRE = frozenset("abck")  # the figures measured on a generated history

@@ -34,7 +34,7 @@ def cloner(base: str, schema: str, debut: int, fin: int, barre: bool = False) ->
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from tqdm import tqdm
 
-    from adapters.mapper import _aad
+    from adapters.mapper import aad
     from domain.demande import Demande
 
     decodeur, encodeur = msgspec.json.Decoder(), msgspec.json.Encoder()
@@ -78,7 +78,7 @@ def cloner(base: str, schema: str, debut: int, fin: int, barre: bool = False) ->
                         p = etat.get("personnel")
                         if cle is not None and isinstance(p, dict) and "chiffre" in p:
                             brut = base64.b64decode(p["chiffre"])
-                            clair = AESGCM(cle).decrypt(brut[:12], brut[12:], _aad(oid, v))
+                            clair = AESGCM(cle).decrypt(brut[:12], brut[12:], aad(oid, v))
                     for k in copies:
                         nouveau = ids[(oid, k)]
                         sortie = state
@@ -89,7 +89,7 @@ def cloner(base: str, schema: str, debut: int, fin: int, barre: bool = False) ->
                             if clair is not None:
                                 nonce = os.urandom(12)
                                 e["personnel"] = {"chiffre": base64.b64encode(
-                                    nonce + AESGCM(cle).encrypt(nonce, clair, _aad(nouveau, v))  # type: ignore[arg-type]
+                                    nonce + AESGCM(cle).encrypt(nonce, clair, aad(nouveau, v))  # type: ignore[arg-type]
                                 ).decode()}
                             sortie = encodeur.encode(e)
                         copie.write_row((nouveau, v, topic, bytes(sortie)))

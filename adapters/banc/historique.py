@@ -199,8 +199,8 @@ def figure_a(h: Historique) -> list[Figure]:
 
 
 # The follower's rebuild (and the library's read + mapper) beside the fast one only up to this
-# many events: beyond, they would take the better part of an hour (≈ 8,000 events/s).
-SUIVEUR_JUSQUA = 2_500_000
+# many events: beyond, they take many minutes (2,075 events/s at a million, docs/scaling.md).
+SUIVEUR_JUSQUA = 500_000
 
 
 def figure_b(h: Historique, barre: bool) -> list[Figure]:
@@ -265,7 +265,7 @@ def figure_b(h: Historique, barre: bool) -> list[Figure]:
     figures.append(Figure(
         "b", "  library read + ledger mapper alone (no read model)", decodes / s_dec, "events/s",
         raw, "rows/s", "raw sequential read",
-        note=f"select_notifications pages of {LOT_RECONSTRUCTION:,} + LedgerMapper.to_domain_event, "
+        note=f"select_notifications pages of {LOT_RECONSTRUCTION:,} + LedgerMapper.depuis_ligne, "
         "keys loaded per page (projections.suivi.decoder), one process",
     ))
     return figures

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.pages import (
+    commissions,
     connexion,
     demandes,
     demandeur,
@@ -20,6 +21,7 @@ PAGES: tuple[APIRouter, ...] = (
     connexion.routeur,
     demandes.routeur,
     logements.routeur,
+    commissions.routeur,
     recours.routeur,
     echeances.routeur,
     observatoire.routeur,

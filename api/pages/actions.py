@@ -12,6 +12,7 @@ from datetime import date
 
 from domain import commandes as c
 from domain.codes import (
+    CanalNotification,
     CodeDecote,
     DecisionRecours,
     Justification,
@@ -20,15 +21,23 @@ from domain.codes import (
     QualificationRefus,
     SousMotifIrrecevabilite,
     StadeRefus,
+    StadeReponse,
     StatutDalo,
     TypeDecisionCAL,
     TypeReservataire,
 )
 from domain.demande import Demande
+from domain.erreurs import Interdit
 from domain.etat_demande import EtatDemande
-from domain.permissions import peut
-from domain.territoire import Organisation, Territoire
-from projections.commissions import LIBELLES_MOINS_DE_TROIS, LIBELLES_MOTIF, LIBELLES_MOTIF_REFUS
+from domain.permissions import bailleur_de_la_session, peut
+from domain.territoire import LogementSocial, Organisation, Territoire
+from projections.commissions import (
+    LIBELLES_MOINS_DE_TROIS,
+    LIBELLES_MOTIF,
+    LIBELLES_MOTIF_REFUS,
+    SeanceDuLogement,
+)
+from projections.repertoire import Vacance
 
 LIBELLES_DECISION = {
     TypeDecisionCAL.attribution: "attribution",
@@ -54,6 +63,13 @@ LIBELLES_RADIATION = {
 LIBELLES_MISE_EN_DEMEURE = {
     MotifMiseEnDemeure.absence_reponse: "absence de réponse (avant RADCON)",
     MotifMiseEnDemeure.irrecevabilite: "irrecevabilité (avant RADIRR)",
+}
+LIBELLES_NOTIFICATION = {
+    CanalNotification.courrier: "courrier",
+    CanalNotification.recommande: "lettre recommandée avec accusé de réception",
+    CanalNotification.email: "courriel",
+    CanalNotification.sms: "SMS",
+    CanalNotification.en_ligne: "espace en ligne du demandeur",
 }
 LIBELLES_DECISION_RECOURS = {
     DecisionRecours.annulee: "annulée (la décote n'a jamais compté)",
@@ -176,9 +192,11 @@ def actions_demande(
     return out
 
 
-def champs_decision_cal(aujourdhui: date) -> tuple[Champ, ...]:
+def champs_decision_cal(aujourdhui: date, en_seance: bool = False) -> tuple[Champ, ...]:
+    """A CAL decision's fields; `en_seance`: within a session, dated on the session's date (a
+    hidden field), so no date to type."""
     return (
-        _jour(aujourdhui),
+        *(() if en_seance else (_jour(aujourdhui),)),
         Champ("decision", "Décision", "select", _options(LIBELLES_DECISION)),
         Champ("rang", "Rang (attribution par classement)", "number", requis=False),
         Champ("motif", "Motif (non-attribution)", "select", (("", "—"),) + _options(LIBELLES_MOTIF), requis=False),
@@ -216,3 +234,57 @@ def champs_decision_recours(aujourdhui: date) -> tuple[Champ, ...]:
 def retractables(org: Organisation, d: Demande) -> set[int]:
     """The events of the demand this organisation may retract (the domain's own refusal test)."""
     return {f.originator_version for f in d.faits if d.refus_de_retractation(f.originator_version, org.code) is None}
+
+
+def en_seance(org: Organisation, seance: SeanceDuLogement) -> bool:
+    """Whether `org` records within this session: the domain's rule, asked (its bailleur's CAL)."""
+    try:
+        bailleur_de_la_session(org, seance.bailleur, seance.session)
+    except Interdit:
+        return False
+    return True
+
+
+def actions_vacance(
+    org: Organisation, spec: LogementSocial, vacance: Vacance, seance: SeanceDuLogement | None, aujourdhui: date
+) -> dict[str, list[Action]]:
+    """The CAL workspace's forms for each candidate of the dwelling's open vacancy, asked of
+    `peut` with the dwelling (and, within `seance`, of the session's rule): the favourable answer
+    before the CAL, the inscription on the session's agenda, the decision within the session (its
+    coded motifs, free text beside them), the candidate's refusal with its qualification and
+    décote, the notification of the decision, the bail. An action without fields is one button."""
+    jour = _jour(aujourdhui)
+    fixe = {"logement": spec.identifiant}
+
+    def permis(cmd: type[c.Commande]) -> bool:
+        return peut(org, cmd, None, spec) is None
+
+    ouverte = seance is not None and not seance.close and en_seance(org, seance)
+    inscrits = {x.numero_unique: x for x in seance.point.candidats} if seance and seance.point else {}
+    out: dict[str, list[Action]] = {}
+    if not vacance.logement.vacant:
+        return out
+    for x in vacance.candidats:
+        if x.refuse:
+            continue
+        actions: list[Action] = []
+        if not x.favorable and not x.decision and permis(c.Accepter):
+            actions.append(Action("reponses", "Réponse favorable avant la CAL", (jour,),
+                                  {**fixe, "stade": StadeReponse.avant_cal.value}))
+        if seance is not None and ouverte:
+            session = {**fixe, "session": seance.session, "occurred_on": seance.date.isoformat()}
+            inscrit = inscrits.get(x.numero_unique)
+            if inscrit is None and permis(c.InscrireCAL):
+                actions.append(Action("inscriptions-cal", f"Inscrire à la séance {seance.session}", (), session))
+            elif inscrit is not None and inscrit.decision is None and permis(c.DeciderCAL):
+                actions.append(Action("decisions-cal", "Décision de la CAL", champs_decision_cal(aujourdhui, True), session))
+        if permis(c.Refuser):
+            actions.append(Action("refus", "Refus du candidat", champs_refus(aujourdhui), fixe))
+        if x.decision and permis(c.NotifierDecision):
+            actions.append(Action("notifications", "Notifier la décision au candidat", (
+                jour, Champ("canal", "Canal", "select", _options(LIBELLES_NOTIFICATION)),
+            ), fixe))
+        if x.decision and permis(c.SignerBail):
+            actions.append(Action("baux", "Signer le bail", (jour,), fixe))
+        out[x.numero_unique] = actions
+    return out

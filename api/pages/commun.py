@@ -137,7 +137,7 @@ async def formulaire_anonyme(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def commande_de(genre: type[c.Commande], champs: Mapping[str, str]) -> c.Commande:
+def commande_de(genre: type[c.Commande], champs: Mapping[str, Any]) -> c.Commande:
     """The domain's command from a form's fields: empty fields are left out (the command's
     defaults apply), texts converted as the JSON endpoint would decode them; a field that does
     not convert is the API's `payload_invalide`, naming it."""

@@ -1,7 +1,8 @@
 """A demand's page and finding a demand.
 
 The page shows what GET /demandes/{n}, /cotation and /historique answer, from the same queries
-(`vue_courante`, `cotation_expliquee`, `historique`): the current state, the score with each
+(`vue` of the state `vue_courante` reads, `cotation_expliquee`, `historique`), over the demand
+loaded once and shared by every section (each endpoint loads it for itself): the current state, the score with each
 criterion, its points, grid version and provenance linked to the event that set it, as of a date
 and as known at an instant (the auditor's replay), the partner-traceable history, and the forms
 of the commands the viewer's organisation may record (`api/pages/actions.py`). A form posts the
@@ -40,7 +41,7 @@ from projections.historique import historique, sans_donnees_personnelles
 from projections.lecteurs import Lecteurs
 from projections.listes import CurseurInvalide
 from projections.repertoire import rechercher
-from projections.vue_demande import vue_courante
+from projections.vue_demande import vue as vue_de
 
 routeur = APIRouter(include_in_schema=False)
 PAR_SEGMENT = {segment: t for segment, t, _ in COMMANDES}
@@ -84,17 +85,18 @@ def page_demande(
     jour = date_de(au, "au")
     instant = instant_de(connu_a, "connu_a")
     aujourdhui = horloge.aujourdhui()
-    vue = vue_courante(registre, numero_unique, aujourdhui)
+    # Loaded once, read by every section (state, score, history, forms); nothing changes it.
     d = registre.demande(numero_unique)
+    etat = d.etat_courant(aujourdhui, registre.territoire.retention_donnees_mois)
+    vue = vue_de(d, etat)  # what vue_courante (GET /demandes/{n}) answers, from the same state
     try:
-        cotation = cotation_expliquee(registre, lecteurs, numero_unique, jour, instant, False)
+        cotation = cotation_expliquee(registre, lecteurs, numero_unique, jour, instant, False, d)
         probleme_cotation = None
     except RegleEnfreinte as e:
         cotation, probleme_cotation = None, e.message
     entrees = historique(d)
     if not qui.voit_donnees_personnelles:
         entrees = sans_donnees_personnelles(entrees)
-    etat = d.etat_courant(aujourdhui, registre.territoire.retention_donnees_mois)
     return rendre(request, "demande.html", {
         "vue": vue,
         "cotation": cotation,

@@ -3,10 +3,14 @@
 The list of dwellings with their open vacancies (`projections.repertoire.lister_logements`, what
 GET /logements answers). A dwelling's page is the CAL workspace of its bailleur: the vacancy's
 designated candidates with their points and rank (`vacance_du_logement`), the active demands
-whose wishes suit the dwelling in rank order (`compatibles`, GET
-/logements/{id}/candidats-compatibles), and the forms the viewer's organisation may post —
-declare a vacancy, designate, record each candidate's CAL decision and refusal — asked of
-`permissions.peut` with the dwelling; every form posts the same command as the API."""
+whose wishes suit the dwelling in rank order with the tie rules (`compatibles`, GET
+/logements/{id}/candidats-compatibles), the CAL sessions that put the vacancy on their agenda
+with its part of their minutes (`seances_du_logement`, what GET /commissions/{s}/proces-verbal
+answers), and the forms the viewer's organisation may post — declare a vacancy, designate,
+prepare a session (open it: `api/pages/commissions.py`), inscribe each candidate on its agenda,
+record each candidate's decision within it with its coded motifs, the refusals and their
+qualification (with the décote), close it — asked of `permissions.peut` with the dwelling and of
+the session's rule; every form posts the same command as the API, to the same `Registre`."""
 
 from __future__ import annotations
 
@@ -17,14 +21,16 @@ from adapters.background import BackgroundWork
 from adapters.registre import Registre
 from api import dependances as dep
 from api.logements import logement_du_territoire
-from api.pages.actions import LIBELLES_DECISION, Action, Champ, champs_decision_cal, champs_refus
+from api.pages.actions import LIBELLES_DECISION, actions_vacance, en_seance
+from api.pages.commissions import LIBELLES_FORME, membres_proposes
 from api.pages.commun import Connecte, commande_de, connecte, formulaire, rediriger, rendre
 from api.pages.demandes import noms_organisations
 from api.problemes import ErreurHTTP
 from domain import commandes as c
 from domain import horloge
-from domain.codes import TypeOrganisation, Typologie
+from domain.codes import FormeSession, TypeOrganisation, Typologie
 from domain.permissions import peut
+from projections.commissions import LIBELLES_QUALITE, seances_du_logement
 from projections.lecteurs import Lecteurs
 from projections.listes import CurseurInvalide
 from projections.repertoire import compatibles, lister_logements, vacance_du_logement
@@ -81,6 +87,7 @@ def page_logement(
     identifiant: str,
     ok: str | None = None,
     curseur: str | None = None,
+    seance: str | None = None,
     qui: Connecte = Depends(connecte),
     registre: Registre = Depends(dep.registre),
     lecteurs: Lecteurs = Depends(dep.lecteurs),
@@ -93,39 +100,47 @@ def page_logement(
     except CurseurInvalide as e:
         raise ErreurHTTP(422, "curseur_invalide", str(e)) from None
     org = qui.organisation
-    retour = f"/espace/logements/{identifiant}"
-    designes = {x.numero_unique for x in vacance.candidats}
-    peut_designer = vacance.logement.vacant and peut(org, c.Designer, None, spec) is None
-    jour_champ = Champ("occurred_on", "Date", "date", valeur=jour.isoformat())
-    par_candidat: dict[str, list[Action]] = {}
-    for x in vacance.candidats:
-        if x.refuse or not vacance.logement.vacant:
-            continue
-        actions = []
-        if peut(org, c.DeciderCAL, None, spec) is None:
-            actions.append(Action("decisions-cal", "Décision de la CAL", champs_decision_cal(jour), {"logement": identifiant}))
-        if peut(org, c.Refuser, None, spec) is None:
-            actions.append(Action("refus", "Refus du candidat", champs_refus(jour), {"logement": identifiant}))
-        if x.decision and peut(org, c.SignerBail, None, spec) is None:
-            actions.append(Action("baux", "Signer le bail", (jour_champ,), {"logement": identifiant}))
-        par_candidat[x.numero_unique] = actions
+    demandee = _ou_rien(seance)
+    seances = seances_du_logement(
+        registre, identifiant, vacance.logement.vacance, [x.numero_unique for x in vacance.candidats], demandee
+    ) if vacance.logement.vacance else []
+    # The session worked in: the one asked for, else the latest still open that this
+    # organisation records in, else none (the form to prepare one is offered).
+    courante = next((x for x in seances if x.session == demandee), None) or next(
+        (x for x in reversed(seances) if not x.close and en_seance(org, x)), None
+    )
+    par_seance = {x.numero_unique: x for x in courante.point.candidats} if courante and courante.point else {}
+    retour = f"/espace/logements/{identifiant}" + (f"?seance={courante.session}" if courante else "")
     suivante = None
     if liste.suivant:
         u = request.url.include_query_params(curseur=liste.suivant)
         suivante = f"{u.path}?{u.query}"
+    t = registre.territoire
     return rendre(request, "logement.html", {
         "spec": spec,
         "vacance": vacance,
         "liste": liste,
         "suivante": suivante,
-        "designes": designes,
-        "peut_designer": peut_designer,
+        "designes": {x.numero_unique for x in vacance.candidats},
+        "peut_designer": vacance.logement.vacant and peut(org, c.Designer, None, spec) is None,
         "peut_declarer": not vacance.logement.vacant and peut(org, c.DeclarerVacance, None, spec) is None,
-        "par_candidat": par_candidat,
+        "par_candidat": actions_vacance(org, spec, vacance, courante, jour),
+        "seances": seances,
+        "courante": courante,
+        "par_seance": par_seance,
+        "peut_ouvrir": vacance.logement.vacant and peut(org, c.OuvrirSession, None, spec) is None,
+        "peut_clore": (
+            courante is not None and not courante.close and en_seance(org, courante)
+            and peut(org, c.CloreSession, None, spec) is None
+        ),
+        "membres": membres_proposes(qui, t, spec),
+        "qualites": [(k.value, v) for k, v in LIBELLES_QUALITE.items()],
+        "organisations": sorted((o.code, o.nom) for o in t.organisations if o.types - {TypeOrganisation.systeme}),
+        "formes": [(f.value, LIBELLES_FORME[f]) for f in FormeSession],
         "retour": retour,
         "ok": ok,
         "noms": noms_organisations(registre),
-        "noms_communes": {x.insee: x.nom for x in registre.territoire.communes},
+        "noms_communes": {x.insee: x.nom for x in t.communes},
         "libelles": {k.value: v for k, v in LIBELLES_DECISION.items()},
     }, qui)
 

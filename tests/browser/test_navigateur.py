@@ -3,13 +3,18 @@ ledger, on SQLite and PostgreSQL: a bailleur prepares a CAL from the ranked list
 decisions and a non-recevable refusal with its décote; an appeal handler decides that recours on
 day 15; an auditor replays the score as known before the annulment and after; a demandeur opens
 their page with their code; a réservataire is offered no CAL action and its forged POST is
-refused with the API's rule. axe-core runs on every page visited (no serious or critical
-violation); no request leaves the machine (every asset is the ledger's own, /docs included). Each
-walk ends with a screenshot in var/artefacts/ (the README's are copied from there)."""
+refused with the API's rule. The CAL is a session: opened with its members from the dwelling's
+workspace, each candidate inscribed on its agenda, the decisions taken within it, closed; its
+minutes are a printable page and a PDF download, the API's bytes, and the same bytes sixteen days
+later. axe-core runs on every page visited (no serious or critical violation); no request leaves
+the machine (every asset is the ledger's own, /docs included). Each walk ends with a screenshot
+in var/artefacts/ (`LEDGER_IMAGES_README=1` copies the README's into docs/images)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,12 +34,16 @@ from tests.navigateur import (
     ARTEFACTS,
     AXE,
     CHROMIUM,
+    RACINE,
     Serveur,
     genre_de_page,
     regle_affichee,
     verifier_accessibilite,
 )
 from tests.scenario_ecrans import LOGEMENT_CAL, peupler
+
+# The walks' screenshots the README shows (LEDGER_IMAGES_README=1 copies them into docs/images).
+IMAGES_README = {"cal": "ecran-cal.png", "recours": "ecran-recours.png", "audit": "ecran-audit.png"}
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +103,9 @@ class Visite:
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         chemin = ARTEFACTS / f"{nom}-{base}.png"
         self.page.screenshot(path=str(chemin), full_page=True)
+        if os.environ.get("LEDGER_IMAGES_README") == "1" and base == "sqlite" and nom in IMAGES_README:
+            # The README's screenshots, refreshed on demand from this walk (docs/ecrans.md).
+            shutil.copyfile(chemin, RACINE / "docs" / "images" / IMAGES_README[nom])
         return chemin
 
     def fermer(self) -> None:
@@ -152,6 +164,22 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
             b.page.click(f'button[aria-label="Désigner la demande {n}"]')
         b.verifier()
     assert b.page.locator("tr[data-candidat]").count() == 3
+    # A session of the CAL, opened with its members present (the form is open: none yet).
+    ouvrir = b.page.locator('details[data-action="ouvrir-seance"] form')
+    for i, (org, qualite) in enumerate((("CANNES", "maire"), ("ETAT-06", "prefet")), start=2):
+        ouvrir.locator(f'[name="membre-{i}-organisation"]').select_option(org)
+        ouvrir.locator(f'[name="membre-{i}-qualite"]').select_option(qualite)
+    with b.page.expect_navigation():
+        ouvrir.locator("button[type=submit]").click()
+    b.verifier("?seance")
+    session = b.page.locator("[data-seance]").first.get_attribute("data-seance")
+    assert session == f"CAL-OPH-CPL-{jour:%Y%m%d}-1"
+    for n in trois:  # each candidate on the session's agenda, in rank order
+        with b.page.expect_navigation():
+            b.page.click(f'tr[data-candidat="{n}"] + tr form[data-action="inscriptions-cal"] button')
+        b.verifier()
+    ordre = b.page.locator("tr[data-ordre-du-jour]").evaluate_all("rs => rs.map(r => r.dataset.ordreDuJour)")
+    assert ordre == trois
     # None of the three answered the bailleur's contact: the reason for fewer than three is a code.
     moins = {"moins_de_trois_candidats": "insuffisance_candidats"}
     decisions = [
@@ -163,13 +191,30 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
         bloc = b.page.locator(f'tr[data-candidat="{n}"] + tr details[data-action="decisions-cal"]')
         soumettre(b.page, bloc, {"decision": decision, **autres})
         b.verifier()
-    assert b.page.locator("td[data-decision=attribution_par_classement]").count() == 2
+    assert b.page.locator("td[data-decision-seance=attribution_par_classement]").count() == 2
     # The first-ranked candidate refuses; the bailleur finds it non recevable and applies the décote.
     refus = b.page.locator(f'tr[data-candidat="{trois[0]}"] + tr details[data-action="refus"]')
     soumettre(b.page, refus, {"stade": "apres_cal", "motif": "localisation", "texte": "logement trop éloigné du travail",
                               "qualification": "non_recevable"}, ("appliquer_decote",))
     b.verifier()
     b.capture("cal", base)
+    # Closed: on to its minutes, printable, and their PDF, the API's bytes.
+    with b.page.expect_navigation():
+        b.page.click(f'form[data-cloture="{session}"] button')
+    b.verifier()
+    assert b.page.locator('article[data-close="1"]').count() == 1
+    assert b.page.locator("tr[data-pv-candidat]").count() == 3
+    assert b.page.locator("[data-imprimer]").is_visible(), "the print button, where scripts run"
+    with b.page.expect_download() as telechargement:
+        b.page.click("a[data-pdf]")
+    pdf = Path(telechargement.value.path()).read_bytes()
+    api_pdf = b.page.request.get(f"{servi.url}/commissions/{session}/proces-verbal.pdf",
+                                 headers={"Authorization": "Bearer demo-oph-cpl-1"})
+    assert pdf.startswith(b"%PDF-") and pdf == api_pdf.body()
+    b.capture("proces-verbal", base)
+    b.aller("/espace/commissions")
+    assert b.page.locator(f'tr[data-seance="{session}"]').count() == 1
+    b.capture("seances", base)
     b.fermer()
     d = registre.demande(trois[0])
     (decote,) = d.etat.decotes.values()
@@ -219,8 +264,11 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     with o.page.expect_navigation():
         o.page.click("text=Rejouer")
     assert o.page.locator('[data-critere="decote_refus"]').count() == 0, "annulled: it never counted"
+    # Sixteen days and a recours later, the minutes come out of the log the same, to the byte.
+    assert o.page.request.get(f"{servi.url}/espace/commissions/{session}/proces-verbal.pdf").body() == pdf
     o.aller("/espace/observatoire")
     o.aller("/espace/echeances")
+    o.capture("echeances", base)
     o.fermer()
 
     # -- a demandeur opens their page with their code -------------------------------------------
@@ -245,7 +293,8 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
     r = Visite(navigateur, servi, visitees)
     r.connecter("als-1", "demo-als-1")
     r.aller(f"/espace/logements/{LOGEMENT_CAL}")
-    assert r.page.locator('details[data-action="decisions-cal"], button[aria-label^="Désigner"]').count() == 0
+    assert r.page.locator('details[data-action="decisions-cal"], button[aria-label^="Désigner"], '
+                          '[data-action="ouvrir-seance"], [data-action="inscriptions-cal"], form[data-cloture]').count() == 0
     r.aller(f"/espace/demandes/{trois[1]}")
     assert r.page.locator('details[data-action="decisions-cal"]').count() == 0
     csrf = r.page.locator('input[name="_csrf"]').first.get_attribute("value")
@@ -278,4 +327,5 @@ def test_le_parcours_des_partenaires_et_du_demandeur(
 
     pages = {genre_de_page(u).removesuffix("?ok") for u in visitees}
     assert {"/connexion", "/espace", "/espace/logements", "/espace/logements/X", "/espace/demandes/X",
-            "/espace/recours", "/espace/observatoire", "/espace/echeances", "/mon-dossier"} <= pages, pages
+            "/espace/recours", "/espace/observatoire", "/espace/echeances", "/mon-dossier",
+            "/espace/commissions", "/espace/commissions/X/proces-verbal"} <= pages, pages

@@ -15,7 +15,7 @@ ERILIA = {"Authorization": "Bearer demo-erilia-1"}
 AUDIT = {"Authorization": "Bearer demo-cil-cacpl-1"}
 
 
-def _exemple_55(filed_on: str = "2024-01-15", logement: str = "CP") -> dict:
+def exemple_55(filed_on: str = "2024-01-15", logement: str = "CP") -> dict:
     """DOMAIN.md §5.5: a single mother, CDD, SAL 900 + AF 150, hosted in Cannes."""
     return {
         "occurred_on": filed_on,
@@ -36,8 +36,8 @@ def _exemple_55(filed_on: str = "2024-01-15", logement: str = "CP") -> dict:
 def test_worked_example_ranks_and_an_appealed_decote(registre: Registre, horloge_test: HorlogeReglable) -> None:
     horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
     client = TestClient(creer_app(registre))
-    n = client.post("/demandes", json=_exemple_55(), headers=OPH).json()["numero_unique"]
-    autre = client.post("/demandes", json=_exemple_55("2024-01-20", "LP"), headers=OPH).json()["numero_unique"]
+    n = client.post("/demandes", json=exemple_55(), headers=OPH).json()["numero_unique"]
+    autre = client.post("/demandes", json=exemple_55("2024-01-20", "LP"), headers=OPH).json()["numero_unique"]
 
     r = client.get(f"/demandes/{n}/cotation", headers=AUDIT).json()
     assert r["points"] == 175 and r["version_grille"] == "2024-01"
@@ -89,7 +89,7 @@ def test_worked_example_ranks_and_an_appealed_decote(registre: Registre, horloge
 
 def test_score_before_the_first_grid_is_a_clear_error(registre: Registre, horloge_test: HorlogeReglable) -> None:
     client = TestClient(creer_app(registre))
-    n = client.post("/demandes", json=_exemple_55("2023-06-01"), headers=OPH).json()["numero_unique"]
+    n = client.post("/demandes", json=exemple_55("2023-06-01"), headers=OPH).json()["numero_unique"]
     r = client.get(f"/demandes/{n}/cotation?au=2023-12-31", headers=AUDIT)
     assert r.status_code == 422 and r.json()["regle"] == "grille_absente"
     assert client.get(f"/demandes/{n}/cotation?au=2024-01-01", headers=AUDIT).status_code == 200
@@ -99,8 +99,8 @@ def test_read_your_writes_and_ranks_as_days_pass(registre: Registre, horloge_tes
     horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
     client = TestClient(creer_app(registre))
     # Same household, filed five days apart: the older one ranks first.
-    a = client.post("/demandes?attendre=true", json=_exemple_55("2024-01-15"), headers=OPH).json()
-    b = client.post("/demandes", json=_exemple_55("2024-01-20"), headers=OPH).json()
+    a = client.post("/demandes?attendre=true", json=exemple_55("2024-01-15"), headers=OPH).json()
+    b = client.post("/demandes", json=exemple_55("2024-01-20"), headers=OPH).json()
     assert a["position"] is not None
     suiveurs = client.app.state.suiveurs  # type: ignore[attr-defined]
     assert suiveurs["cotation"].position() >= a["position"]  # applied before the response
@@ -127,7 +127,7 @@ def test_cli_explains_a_score(registre: Registre, horloge_test: HorlogeReglable,
 
     horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
     client = TestClient(creer_app(registre))
-    n = client.post("/demandes", json=_exemple_55(), headers=OPH).json()["numero_unique"]
+    n = client.post("/demandes", json=exemple_55(), headers=OPH).json()["numero_unique"]
     assert main(["--database", registre.stockage.url, "cotation", n, "--au", "2024-06-01"]) == 0
     out = capsys.readouterr().out
     assert f"{n} as of 2024-06-01: 175 points, grid 2024-01" in out
@@ -139,10 +139,10 @@ def test_cli_explains_a_score(registre: Registre, horloge_test: HorlogeReglable,
 def test_rank_as_of_a_past_date_and_as_known_then(registre: Registre, horloge_test: HorlogeReglable) -> None:
     horloge_test.regler(datetime(2024, 6, 1, 9, tzinfo=UTC))
     client = TestClient(creer_app(registre))
-    a = client.post("/demandes", json=_exemple_55("2024-01-15"), headers=OPH).json()["numero_unique"]
+    a = client.post("/demandes", json=exemple_55("2024-01-15"), headers=OPH).json()["numero_unique"]
     horloge_test.regler(datetime(2024, 7, 1, 9, tzinfo=UTC))
     # Filed earlier than a (an import of an older demand), recorded later.
-    ancienne = {**_exemple_55("2024-07-01"), "filed_on": "2024-01-10"}
+    ancienne = {**exemple_55("2024-07-01"), "filed_on": "2024-01-10"}
     b = client.post("/demandes", json=ancienne, headers=OPH).json()["numero_unique"]
     horloge_test.regler(datetime(2024, 8, 1, 9, tzinfo=UTC))
     maintenant = client.get(f"/demandes/{a}/cotation", headers=AUDIT).json()

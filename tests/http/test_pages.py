@@ -24,7 +24,8 @@ from adapters.registre import Registre
 from api.app import creer_app
 from domain import commandes as c
 from domain import horloge
-from domain.codes import MotifRadiation
+from domain.cal import MembreCAL
+from domain.codes import FormeSession, MotifRadiation, QualiteMembre
 from domain.cotation import coter
 from domain.permissions import peut
 from domain.rang import candidat, classer, compatible
@@ -234,3 +235,133 @@ def test_the_demandeur_opens_their_page_with_their_code(client: TestClient, regi
     assert (r.status_code, regle(r.text)) == (401, "code_demandeur_invalide")
     r = client.post("/mon-dossier", data={"_csrf": csrf(page.text), "numero_unique": numero, "code": code})
     assert r.status_code == 200 and "Vos points et votre rang" in r.text and "avant le 01/02/2027" in r.text
+
+
+def test_the_cal_workspace_prepares_a_session_records_it_and_its_minutes_are_the_api_s(
+    client: TestClient, registre: Registre, horloge_test: HorlogeReglable
+) -> None:
+    """From the dwelling's ranked list: designate, open a session with its members, inscribe the
+    candidates, decide within it with coded motifs, a non-recevable refusal with its décote, close
+    it; the minutes' page and PDF are the API's, byte for byte, and stay so after later events.
+    Another organisation is offered none of it, and its forged forms are refused with the API's
+    rule, nothing appended."""
+    numeros = peupler(registre)
+    jour = horloge.aujourdhui().isoformat()
+    lgt = f"/espace/logements/{LOGEMENT_CAL}"
+    jeton = connecter(client, "oph-cpl-1", "demo-oph-cpl-1")
+    html = client.get(lgt).text
+    assert 'data-action="ouvrir-seance"' in html
+    r = client.get(f"{lgt}?seance=CAL-OPH-CPL-20261123-9")
+    assert (r.status_code, regle(r.text)) == (404, "session_inconnue")
+    classes = re.findall(r'data-compatible="([^"]+)"', html)
+    assert set(classes) == set(numeros[:5]), "the ranked list: the five demands wishing a T2 in Cannes"
+    trois = classes[:3]
+    for n in trois:
+        r = client.post(f"/espace/demandes/{n}/designations", data={
+            "_csrf": jeton, "_retour": lgt, "logement": LOGEMENT_CAL, "occurred_on": jour}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+    membres = {"membre-1-organisation": "OPH-CPL", "membre-1-qualite": "bailleur", "membre-1-nom": "Camille Roux",
+               "membre-2-organisation": "CANNES", "membre-2-qualite": "maire",
+               "membre-3-organisation": "ETAT-06", "membre-3-qualite": "prefet"}
+    # A forged opening by a réservataire: refused as POST /commissions refuses it.
+    client.cookies.clear()
+    jeton_als = connecter(client, "als-1", "demo-als-1")
+    html_als = client.get(lgt).text
+    assert 'data-action="ouvrir-seance"' not in html_als and 'data-action="inscriptions-cal"' not in html_als
+    position = registre.position()
+    page = client.post("/espace/commissions", data={"_csrf": jeton_als, "occurred_on": jour, "forme": "presentiel",
+                                                   **membres}, headers=HTML)
+    api = client.post("/commissions", json={"occurred_on": jour, "forme": "presentiel", "membres": [
+        {"organisation": "OPH-CPL", "qualite": "bailleur"}]}, headers={"Authorization": "Bearer demo-als-1"})
+    assert page.status_code == api.status_code == 403 and regle(page.text) == api.json()["regle"]
+    assert registre.position() == position
+    client.cookies.clear()
+    jeton = connecter(client, "oph-cpl-1", "demo-oph-cpl-1")
+    # A member row without its qualité is the API's payload_invalide, naming the field.
+    r = client.post("/espace/commissions", data={"_csrf": jeton, "occurred_on": jour, "forme": "presentiel",
+                                                 "membre-1-organisation": "OPH-CPL"}, headers=HTML)
+    assert (r.status_code, regle(r.text)) == (422, "payload_invalide") and "qualite" in r.text
+    r = client.post("/espace/commissions", data={"_csrf": jeton, "_retour": lgt, "occurred_on": jour,
+                                                 "forme": "presentiel", **membres}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    session = re.search(r"seance=([^&]+)", r.headers["location"]).group(1)
+    assert session == f"CAL-OPH-CPL-{horloge.aujourdhui():%Y%m%d}-1"
+    html = client.get(r.headers["location"]).text
+    assert f'data-seance="{session}"' in html and html.count('data-action="inscriptions-cal"') == 3
+    retour = f"{lgt}?seance={session}"
+    for n in trois:
+        r = client.post(f"/espace/demandes/{n}/inscriptions-cal", data={
+            "_csrf": jeton, "_retour": retour, "logement": LOGEMENT_CAL, "session": session, "occurred_on": jour},
+            follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith(retour + "&ok="), r.text
+    html = client.get(lgt).text  # the open session is found again through its candidates
+    assert html.count("data-ordre-du-jour=") == 3 and html.count('data-action="decisions-cal"') == 3
+    moins = {"moins_de_trois_candidats": "insuffisance_candidats"}
+    decisions = [{"decision": "attribution_par_classement", "rang": "1", **moins},
+                 {"decision": "attribution_par_classement", "rang": "2", **moins},
+                 {"decision": "non_attribution", "motif": "taux_effort", "texte": "quatre euros par jour", **moins}]
+    for n, d in zip(trois, decisions, strict=True):
+        r = client.post(f"/espace/demandes/{n}/decisions-cal", data={
+            "_csrf": jeton, "_retour": retour, "logement": LOGEMENT_CAL, "session": session, "occurred_on": jour, **d},
+            follow_redirects=False)
+        assert r.status_code == 303, r.text
+    r = client.post(f"/espace/demandes/{trois[0]}/refus", data={
+        "_csrf": jeton, "_retour": retour, "logement": LOGEMENT_CAL, "occurred_on": jour, "stade": "apres_cal",
+        "motif": "localisation", "qualification": "non_recevable", "appliquer_decote": "true"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert [x.code.value for x in registre.demande(trois[0]).etat.decotes.values()] == ["decote_refus"]
+    # Another bailleur may not close OPH-CPL's session: the API's rule.
+    client.cookies.clear()
+    jeton_erilia = connecter(client, "erilia-1", "demo-erilia-1")
+    page = client.post(f"/espace/commissions/{session}/cloture", data={"_csrf": jeton_erilia, "occurred_on": jour},
+                       headers=HTML)
+    api = client.post(f"/commissions/{session}/cloture", json={"occurred_on": jour},
+                      headers={"Authorization": "Bearer demo-erilia-1"})
+    assert page.status_code == api.status_code == 403
+    assert regle(page.text) == api.json()["regle"] == "bailleur_de_la_session"
+    client.cookies.clear()
+    jeton = connecter(client, "oph-cpl-1", "demo-oph-cpl-1")
+    r = client.post(f"/espace/commissions/{session}/cloture", data={"_csrf": jeton, "occurred_on": jour},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("/proces-verbal?ok=cloture")
+    pv = client.get(r.headers["location"]).text
+    assert 'data-close="1"' in pv and all(f'data-pv-candidat="{n}"' in pv for n in trois)
+    assert pv.count('data-decision="attribution_par_classement"') == 2 and "taux_effort" in pv
+    assert "Camille Roux" in pv and "quatre euros" not in pv, "free text stays on the demand"
+    assert 'data-action="decisions-cal"' not in client.get(lgt + f"?seance={session}").text, "closed"
+    telecharge = client.get(f"/espace/commissions/{session}/proces-verbal.pdf")
+    assert telecharge.headers["content-type"] == "application/pdf" and telecharge.content.startswith(b"%PDF")
+    assert "attachment" in telecharge.headers["content-disposition"]
+    assert telecharge.content == client.get(f"/commissions/{session}/proces-verbal.pdf", headers=OPH).content
+    assert client.get(f"/commissions/{session}/proces-verbal", headers=OPH).json()["decisions"] == 3
+    # Later: the refused candidate's decision retracted, another session opened; the minutes unchanged.
+    horloge_test.avancer(days=2)
+    oph = registre.territoire.organisation("OPH-CPL")
+    (decision,) = [f.originator_version for f in registre.demande(trois[2]).faits if type(f).__name__ == "DecisionCAL"]
+    registre.executer(oph, "oph-cpl-1", c.Retracter(occurred_on=horloge.aujourdhui(), evenement=decision, motif="erreur"),
+                      numero_unique=trois[2])
+    autre = registre.ouvrir_session(oph, "oph-cpl-1", c.OuvrirSession(
+        occurred_on=horloge.aujourdhui(), forme=FormeSession.dematerialisee,
+        membres=(MembreCAL("OPH-CPL", QualiteMembre.bailleur),)))
+    client.cookies.clear()
+    connecter(client, "cil-cacpl-1", "demo-cil-cacpl-1")  # an auditeur reads the minutes too
+    assert client.get(f"/espace/commissions/{session}/proces-verbal.pdf").content == telecharge.content
+    liste = client.get("/espace/commissions").text
+    assert f'data-seance="{session}"' in liste and f'data-seance="{autre.identifiant}"' in liste
+
+
+def test_the_demand_page_loads_the_demand_once(
+    client: TestClient, registre: Registre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numero = peupler(registre)[0]
+    connecter(client, "oph-cpl-1", "demo-oph-cpl-1")
+    charges: list[str] = []
+    charger = registre.demande
+
+    def compter(n: str) -> object:
+        charges.append(n)
+        return charger(n)
+
+    monkeypatch.setattr(registre, "demande", compter)
+    assert client.get(f"/espace/demandes/{numero}").status_code == 200
+    assert charges == [numero], charges

@@ -238,7 +238,7 @@ from adapters.territory_file import load_territory
 from projections import modeles
 r = Registre(depuis_url(sys.argv[1]), load_territory(sys.argv[2]))
 s = modeles.suiveurs(r)
-neuves = [x._neuve() for x in s.values()]  # what a rebuild creates first, then fills for long
+neuves = [x.neuve() for x in s.values()]  # what a rebuild creates first, then fills for long
 print("tables", flush=True)
 time.sleep(600)
 """

@@ -29,7 +29,7 @@ from adapters.registre import Registre
 from adapters.replique import attendre_replique
 from api.app import creer_app
 from domain.territoire import Territoire
-from tests.http.test_cotation_api import AUDIT, OPH, _exemple_55
+from tests.http.test_cotation_api import AUDIT, OPH, exemple_55
 
 
 def _bindir() -> Path:
@@ -116,7 +116,7 @@ def test_reads_go_to_the_replica_and_attendre_waits_for_it(
 
     # Read-your-writes: the command returns once the replica has replayed the read models' rows.
     for _ in range(3):
-        n = client.post("/demandes?attendre=true", json=_exemple_55("2026-10-01"), headers=OPH).json()["numero_unique"]
+        n = client.post("/demandes?attendre=true", json=exemple_55("2026-10-01"), headers=OPH).json()["numero_unique"]
         assert n in _demandes_lues(registre.lecture)
         r = client.get(f"/demandes/{n}/cotation", headers=AUDIT).json()
         assert r["rang"] is not None and r["sur"] >= 1
@@ -129,7 +129,7 @@ def test_reads_go_to_the_replica_and_attendre_waits_for_it(
         conn.execute("SELECT pg_wal_replay_pause()")
     try:
         monkeypatch.setattr(module_app, "DELAI_REPLIQUE", 1.0)
-        res = client.post("/demandes?attendre=true", json=_exemple_55("2026-10-01"), headers=OPH)
+        res = client.post("/demandes?attendre=true", json=exemple_55("2026-10-01"), headers=OPH)
         assert res.status_code == 503 and res.json()["regle"] == "replique_en_retard"
         derniere = max(_demandes_lues(registre.engine))
         assert derniere in _demandes_lues(registre.engine)

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg import errors as pgerr
 
+from adapters.chaine import preparer_sqlite
 from adapters.clock import HorlogeReglable
 from adapters.database import Stockage, depuis_url
 from adapters.immutabilite import ROLE_ECRIVAIN
@@ -69,6 +70,9 @@ def _sqlite_lignes(stockage: Stockage) -> list[tuple]:
 @contextmanager
 def _sqlite(stockage: Stockage) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(stockage.sqlite_path, timeout=30)  # type: ignore[arg-type]
+    # A connection that appends computes the hash chain (adapters/chaine.py): without the
+    # function, SQLite refuses any INSERT before the append-only triggers are even reached.
+    preparer_sqlite(conn)
     try:
         yield conn
     finally:

@@ -161,6 +161,10 @@ def test_the_app_role_cannot_rewrite_an_event_or_disable_the_trigger(
         (f"""CREATE OR REPLACE FUNCTION "{schema}".ledger_refuse_modification() RETURNS trigger
              LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$""", "must be owner"),
         (f"LOCK TABLE {t} IN EXCLUSIVE MODE", "permission denied"),
+        # Nor the hash chain, which the owner's trigger writes.
+        (f'INSERT INTO "{schema}".ledger_chaine VALUES (99, \'\\x00\'::bytea)', "permission denied"),
+        (f'UPDATE "{schema}".ledger_chaine SET empreinte = \'\\x00\'::bytea', "permission denied"),
+        (f"ALTER TABLE {t} DISABLE TRIGGER ledger_events_chaine", "must be owner"),
     ]
     for sql, message in tentatives:
         with (

@@ -29,6 +29,7 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Store
 from psycopg.rows import tuple_row
 
 from adapters.chaine import preparer_sqlite
+from adapters.enregistreur import instruction_verrou
 from domain import horloge
 
 if TYPE_CHECKING:
@@ -76,7 +77,9 @@ def _verrouiller(cur: Any, registre: Registre, table: str) -> None:
     # What the library's recorder does before each insert (PostgresApplicationRecorder._lock_table).
     delai = registre.recorder.datastore.lock_timeout  # type: ignore[attr-defined]
     cur.execute(f"SET LOCAL lock_timeout = '{int(delai)}s'")
-    cur.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    # LOCK TABLE … IN EXCLUSIVE MODE, as the table's owner: the writer role may not take it itself
+    # (adapters/enregistreur.py).
+    cur.execute(instruction_verrou(registre.recorder.datastore.schema))  # type: ignore[attr-defined]
 
 
 def _ajouter_postgres(

@@ -27,17 +27,36 @@ def _registre(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def init(args: argparse.Namespace) -> int:
-    registre = _registre(args)
-    t = registre.territoire
-    print(
-        f"ledger ready: {registre.stockage.kind} at {registre.stockage.sqlite_path or registre.stockage.url}\n"
-        f"territory {t.nom} ({t.code}): {len(t.communes)} communes, {len(t.organisations)} "
-        f"organisations, {len(t.logements)} dwellings; {registre.position()} events in the log"
-    )
-    from adapters.chaine_cli import annoncer_cle
+    """Create the store (on PostgreSQL: as its owner, the schema, grants and read models that
+    the servers and followers, running as roles that own nothing, then use)."""
+    from adapters import schema
+    from adapters.database import sans_mot_de_passe
+    from projections.proprietaire import adopter
 
-    annoncer_cle(registre)
-    registre.close()
+    registre = _registre(args)
+    try:
+        if registre.stockage.postgres:
+            schema.initialiser(registre)  # again: grants of a store created by an older version
+        suiveurs = _suiveurs(registre)  # the read models' tables, created now rather than at start
+        donnees = adopter(suiveurs.values()) if registre.stockage.postgres else []
+        t = registre.territoire
+        ou = registre.stockage.sqlite_path or sans_mot_de_passe(registre.stockage.url)
+        print(
+            f"ledger ready: {registre.stockage.kind} at {ou}\n"
+            f"territory {t.nom} ({t.code}): {len(t.communes)} communes, {len(t.organisations)} "
+            f"organisations, {len(t.logements)} dwellings; {registre.position()} events in the log"
+        )
+        if registre.stockage.postgres:
+            print(
+                f"roles: {schema.ROLE_ECRIVAIN} (read and append events), {schema.ROLE_MODELES} (owns the "
+                "read models); grant both to the servers' and followers' login role"
+                + (f"; read models given to {schema.ROLE_MODELES}: {', '.join(donnees)}" if donnees else "")
+            )
+        from adapters.chaine_cli import annoncer_cle
+
+        annoncer_cle(registre)
+    finally:
+        registre.close()
     return 0
 
 
@@ -493,6 +512,11 @@ def exporter_sne(args: argparse.Namespace) -> int:
         registre.close()
 
 
+# The commands that keep a ledger's state beside its log (read models, the schedule's run): on
+# SQLite, one of them at a time per store (adapters/exclusivite.py).
+EXCLUSIFS = (serve, run, follow, rebuild, schedule, importer_sne)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ledger", description="Demand Ledger operators' command")
     p.add_argument("--database", help="LEDGER_DATABASE_URL (default sqlite:///var/ledger.sqlite3)")
@@ -589,6 +613,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fabrique=_registre)
     args = p.parse_args(argv)
     try:
+        if args.f in EXCLUSIFS:
+            from adapters.exclusivite import processus_unique
+
+            with processus_unique(depuis_url(args.database), args.commande):
+                return int(args.f(args))
         return int(args.f(args))
     except (ConfigurationError, TerritoryFileError, ValueError) as e:
         print(f"ledger: {e}", file=sys.stderr)

@@ -67,6 +67,12 @@ class Stockage:
         return self.kind == "postgresql"
 
     @property
+    def env_bibliotheque(self) -> dict[str, str]:
+        """The library's own behaviour, for baselines (scripts/bench): it creates its table and
+        takes its lock itself, as a plain eventsourcing application does."""
+        return {k: v for k, v in self.eventsourcing_env.items() if k not in ("CREATE_TABLE", "APPLICATION_RECORDER_TOPIC")}
+
+    @property
     def table_evenements(self) -> str:
         # The library's own names: ledger_events on PostgreSQL, stored_events on SQLite.
         return "ledger_events" if self.postgres else "stored_events"
@@ -177,6 +183,11 @@ def depuis_url(url: str | None = None) -> Stockage:
             "POSTGRES_LOCK_TIMEOUT": "30",
             # Never ENABLE_DB_FUNCTIONS: that write path loses events under concurrency.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "",
+            # The schema is created by its owner (adapters/schema.py), never implicitly: the
+            # library's CREATE INDEX IF NOT EXISTS needs to own the table even when it exists.
+            "CREATE_TABLE": "no",
+            # Its ordering lock taken through the owner's function (adapters/enregistreur.py).
+            "APPLICATION_RECORDER_TOPIC": "adapters.enregistreur:EnregistreurPostgres",
         }
         if schema:
             env["POSTGRES_SCHEMA"] = schema

@@ -35,8 +35,12 @@ def _postgres(schema: str, table: str) -> list[str]:
         f"""CREATE OR REPLACE TRIGGER {table}_sans_truncate
             BEFORE TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION {fn}()""",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {t} FROM PUBLIC",
+        # Only when missing: an owner without CREATEROLE is refused CREATE ROLE even for a role
+        # that exists (the administrator made it, docs/operations.md).
         f"""DO $$ BEGIN
-              CREATE ROLE {ROLE_ECRIVAIN} NOLOGIN;
+              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE_ECRIVAIN}') THEN
+                CREATE ROLE {ROLE_ECRIVAIN} NOLOGIN;
+              END IF;
             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$""",
         f'GRANT USAGE ON SCHEMA "{schema}" TO {ROLE_ECRIVAIN}',
         f"GRANT SELECT, INSERT ON {t} TO {ROLE_ECRIVAIN}",

@@ -21,14 +21,19 @@ import sqlalchemy as sa
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, Notification, RecordConflictError
 
-from adapters import ajout_massif, chaine
+from adapters import ajout_massif, schema
 from adapters.cles import Coffre, CoffreDeLot, coffre_depuis_env
-from adapters.database import APP_NAME, BaseInjoignable, Stockage, lecture_depuis_env
+from adapters.database import (
+    APP_NAME,
+    BaseInjoignable,
+    Stockage,
+    lecture_depuis_env,
+    verifier_connexion,
+)
 from adapters.grid_file import load_grid
 from adapters.idempotence import Idempotence
-from adapters.immutabilite import proteger
 from adapters.mapper import LedgerMapper
-from adapters.tables import metadata, numerotation
+from adapters.tables import numerotation
 from domain import commandes as c
 from domain import permissions, traitements
 from domain.acte import Acte
@@ -63,19 +68,29 @@ class Registre(Application[UUID]):
         self.stockage_lecture = lecture_depuis_env(stockage)
         self.lecture = self.stockage_lecture.engine(pool_size=pool_size) if self.stockage_lecture else self.engine
         try:
-            metadata.create_all(self.engine)
+            verifier_connexion(self.engine)
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
             self.engine.dispose()
             raise BaseInjoignable(stockage, e) from None
-        if stockage.postgres:
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql("CREATE SEQUENCE IF NOT EXISTS ledger_numero_seq")
         # The keys: in this database, or in the store LEDGER_KEYS_URL names (adapters/cles.py).
         self.coffre = coffre_depuis_env(self.engine)
         self.grille = load_grid(territoire.grille) if territoire.grille else None
-        super().__init__(env=stockage.eventsourcing_env)
-        proteger(stockage, self.engine)
-        chaine.installer(stockage, self.engine)
+        try:
+            super().__init__(env=stockage.eventsourcing_env)
+        except Exception as e:
+            # The library reads the schema as it starts: a role that may not, on a store not
+            # yet initialised, is told to run `ledger init` as the owner.
+            self.engine.dispose()
+            raise schema.incomplet(stockage, self.engine, e) from None
+        try:
+            # No DDL at all when the schema is complete: the app may run as a role that owns
+            # nothing (adapters/schema.py).
+            schema.preparer(self)
+        except BaseException:
+            self.close()
+            raise
+        # The role the read models are created and swapped as (PostgreSQL), when we may take it.
+        self.role_modeles = schema.role_modeles(stockage, self.engine)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return LedgerMapper(self.coffre)

@@ -142,6 +142,8 @@ def reconstruire_vite(
             with registre.engine.begin() as conn:
                 for s, r in zip(liste, neuves, strict=True):
                     s.echanger(conn, r)
+            for r in neuves:
+                r.lacher()
             for s in liste:
                 s.reconstruction_requise = False
             for s in autres:  # what was appended while the others were rebuilt

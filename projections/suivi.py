@@ -25,7 +25,9 @@ catch-up of a demand (`Demande.rattraper`, `Registre.rattraper`), a different th
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import re
 import threading
 import time
 import uuid
@@ -35,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +45,7 @@ from tqdm import tqdm
 
 from adapters.mapper import CHIFFRE, LedgerMapper
 from adapters.registre import Registre
+from adapters.schema import cle_verrou, en_role_modeles, verrou_modele
 
 log = logging.getLogger("ledger.suivi")
 
@@ -143,34 +147,37 @@ class Suiveur:
         self.engine = registre.engine
         # Where reads of this read model go: a streaming replica when one is configured.
         self.lecture = registre.lecture
-        metadata_suivi.create_all(self.engine)
         self.tables = projection.tables("")
-        # One runner per process (the position CAS guards against other processes); the
-        # functions that feed several read models at once take their locks in name order.
+        # One runner per process; across processes, each transaction that writes a read model
+        # takes its lock (`schema.verrou_modele`) and re-reads its position. The functions that
+        # feed several read models at once take their locks in name order.
         self.verrou = threading.Lock()
         self.panne: Panne | None = None  # set when it met an event it cannot apply
-        creees = [_creer(self.engine, t) for t in self.tables + projection.annexes("")]
+        nettoyer_reconstructions(registre)
+        stockage = registre.stockage
         with self.engine.begin() as conn:
+            # Several processes starting at once on a new store: one creates, the others find.
+            verrou_modele(conn, stockage, "*creation")
+            en_role_modeles(conn, registre.role_modeles)
+            metadata_suivi.create_all(conn)
+            creees = [_creer(conn, t) for t in self.tables + projection.annexes("")]
+            verrou_modele(conn, stockage, projection.nom)
             projection.preparer(conn, self.tables)
             stockee = conn.execute(
                 sa.select(versions.c.version).where(versions.c.projection == projection.nom)
             ).scalar_one_or_none()
-        position = self.position()
-        # A table created now beside a read model that already applied events is empty where
-        # it should not be; a stored read model without a version predates versions (1).
-        self.reconstruction_requise = position > 0 and (
-            any(creees) or (stockee or 1) != projection.version
-        )
-        if position == 0 and stockee != projection.version:
-            with self.engine.begin() as conn:
+            position = _position(conn, projection.nom)
+            # A table created now beside a read model that already applied events is empty
+            # where it should not be; a stored read model without a version predates versions.
+            self.reconstruction_requise = position > 0 and (
+                any(creees) or (stockee or 1) != projection.version
+            )
+            if position == 0 and stockee != projection.version:
                 _ecrire_version(conn, projection)
 
     def position(self, nom: str | None = None) -> int:
         with self.engine.connect() as conn:
-            p = conn.execute(
-                sa.select(suivi.c.position).where(suivi.c.projection == (nom or self.projection.nom))
-            ).scalar_one_or_none()
-        return int(p or 0)
+            return _position(conn, nom or self.projection.nom)
 
     def suivre(self, barre: bool = False, arret: Callable[[int], bool] | None = None) -> int:
         """Apply every event past the recorded position; returns how many were applied. A read
@@ -211,6 +218,7 @@ class Suiveur:
             total += self._appliquer_dans(r.nom, r.tables, False)
             with self.engine.begin() as conn:
                 self.echanger(conn, r)
+            r.lacher()
             self.reconstruction_requise = False
             self.panne = None
             return total
@@ -219,16 +227,29 @@ class Suiveur:
             raise
 
     def neuve(self) -> Reconstruction:
-        """Empty tables beside the live ones, under a name of their own."""
+        """Empty tables beside the live ones, under a name of their own, held as this process's
+        (`nettoyer_reconstructions` drops those of a rebuild that died)."""
         self.projection.oublier()
+        nettoyer_reconstructions(self.registre)
         suffixe = "__r" + uuid.uuid4().hex[:8]
         tables = self.projection.tables(suffixe)
         r = Reconstruction(self.projection.nom + suffixe, tables, tables + self.projection.annexes(suffixe))
-        for t in r.toutes:
-            t.create(self.engine)
+        r.tenue = _tenir(self.registre, suffixe)
+        try:
+            with self.engine.begin() as conn:
+                en_role_modeles(conn, self.registre.role_modeles)
+                for t in r.toutes:
+                    t.create(conn)
+        except BaseException:
+            r.lacher()
+            raise
         return r
 
     def echanger(self, conn: sa.Connection, r: Reconstruction) -> None:
+        """Swap the rebuilt tables in, inside the caller's transaction (which then commits; the
+        caller releases the rebuild with `r.lacher()`)."""
+        verrou_modele(conn, self.registre.stockage, self.projection.nom)
+        en_role_modeles(conn, self.registre.role_modeles)
         position = conn.execute(
             sa.select(suivi.c.position).where(suivi.c.projection == r.nom)
         ).scalar_one_or_none() or 0  # an empty log leaves no position row
@@ -241,16 +262,21 @@ class Suiveur:
         _ecrire_version(conn, self.projection)
 
     def abandonner(self, r: Reconstruction) -> None:
-        with self.engine.begin() as conn:
-            for t in r.toutes:
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
-            conn.execute(sa.delete(suivi).where(suivi.c.projection == r.nom))
+        try:
+            with self.engine.begin() as conn:
+                en_role_modeles(conn, self.registre.role_modeles)
+                for t in r.toutes:
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
+                conn.execute(sa.delete(suivi).where(suivi.c.projection == r.nom))
+        finally:
+            r.lacher()
 
     def changer_de_jour(self, jour: date) -> int:
         """`Projection.changer_de_jour` on the live tables, in a transaction of its own."""
         if self.panne is not None:
             return 0
         with self.verrou, self.engine.begin() as conn:
+            verrou_modele(conn, self.registre.stockage, self.projection.nom)
             return self.projection.changer_de_jour(conn, self.tables, jour)
 
     def attendre(self, position: int, delai: float = 10.0) -> bool:
@@ -273,6 +299,113 @@ class Reconstruction:
     nom: str  # its position row in ledger_suivi until the swap
     tables: list[sa.Table]  # what appliquer_lot is given
     toutes: list[sa.Table]  # with the annexes: what is swapped in
+    tenue: _Tenue | None = None  # the sign that a live process is building them
+
+    def lacher(self) -> None:
+        if self.tenue is not None:
+            self.tenue.lacher()
+
+
+# -- rebuilds that died ----------------------------------------------------------------------------
+
+# A rebuild's tables carry its suffix, "__r" and 8 hex digits.
+_SUFFIXE = re.compile(r"(__r[0-9a-f]{8})(?:_[a-z]+)?$")
+_EN_COURS: set[str] = set()  # the suffixes this process is building
+_EN_COURS_VERROU = threading.Lock()
+
+
+class _Tenue:
+    """A rebuild in progress, known as such to this process (a set) and to the others: on
+    PostgreSQL a session advisory lock keyed by its suffix, held on a connection of its own; on
+    SQLite an `flock` on a file named after it beside the store. Both are held until the swap or
+    the abandon, and a process killed with -9 loses them with its connection or its files."""
+
+    def __init__(self, registre: Registre, suffixe: str) -> None:
+        self.suffixe = suffixe
+        self._conn: sa.Connection | None = None
+        self._fichier: Any = None
+        with _EN_COURS_VERROU:
+            _EN_COURS.add(suffixe)
+        if registre.stockage.postgres:
+            conn = registre.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": cle_verrou(registre.stockage, "reconstruction" + suffixe)})
+            self._conn = conn
+        else:
+            self._chemin = _fichier_tenue(registre, suffixe)
+            self._fichier = open(self._chemin, "a")  # noqa: SIM115 - held until lacher()
+            fcntl.flock(self._fichier, fcntl.LOCK_EX)
+
+    def lacher(self) -> None:
+        with _EN_COURS_VERROU:
+            _EN_COURS.discard(self.suffixe)
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+            finally:
+                conn.close()
+        if self._fichier is not None:
+            f, self._fichier = self._fichier, None
+            self._chemin.unlink(missing_ok=True)
+            f.close()
+
+
+def _fichier_tenue(registre: Registre, suffixe: str) -> Path:
+    chemin = registre.stockage.sqlite_path
+    assert chemin is not None
+    return chemin.with_name(f"{chemin.name}.reconstruction{suffixe}.lock")
+
+
+def _libre_sqlite(registre: Registre, suffixe: str) -> bool:
+    """No live process holds this SQLite rebuild's file (then it is removed)."""
+    chemin = _fichier_tenue(registre, suffixe)
+    if not chemin.exists():
+        return True
+    with open(chemin, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        chemin.unlink(missing_ok=True)
+        return True
+
+
+def _tenir(registre: Registre, suffixe: str) -> _Tenue:
+    return _Tenue(registre, suffixe)
+
+
+def nettoyer_reconstructions(registre: Registre) -> list[str]:
+    """Drop the tables (and position rows) of rebuilds no live process is building: those of a
+    rebuild killed before its swap or abandon. Returns the tables dropped."""
+    with registre.engine.connect() as conn:
+        noms = sa.inspect(conn).get_table_names()
+    par_suffixe: dict[str, list[str]] = {}
+    for nom in noms:
+        m = _SUFFIXE.search(nom)
+        if m:
+            par_suffixe.setdefault(m.group(1), []).append(nom)
+    enleves: list[str] = []
+    stockage = registre.stockage
+    for suffixe, tables in sorted(par_suffixe.items()):
+        with _EN_COURS_VERROU:
+            if suffixe in _EN_COURS:
+                continue
+        with registre.engine.begin() as conn:
+            if stockage.postgres:
+                libre = conn.execute(
+                    sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
+                    {"k": cle_verrou(stockage, "reconstruction" + suffixe)},
+                ).scalar_one()
+            else:
+                libre = _libre_sqlite(registre, suffixe)
+            if not libre:
+                continue  # a live rebuild, in another process
+            en_role_modeles(conn, registre.role_modeles)
+            for t in tables:
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}")
+            conn.execute(sa.delete(suivi).where(suivi.c.projection.like(f"%{suffixe}")))
+        enleves += tables
+    return enleves
 
 
 @dataclass
@@ -284,6 +417,7 @@ class Cible:
     tables: list[sa.Table]
     position: int
     reconstruction: bool = False  # into tables not yet live: pages of LOT_RECONSTRUCTION
+    deplacee: bool = False  # another process moved its position: read again from there
 
     @property
     def toutes(self) -> list[sa.Table]:
@@ -304,6 +438,14 @@ def suivre_cibles(
     arret: Callable[[int], bool] | None = None,
 ) -> int:
     total = _suivre_pages(registre, cibles, barre, arret)
+    for _ in range(100):
+        # A read model another process followed meanwhile: on from where that one stopped.
+        deplacees = [c for c in cibles if c.deplacee]
+        if not deplacees:
+            break
+        for c in deplacees:
+            c.deplacee = False
+        total += _suivre_pages(registre, deplacees, False, arret)
     if total >= ANALYSER_APRES and registre.stockage.postgres:
         # After a big run (a rebuild, a long catch-up): dead row versions cleared and fresh
         # statistics for the planner, so that the read models' queries use their indexes even
@@ -355,7 +497,7 @@ def _suivre_pages(
                 # A page that is not full holds every wanted event up to `derniere`, the end of
                 # the log read before it: the positions may go that far.
                 nouvelle = lot[-1].id if complet else max(derniere, lot[-1].id if lot else 0)
-                a_faire = [c for c in cibles if c.position < nouvelle]
+                a_faire = [c for c in cibles if c.position < nouvelle and not c.deplacee]
                 while a_faire:
                     echec = _appliquer_page(registre, a_faire, lot, evenements, nouvelle)
                     if echec is None:
@@ -404,7 +546,7 @@ def _appliquer_page(
     written)."""
     try:
         with registre.engine.begin() as conn:
-            for c in a_faire:
+            for c in _verrouiller(conn, registre, a_faire):
                 evs = [e for _, e in _evenements_de(c, lot, evenements)]
                 if evs:
                     try:
@@ -419,7 +561,8 @@ def _appliquer_page(
     except _Echec as e:
         return e.cible, e.erreur
     for c in a_faire:
-        c.position = nouvelle
+        if not c.deplacee:
+            c.position = nouvelle
     return None
 
 
@@ -519,6 +662,8 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
             with registre.engine.begin() as conn:
                 for s, r in zip(liste, neuves, strict=True):
                     s.echanger(conn, r)
+            for r in neuves:
+                r.lacher()
             for s in liste:
                 s.reconstruction_requise = False
                 s.panne = None
@@ -527,6 +672,30 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
             for s, r in zip(liste, neuves, strict=True):
                 s.abandonner(r)
             raise
+
+
+def _position(conn: sa.Connection, nom: str) -> int:
+    p = conn.execute(sa.select(suivi.c.position).where(suivi.c.projection == nom)).scalar_one_or_none()
+    return int(p or 0)
+
+
+def _verrouiller(conn: sa.Connection, registre: Registre, cibles: list[Cible]) -> list[Cible]:
+    """The targets this transaction may apply a page to: each live read model's lock taken (in
+    name order), its position read again under it; one another process moved since is left out
+    and marked `deplacee` with the position found (its caches, folded demands, know nothing of
+    what the other process applied: they reload what they miss)."""
+    garder = []
+    for c in sorted(cibles, key=lambda x: x.nom):
+        if c.deplacee:
+            continue  # read again from its new position, in the next run
+        if not c.reconstruction:
+            verrou_modele(conn, registre.stockage, c.nom)
+            actuelle = _position(conn, c.nom)
+            if actuelle != c.position:
+                c.position, c.deplacee = actuelle, True
+                continue
+        garder.append(c)
+    return garder
 
 
 def _ecrire_position(conn: sa.Connection, nom: str, ancienne: int, nouvelle: int) -> None:
@@ -549,17 +718,17 @@ def _ecrire_version(conn: sa.Connection, projection: Projection) -> None:
     conn.execute(sa.insert(versions).values(projection=projection.nom, version=projection.version))
 
 
-def _creer(engine: sa.Engine, t: sa.Table) -> bool:
+def _creer(conn: sa.Connection, t: sa.Table) -> bool:
     """Create a table, or the indexes an existing one lacks (matched by columns, since a swap
     leaves the rebuilt table's index names behind); True if the table was created."""
-    if not sa.inspect(engine).has_table(t.name):
-        t.create(engine)
+    if not sa.inspect(conn).has_table(t.name):
+        t.create(conn)
         return True
-    existants = {tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes(t.name)}
+    existants = {tuple(i["column_names"]) for i in sa.inspect(conn).get_indexes(t.name)}
     for index in t.indexes:
         colonnes = tuple(c.name for c in index.columns)
         if colonnes not in existants:
-            index.create(engine, checkfirst=True)
+            index.create(conn, checkfirst=True)
     return False
 
 

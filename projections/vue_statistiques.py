@@ -160,8 +160,8 @@ class ProjectionStatistiques(Projection):
         faits = self.faits(evenements)
         if not faits:
             return
-        # Only one runner applies a given table (the follower's position CAS), so numbering
-        # from the highest rank stored is safe.
+        # Only one runner applies a given table at a time (the read model's lock, under which
+        # the follower reads its position again), so numbering from the highest rank is safe.
         dernier = conn.execute(sa.select(sa.func.max(t.c.ordre))).scalar() or 0
         lignes = [
             {

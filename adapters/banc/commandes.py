@@ -152,7 +152,7 @@ def sauvegardes(base: str, n: int, concurrence: int, barre: bool) -> Mesure:
     from adapters.database import depuis_url
 
     with schema_neuf(base, "es") as (schema, url):
-        app = Bench(env=depuis_url(url).eventsourcing_env)
+        app = Bench(env=depuis_url(url).env_bibliotheque)
         try:
             app.save(Point())  # warm-up: the table and the pool exist before the clock starts
 

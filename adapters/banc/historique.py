@@ -158,7 +158,7 @@ def bibliotheque(base: str, lignes: list[tuple[Any, ...]], par_transaction: int 
             xmin = x
         lots[-1].append(StoredEvent(originator_id=oid, originator_version=v, topic=topic, state=bytes(state)))
     with schema_neuf(base, "es") as (_, url):
-        app = Copie(env=depuis_url(url).eventsourcing_env)
+        app = Copie(env=depuis_url(url).env_bibliotheque)
         try:
             recorder = app.recorder
             s, _ = chrono(lambda: [recorder.insert_events(lot) for lot in lots])

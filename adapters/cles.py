@@ -1,4 +1,4 @@
-"""Per-demand keys for personal data (DOMAIN.md §8): created before the demand's first event,
+"""Per-demand keys for personal data (docs/rules.md "Personal data"): created before the demand's first event,
 destroyed by the erasure, after which its personal fields read as erased for good.
 
 No key is remembered between two reads: every decryption asks the key store, so an erasure made

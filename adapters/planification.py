@@ -1,4 +1,4 @@
-"""The daily schedule (DOMAIN.md §4, R.441-2-7): renewal notices, RADREN radiations and
+"""The daily schedule (docs/rules.md "Deadlines", R.441-2-7): renewal notices, RADREN radiations and
 personal-data erasures appended on their due dates, for every demand that owes one.
 
 Its work comes from the deadlines read model's worklist (`projections.echeances.demandes_dues`),

@@ -1,4 +1,4 @@
-"""The minutes (procès-verbal) of a CAL session as a PDF (CCH R.441-9; DOMAIN.md §9): the same
+"""The minutes (procès-verbal) of a CAL session as a PDF (CCH R.441-9; docs/rules.md and docs/flux.md): the same
 content as `projections.commissions.proces_verbal`, laid out with `adapters.pdf`, so that the
 same session gives the same bytes at any later date."""
 

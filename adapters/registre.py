@@ -355,7 +355,7 @@ class Registre(Application[UUID]):
         """The demand caught up with its schedule, the dwelling and the CAL session the command
         concerns loaded (through `logement` and `session`: the store, or a batch's own copy
         first), the handler applied."""
-        # A demand is never behind its own schedule (DOMAIN.md §4).
+        # A demand is never behind its own schedule (docs/rules.md "Deadlines").
         demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
         identifiant = traitements.logement_concerne(demande, commande)
         spec = agregat = None

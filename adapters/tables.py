@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
-# One AES-GCM key per demand (crypto-shredding, DOMAIN.md §8). Erasure nulls the key: the row
+# One AES-GCM key per demand (crypto-shredding, docs/rules.md "Personal data"). Erasure nulls the key: the row
 # stays, so "erased" and "never had personal data" are told apart.
 cles_demandes = sa.Table(
     "ledger_cles_demandes",

@@ -1,4 +1,4 @@
-"""Who records a fact, when it happened, and through which channel (DOMAIN.md §3)."""
+"""Who records a fact, when it happened, and through which channel (docs/rules.md)."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""The CAL as a session (CCH L.441-2, R.441-3, R.441-9; DOMAIN.md §9): the aggregate of one
+"""The CAL as a session (CCH L.441-2, R.441-3, R.441-9; docs/rules.md and docs/flux.md): the aggregate of one
 session of a bailleur's commission d'attribution, its members present, its agenda (each
 dwelling's vacancy and its candidates in the order examined, with their points at the session
 date) and the decisions taken within it, until it is closed.

@@ -1,4 +1,4 @@
-"""Deadline arithmetic of DOMAIN.md §4: calendar months clamped to the end of the month,
+"""Deadline arithmetic of docs/rules.md "Deadlines": calendar months clamped to the end of the month,
 "within N days" including day N."""
 
 import calendar
@@ -27,7 +27,7 @@ def age_au(naissance: date, au: date) -> int:
     return au.year - naissance.year - ((au.month, au.day) < (naissance.month, naissance.day))
 
 
-# Named deadlines, so that every rule reads as DOMAIN.md §4 does.
+# Named deadlines, so that every rule reads as docs/rules.md "Deadlines" does.
 def anniversaire(depuis: date) -> date:
     return ajouter_ans(depuis, 1)
 

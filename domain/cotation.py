@@ -1,4 +1,4 @@
-"""Cotation (DOMAIN.md §5): a demand's points from a territory's grid, with the reasons.
+"""Cotation (docs/cotation.md): a demand's points from a territory's grid, with the reasons.
 
 The grid is data (`Grille`): versions, each effective from a date, each a list of criteria with
 their points and the name of the RULE that decides whether they apply. Rules are the only code:

@@ -330,7 +330,7 @@ class Demande(
             c.favorable = c.acceptee = False
 
     class InscriteCAL(Event):
-        """Inscription à une CAL (DOMAIN.md §9): on the agenda of a session for a dwelling."""
+        """Inscription à une CAL (docs/rules.md and docs/flux.md): on the agenda of a session for a dwelling."""
 
         logement: str
         vacance: int

@@ -1,4 +1,4 @@
-"""Every deadline of a demand's life (DOMAIN.md §4), computed from its state: what the schedule
+"""Every deadline of a demand's life (docs/rules.md "Deadlines"), computed from its state: what the schedule
 will append, what appeal handlers and bailleurs must watch."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A demand's state, and the fold that gives it from the demand's facts (DOMAIN.md §2–4, §7).
+"""A demand's state, and the fold that gives it from the demand's facts (docs/rules.md "The demand", "Deadlines", "Traceability").
 
 The state is a fold of the facts that can be taken as of any date (valid time) and as known at
 any instant (knowledge time): retractions and annulled décotes change the past, so a fact that
@@ -40,7 +40,7 @@ from domain.foyer import Complements, LogementActuel, Membre, Personnel, Souhait
 
 class SituationAttribution(msgspec.Struct, frozen=True, omit_defaults=True):
     """What statistics need of a household at attribution, kept on the bail so that they never
-    need personal data (DOMAIN.md §3, bail signé). Fields added since logs were first written
+    need personal data (docs/rules.md, bail signé). Fields added since logs were first written
     have defaults, left out when encoded at their default (`omit_defaults`): an older event
     is written back exactly as it was."""
 

@@ -1,4 +1,4 @@
-"""The household, its housing and its wishes (DOMAIN.md §2). Facts the cotation and statistics
+"""The household, its housing and its wishes (docs/rules.md "The demand"). Facts the cotation and statistics
 need stay readable; identity and contacts live in `DonneesPersonnelles`, which the store encrypts
 with the demand's own key (§8)."""
 
@@ -167,7 +167,7 @@ class Complements(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_
     give them back (SNE import and export) though neither cotation nor statistics use them:
     the guichet's national number, fiscal incomes, resources paid, the current housing's
     category, typology, surface, the housing sought's category. No personal data here: amounts,
-    codes and flags stay readable (DOMAIN.md §8)."""
+    codes and flags stay readable (docs/rules.md "Personal data")."""
 
     numero_guichet: str | None = None
     membres: tuple[ComplementMembre, ...] = ()

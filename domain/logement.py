@@ -1,11 +1,11 @@
 """The dwelling aggregate: one vacancy at a time, its orientation, its candidates and its one bail.
 
 Rules that span several demands live here, so that two writers racing on the same dwelling
-collide on this aggregate's version instead of both succeeding (DOMAIN.md §3): a dwelling is let
+collide on this aggregate's version instead of both succeeding (docs/rules.md): a dwelling is let
 once per vacancy, ranks par classement are unique per CAL, an attribution par classement
 stands only when every candidate ranked ahead of it on the same CAL has refused, and a CAL that
 examines fewer than three candidates who answered favourably says why, with a code (R.441-3).
-In flux (DOMAIN.md §9), the bailleur orients each vacancy to a réservataire (or keeps it, or
+In flux (docs/rules.md and docs/flux.md), the bailleur orients each vacancy to a réservataire (or keeps it, or
 withdraws it from the flux base with its reason) before anyone designates on it.
 """
 
@@ -112,7 +112,7 @@ class Logement(Aggregate):
             c.decision, c.rang, c.cal = self.decision, self.rang, self.occurred_on
 
     class VacanceOrientee(Event):
-        """In flux: the bailleur orients the vacancy (DOMAIN.md §9)."""
+        """In flux: the bailleur orients the vacancy (docs/rules.md and docs/flux.md)."""
 
         vacance: int
         ouverte_le: date  # the vacancy's opening: its year is the flux's year

@@ -1,4 +1,4 @@
-"""Household arithmetic: consumption units, resources, first quartile, priority (DOMAIN.md §5.2, §6)."""
+"""Household arithmetic: consumption units, resources, first quartile, priority (docs/cotation.md, docs/statistics.md)."""
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal

@@ -1,4 +1,4 @@
-"""Who may record what (DOMAIN.md §1). Each refusal names the rule, for a 403 that explains itself.
+"""Who may record what (docs/rules.md "Who acts"). Each refusal names the rule, for a 403 that explains itself.
 
 `peut` is the one question every face asks: the command handlers (`domain/traitements.py`) ask it
 before deciding anything, and a page asks it to offer exactly the actions that would be accepted.
@@ -111,7 +111,7 @@ def bailleur_du_logement(org: Organisation, logement: LogementSocial, quoi: str)
 
 
 class Affectation(msgspec.Struct, frozen=True):
-    """Whom a dwelling's current vacancy is for (DOMAIN.md §3, §9). In stock: the holder of the
+    """Whom a dwelling's current vacancy is for (docs/rules.md and docs/flux.md). In stock: the holder of the
     dwelling's contingent. In flux: the réservataire the bailleur oriented it to (None while it
     is not oriented, or when the bailleur keeps it or withdrew it from the flux base)."""
 
@@ -187,7 +187,7 @@ def donnees_personnelles(org: Organisation) -> None:
 
 
 def auteur_de_la_decote(org: Organisation, etat: EtatDemande, decote: int) -> None:
-    """A recours is decided by the organisation that applied the décote (DOMAIN.md §3). A décote
+    """A recours is decided by the organisation that applied the décote (docs/rules.md). A décote
     that does not stand is no permission matter: the domain refuses it as a precondition (422)."""
     d = etat.decotes.get(decote)
     if d is not None and d.organisation != org.code:
@@ -397,7 +397,7 @@ def exiger(
 
 def lecture_personnelle(org: Organisation) -> bool:
     """Whether `org` may read the demands' personal data (identity, contacts, address, free
-    text: DOMAIN.md §8). Every organisation of the territory reads its demands (R.441-2-6), but
+    text: docs/rules.md "Personal data"). Every organisation of the territory reads its demands (R.441-2-6), but
     only those that instruct them or decide on them need to know who the applicants are: the
     guichets, bailleurs, réservataires and the Etat. An auditeur (the CIL, an inspection, the
     EPCI's observatory) reads and replays the facts, never the persons, unless the territory

@@ -1,4 +1,4 @@
-"""Rank (DOMAIN.md §5.4): among the demands active at the as-of date, points descending, then
+"""Rank (docs/rules.md "Ranks"): among the demands active at the as-of date, points descending, then
 filed_on ascending, then numéro unique ascending; rank 1 is the first. Also a rank among the
 demands whose first-choice typology (the first of their wishes) is the same."""
 

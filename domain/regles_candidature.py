@@ -1,4 +1,4 @@
-"""A demand's candidacies, as rules for recording their facts (DOMAIN.md §3, §9): designation on
+"""A demand's candidacies, as rules for recording their facts (docs/rules.md and docs/flux.md): designation on
 a dwelling's vacancy, inscription on a CAL session's agenda, the candidate's favourable answers,
 the CAL's decision and its notification, a suspensive condition met, the candidate's refusal,
 and the bail with its RADATT radiation.

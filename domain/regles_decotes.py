@@ -1,4 +1,4 @@
-"""Décotes and their recours, as rules for recording them (DOMAIN.md §5.3): a décote for a
+"""Décotes and their recours, as rules for recording them (docs/rules.md "Décotes and recours"): a décote for a
 non_recevable refusal within a year of it, or for incoherent pièces; a recours within 15 days of
 its notification, one pending at a time; its decision, motivated.
 

@@ -1,4 +1,4 @@
-"""The life of a demand's file, as rules for recording its facts (DOMAIN.md §3–4): registration,
+"""The life of a demand's file, as rules for recording its facts (docs/rules.md "Deadlines"): registration,
 modification, renewal, the schedule's notices, RADREN radiation and erasure, warnings, radiation,
 reactivation, DALO recognition and the justification of a criterion.
 
@@ -36,7 +36,7 @@ from domain.foyer import (
 if TYPE_CHECKING:
     from domain.demande import Demande
 
-# Derived criteria of the grid (DOMAIN.md §5.1): a justification may concern them too.
+# Derived criteria of the grid (docs/cotation.md): a justification may concern them too.
 CRITERES_DERIVES = frozenset(
     {
         "dalo",
@@ -122,7 +122,7 @@ class ReglesDuDossier:
 
     def rattraper(self: Demande, jusquau: date, retention_mois: int) -> int:
         """Append whatever fell due on or before `jusquau` (notices, RADREN radiation, erasure),
-        each dated on its own due date (DOMAIN.md §4). Returns how many events it appended."""
+        each dated on its own due date (docs/rules.md "Deadlines"). Returns how many events it appended."""
         avant = len(self.pending_events)
         jusquau = min(jusquau, horloge.aujourdhui())  # nothing is ever dated in the future
         while (due := self.echeance_due(self.etat, jusquau, retention_mois)) is not None:

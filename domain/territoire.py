@@ -104,7 +104,7 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
     delai_anormalement_long_mois: int
     retention_donnees_mois: int = 12  # product rule: erasure one year after any radiation
     grille: str | None = None  # path of the cotation grid file, relative to the territory file
-    # Gestion en flux (DOMAIN.md §9): vacancies opened on or after this date are oriented by
+    # Gestion en flux (docs/rules.md and docs/flux.md): vacancies opened on or after this date are oriented by
     # their bailleur under the conventions; before it, the per-dwelling contingent (stock).
     flux_depuis: date | None = None
     conventions: tuple[Convention, ...] = ()

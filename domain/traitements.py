@@ -199,7 +199,7 @@ def declarer_vacance(ctx: Contexte, identifiant: str, cmd: c.DeclarerVacance) ->
 
 def orienter_vacance(ctx: Contexte, identifiant: str, cmd: c.OrienterVacance) -> Logement:
     """In flux, the bailleur orients its vacancy to a réservataire under their convention for
-    the vacancy's year, keeps it, or withdraws it from the flux base (DOMAIN.md §9)."""
+    the vacancy's year, keeps it, or withdraws it from the flux base (docs/rules.md and docs/flux.md)."""
     spec = ctx.spec(identifiant)
     exiger(ctx.organisation, cmd, logement=spec)
     bornes.verifier(cmd)
@@ -603,7 +603,7 @@ TRAITEMENTS: dict[type[c.Commande], Traitement] = {
 def situation_a_l_attribution(
     ctx: Contexte, etat: EtatDemande, spec: LogementSocial, vacance: int
 ) -> SituationAttribution:
-    """The household as the CAL or the bail saw it (DOMAIN.md §3), so that statistics never need
+    """The household as the CAL or the bail saw it (docs/rules.md), so that statistics never need
     personal data nor a replay: resources per UC against the year's threshold, priority and DALO
     flags, the contingent the candidate was designated on, the dwelling's facts."""
     jour: date = ctx.acte.occurred_on

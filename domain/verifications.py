@@ -1,6 +1,6 @@
 """Checks of what a command brings before any fact is recorded: the household, the wishes, the
 current housing, the declared situations, a CAL decision's own fields, and a date that must not
-be in the future (DOMAIN.md §2–3). They read the payload only, never the demand's state, so that
+be in the future (docs/rules.md "The demand"). They read the payload only, never the demand's state, so that
 registration checks a payload before a numéro unique is taken for it."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ or renewal, validity), the délai anormalement long set by the préfet and what 
 The content is taken from the facts recorded up to the registration (or the renewal) the
 attestation is for, and from nothing recorded after: regenerating it later gives the same
 content, hence the same bytes (`adapters/attestation.py`). The demandeur's name appears while it
-is readable (DOMAIN-free: after erasure, the attestation no longer names anyone).
+is readable (after erasure, the attestation no longer names anyone).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The minutes (procès-verbal) of a CAL session and the sessions that examined a demand, read
-from the log (CCH L.441-2, R.441-3; DOMAIN.md §7, §9).
+from the log (CCH L.441-2, R.441-3; docs/rules.md "Traceability", and docs/flux.md).
 
 The minutes are the session aggregate's events up to its closing: members present with their
 voice, each dwelling's vacancy on the agenda with its candidates in the order examined, their
@@ -196,7 +196,7 @@ def proces_verbal(registre: Registre, identifiant: str, lecteur: Lecteur | None 
 
 
 def rangs(candidats: list[CandidatSession]) -> dict[str, int]:
-    """Each candidate's rank among the dwelling's candidates with points (DOMAIN.md §5.4)."""
+    """Each candidate's rank among the dwelling's candidates with points (docs/rules.md "Ranks")."""
     notes = sorted(
         (c for c in candidats if c.points is not None),
         key=lambda c: (-(c.points or 0), c.filed_on, c.demande),
@@ -290,7 +290,7 @@ def proces_verbal_de(
     )
 
 
-# -- the sessions that examined a demand (the demandeur's information, DOMAIN.md §7) ----------
+# -- the sessions that examined a demand (the demandeur's information, docs/rules.md "Traceability") ----------
 
 
 class ExamenEnCAL(msgspec.Struct, frozen=True):

@@ -1,4 +1,4 @@
-"""Read model of current cotation scores, from which ranks are counted (DOMAIN.md §5.4).
+"""Read model of current cotation scores, from which ranks are counted (docs/rules.md "Ranks").
 
 Scores depend on the day (ages, ancienneté, décotes expiring), not only on events: each row
 remembers the day it was computed for, and `recalculer` brings every active demand to a new day

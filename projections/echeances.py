@@ -1,4 +1,4 @@
-"""Read models of deadlines (DOMAIN.md §4), of the pending recours queue and of the schedule's
+"""Read models of deadlines (docs/rules.md "Deadlines"), of the pending recours queue and of the schedule's
 worklist, rebuilt from the log.
 
 The projection folds each demand in memory as its events stream past (a demand missing from the

@@ -1,6 +1,6 @@
 """A score explained: each criterion with its points, its grid version and its provenance — the
 events, their dates, organisations and agents — as of any date and as known at any instant
-(DOMAIN.md §5, §7). Shared by the HTTP API and the CLI.
+(docs/cotation.md, docs/rules.md "Traceability"). Shared by the HTTP API and the CLI.
 
 `cotation_expliquee` is what GET /demandes/{n}/cotation answers: the explanation and a rank, the
 current one from the read model (`projections.cotation.rang_courant`) or, when asked for a past

@@ -1,4 +1,4 @@
-"""The facts statistics count (DOMAIN.md §6, §9): one small struct per event that matters to an
+"""The facts statistics count (docs/statistics.md, docs/rules.md and docs/flux.md): one small struct per event that matters to an
 indicator, and `extraire` / `extraire_logement`, which turn a demand's or a dwelling's event into
 them. Both readers of the observatory use these and only these: `projections.journal` on the
 raw log's lighter decoding, `projections.vue_statistiques` on the library's domain events; the
@@ -41,7 +41,7 @@ class Bail(Fait, tag="bail"):
     filed_on: date
     mutation: bool
     # The réservataire organisation (contingent holder in stock, flux share in flux) and whether
-    # the vacancy was in flux (DOMAIN.md §6, §9).
+    # the vacancy was in flux (docs/statistics.md, docs/rules.md and docs/flux.md).
     organisation: str = SANS_RESERVATAIRE
     flux: bool = False
     vacance: int = 0
@@ -152,7 +152,7 @@ class Retraction(Fait, tag="retraction"):
 
 class VacanceOuverte(Fait, tag="vacance"):
     """A dwelling's vacancy opened (`demande` holds the dwelling aggregate's id): the bailleur's
-    flux of the year is made of those opened in flux (DOMAIN.md §9)."""
+    flux of the year is made of those opened in flux (docs/rules.md and docs/flux.md)."""
 
     logement: str
     bailleur: str
@@ -212,7 +212,7 @@ EVENEMENTS_LUS = frozenset(
     }
 )
 PREFIXE_TOPIC = "domain.demande:Demande."
-# Dwelling events the flux reads (DOMAIN.md §9): vacancies and their orientation.
+# Dwelling events the flux reads (docs/rules.md and docs/flux.md): vacancies and their orientation.
 EVENEMENTS_LOGEMENT_LUS = frozenset({"Ouvert", "VacanceDeclaree", "VacanceOrientee"})
 PREFIXE_TOPIC_LOGEMENT = "domain.logement:Logement."
 

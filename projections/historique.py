@@ -1,4 +1,4 @@
-"""The partner-traceable history of a demand (DOMAIN.md §7, R.441-2-15): every event in order
+"""The partner-traceable history of a demand (docs/rules.md "Traceability", R.441-2-15): every event in order
 with its date, when it was recorded, by which organisation and agent, field-level old and new
 values for modifications, and retracted events shown as deleted, when and by whom."""
 

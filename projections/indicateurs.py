@@ -1,4 +1,4 @@
-"""The observatory's indicators (DOMAIN.md §6, §9): the facts of a period and the arithmetic,
+"""The observatory's indicators (docs/statistics.md, docs/rules.md and docs/flux.md): the facts of a period and the arithmetic,
 the bilan du flux included.
 
 Two readers feed the same arithmetic: `projections.journal` reads the raw event log, and
@@ -248,7 +248,7 @@ def _liste(r: Faits, f: Fait) -> list[Any]:
     }[type(f)]
 
 
-# -- the bilan du flux (DOMAIN.md §9, R.441-5-1) -----------------------------------------------
+# -- the bilan du flux (docs/rules.md and docs/flux.md, R.441-5-1) -----------------------------------------------
 
 
 class LigneFlux(msgspec.Struct, frozen=True):
@@ -440,7 +440,7 @@ CIBLES: dict[str, Decimal] = {
 }
 # The priority target is set per bailleur and per réservataire (and so for their sum).
 # Per réservataire means per organisation, each on its own contingent or flux share, in flux and
-# in stock (DOMAIN.md §6): the kind of contingent (`reservataire`) is shown, the target is the
+# in stock (docs/statistics.md): the kind of contingent (`reservataire`) is shown, the target is the
 # organisation's.
 _CIBLE_DIMENSIONS = {
     "prioritaires_dalo": {"territoire", "bailleur", "reservataire", "organisation", "organisation_gestion"}

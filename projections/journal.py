@@ -1,4 +1,4 @@
-"""Indicators regenerated from the raw event log (DOMAIN.md §6), not from any read model.
+"""Indicators regenerated from the raw event log (docs/statistics.md), not from any read model.
 
 Reads the stored rows in log order straight from the events table, decodes only the fields the
 statistics count (never the encrypted personal field, so no key is needed and erasure changes

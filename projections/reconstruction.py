@@ -20,7 +20,7 @@ whole history. So:
 - the log's end is read once at the start (`fin`); the new tables are recorded at that position
   and the ordinary follower then applies whatever was appended during the rebuild (its
   exactly-once bookkeeping, position and rows in one transaction), before the swap: the live
-  tables keep serving until the swap's transaction commits (DOMAIN-free: `Suiveur`'s own swap).
+  tables keep serving until the swap's transaction commits (`Suiveur`'s own swap).
 
 Read models of other kinds are rebuilt by `projections.suivi.reconstruire_ensemble`.
 """

@@ -11,7 +11,7 @@ Four tables, kept per demand (or per dwelling) as its events stream past:
   longer be found by name.
 - **the wishes** (`vue_repertoire_souhaits`): one row per (commune, typology) a demand wishes,
   with its acceptance of a QPV — what the CAL workspace's list of compatible demands joins with
-  the cotation read model, walked in rank order (points, filing date, numéro: DOMAIN.md §5.4).
+  the cotation read model, walked in rank order (points, filing date, numéro: docs/rules.md "Ranks").
   Whether a demand suits a dwelling is `domain.rang.compatible`; the query's SQL says the same,
   and a test checks it against that function on every demand.
 - **the dwellings** (`vue_repertoire_logements`): each dwelling the log follows, its current

@@ -1,4 +1,4 @@
-"""Figures (j) and (k): the CAL's minutes and the bilan du flux (DOMAIN.md §9).
+"""Figures (j) and (k): the CAL's minutes and the bilan du flux (docs/rules.md and docs/flux.md).
 
   (j) the minutes of a 40-candidate session (4 dwellings × 10 candidates, every one decided),
       as JSON and as PDF, regenerated from the log, beside the raw read of the session's own

@@ -1,4 +1,4 @@
-"""CAL sessions in a generated history (DOMAIN.md §9): each bailleur holds its commission on its
+"""CAL sessions in a generated history (docs/rules.md and docs/flux.md): each bailleur holds its commission on its
 weekday; the first dwelling examined that day opens the session, with the bailleur's members,
 the mayor of the dwelling's commune, and now and then the préfet's representative, the EPCI's
 president and a réservataire; every dwelling examined that day by that bailleur goes on the

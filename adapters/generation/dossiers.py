@@ -1,6 +1,6 @@
 """What the generator remembers of each demand, so that it never has to read the log back: the
 facts its next commands depend on (active or not, anniversary, notices sent, household, wishes,
-warnings, décotes, the candidacy in progress), and the schedule (DOMAIN.md §4) replayed in
+warnings, décotes, the candidacy in progress), and the schedule (docs/rules.md "Deadlines") replayed in
 memory exactly as `Demande.rattraper` appends it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The gestion en flux in a generated territory (DOMAIN.md §9, décret 2020-145): the date the
+"""The gestion en flux in a generated territory (docs/rules.md and docs/flux.md, décret 2020-145): the date the
 territory switches from stock to flux, its conventions de réservation, and the bailleurs'
 orientation of each new vacancy.
 

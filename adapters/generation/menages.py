@@ -1,7 +1,7 @@
 """Generated households: composition, ages, contracts, resources, current housing, wishes,
 reasons and declared situations, and their (invented) identities.
 
-Shares follow the reference figures where DOMAIN.md §6 gives them (43 % single people and 28 %
+Shares follow the reference figures where docs/statistics.md gives them (43 % single people and 28 %
 single parents among applicants; mutations about a quarter) and plausible orders of magnitude
 elsewhere. Resources per consumption unit are drawn around the first-quartile threshold of the
 year so that about 30 % of applicants are in the first quartile."""
@@ -31,7 +31,7 @@ LOGEMENTS_ACTUELS = (
     (ModeleLogement.POCC, 2), (ModeleLogement.FONC, 1), (ModeleLogement.RHVS, 0.5),
     (ModeleLogement.CDEFCM, 0.5), (ModeleLogement.RE, 1),
 )
-# Declared situations of the grid (DOMAIN.md §5.1) and how often a household claims each.
+# Declared situations of the grid (docs/cotation.md) and how often a household claims each.
 SITUATIONS = (
     ("handicap", 0.06), ("violences_couple", 0.02), ("menace_expulsion", 0.04),
     ("logement_indigne", 0.03), ("sur_occupation", 0.08), ("divorce_separation", 0.06),

@@ -1,6 +1,6 @@
 """The Sophia Antipolis scenario: the Communauté d'agglomération Sophia Antipolis (CASA) in 2016
 and 2017, steered so that the log gives back the figures of its 2019 document cadre
-(seeds/000, DOMAIN.md §6):
+(the document cadre of the CASA on attributions, 2019; docs/statistics.md):
 
 - 2017, outside the QPV: 344 baux, of which exactly 48 to first-quartile households (13.95 %);
 - 2017, in the QPV: 81 CAL attributions (any attribution kind, some later refused), of which

@@ -16,7 +16,7 @@ exported.
 Members are named `p1` (the demandeur), `c1…` (co-titulaires) and `a1…` (personnes à charge).
 The national file gives the resources of the personnes à charge on the demandeur, all together:
 they go on the first personne à charge (each member's resources count the same in the household's
-total, DOMAIN.md §5.2), and are given back together."""
+total, docs/cotation.md), and are given back together."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ from domain.numero_unique import composer
 from domain.territoire import Territoire
 
 GUICHETS = ("OPH01", "CAN01", "CNT01", "MAN01", "MOU01")
-SEUIL = Decimal("10500")  # a first-quartile threshold of the right order (DOMAIN.md §5.2)
+SEUIL = Decimal("10500")  # a first-quartile threshold of the right order (docs/cotation.md)
 VOIES = ("rue d'Antibes", "boulevard Carnot", "avenue de Grasse", "chemin des Collines", "rue Meynadier")
 
 

@@ -1,4 +1,4 @@
-"""Cotation (DOMAIN.md §5): the worked example, every derived criterion on its boundary,
+"""Cotation (docs/cotation.md): the worked example, every derived criterion on its boundary,
 décotes and their recours, grid versions, the grid file, and ranking. Demands are built
 through the real aggregate, with a settable clock."""
 
@@ -591,7 +591,7 @@ def test_the_real_grid_has_every_criterion_of_the_table(grille):
     assert points["dalo"] == 65
     assert points["decote_refus"] == points["decote_pieces"] == -40
     assert points["travailleur_essentiel"] == 50
-    assert sum(points.values()) == 1055  # summed by hand from DOMAIN.md §5.1
+    assert sum(points.values()) == 1055  # summed by hand from docs/cotation.md
 
 
 @pytest.mark.parametrize(

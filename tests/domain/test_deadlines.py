@@ -1,4 +1,4 @@
-"""Deadline arithmetic of DOMAIN.md §4 (domain/calendrier.py): calendar months clamped to the end
+"""Deadline arithmetic of docs/rules.md "Deadlines" (domain/calendrier.py): calendar months clamped to the end
 of the month, "within N days" including day N, ages in whole years."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The CAL as a session over HTTP (DOMAIN.md §9), on SQLite and PostgreSQL: a bailleur opens a
+"""The CAL as a session over HTTP (docs/rules.md and docs/flux.md), on SQLite and PostgreSQL: a bailleur opens a
 session with its members, puts three dwellings and seven candidates on its agenda, decides with
 coded motifs and closes it; its minutes (JSON and PDF) come out byte-identical after later
 events (a retraction of one of its decisions, a new session). A decision is notified; the ten

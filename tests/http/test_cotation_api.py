@@ -16,7 +16,7 @@ AUDIT = {"Authorization": "Bearer demo-cil-cacpl-1"}
 
 
 def exemple_55(filed_on: str = "2024-01-15", logement: str = "CP") -> dict:
-    """DOMAIN.md §5.5: a single mother, CDD, SAL 900 + AF 150, hosted in Cannes."""
+    """docs/cotation.md: a single mother, CDD, SAL 900 + AF 150, hosted in Cannes."""
     return {
         "occurred_on": filed_on,
         "membres": [

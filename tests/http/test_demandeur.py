@@ -1,4 +1,4 @@
-"""The demandeur's information (DOMAIN.md §7) over HTTP, on SQLite and PostgreSQL: the access code
+"""The demandeur's information (docs/rules.md "Traceability") over HTTP, on SQLite and PostgreSQL: the access code
 a guichet hands over, points and rank equal to the cotation endpoint's, the waiting time equal to
 the observatory's figure, CAL decisions, a refusal with its décote and consequences, the history;
 and a code that opens one demand's page and nothing else."""

@@ -1,4 +1,4 @@
-"""The gestion en flux (DOMAIN.md §9), on SQLite and PostgreSQL: the demo territory switched to
+"""The gestion en flux (docs/rules.md and docs/flux.md), on SQLite and PostgreSQL: the demo territory switched to
 flux on 1 June 2026. A vacancy opened before follows the dwelling's contingent; one opened after
 is oriented by its bailleur under a convention, and only that réservataire (or the bailleur)
 designates on it: another gets a 403 naming the rule. The bilan du flux, from the raw log and

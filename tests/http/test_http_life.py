@@ -1,6 +1,6 @@
 """The HTTP API end to end, on SQLite and on PostgreSQL (the `registre` fixture).
 
-One demand lives its whole life through the API (DOMAIN.md §3): registration, modification,
+One demand lives its whole life through the API (docs/rules.md): registration, modification,
 renewal, designation by a réservataire, CAL, a non-recevable refusal with its décote, a recours
 on the last allowed day, its annulment, a second designation, attribution, bail and the automatic
 RADATT radiation; then its partner-traceable history (§7) must tell every step in order.
@@ -195,7 +195,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
     assert v["active"] is True and v["filed_on"] == "2026-11-23"
     assert v["anniversaire"] == "2027-11-23"
     assert v["personnel"]["email"] == "amina.b@example.org"
-    # Personal data never reach the store in clear (DOMAIN.md §8).
+    # Personal data never reach the store in clear (docs/rules.md "Personal data").
     brut = b"".join(n.state for n in registre.notifications(0, 1000))
     assert b"amina.b@example.org" not in brut and b"Benali" not in brut
 

@@ -1,5 +1,5 @@
 """One demand's rank read from the counts table and the demands tied on its points equals a naive
-count over every row (DOMAIN.md §5.4), on SQLite and PostgreSQL, whatever path wrote the scores:
+count over every row (docs/rules.md "Ranks"), on SQLite and PostgreSQL, whatever path wrote the scores:
 the follower's batches, `recalculer`, a rebuild swapped in, a score table that predates the counts."""
 
 from __future__ import annotations

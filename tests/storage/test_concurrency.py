@@ -1,4 +1,4 @@
-"""Concurrent writers on PostgreSQL (DOMAIN.md §3: rules that span several demands must hold
+"""Concurrent writers on PostgreSQL (docs/rules.md: rules that span several demands must hold
 under concurrent writers too).
 
 Eight threads append 2,000 commands in total, some of them designations racing on the same

@@ -423,7 +423,7 @@ SOPHIA_REGISTRE: list[Registre] = []  # the scenario's ledger, for the observato
 
 def test_sophia_2017_the_observatory_gives_back_13_95_and_87_7_percent(sophia) -> None:  # type: ignore[no-untyped-def]
     """The indicators regenerated from the raw log, and the live read model, give back the
-    document's figures (DOMAIN.md §6)."""
+    document's figures (docs/statistics.md)."""
     from decimal import ROUND_HALF_UP, Decimal
 
     from projections.indicateurs import Periode

@@ -1,4 +1,4 @@
-"""The events table is append-only even for hand-typed SQL (DOMAIN.md §3, adapters/immutabilite.py):
+"""The events table is append-only even for hand-typed SQL (docs/rules.md, adapters/immutabilite.py):
 triggers on both databases, and on PostgreSQL privileges too."""
 
 from __future__ import annotations

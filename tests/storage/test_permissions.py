@@ -1,5 +1,5 @@
 """`permissions.peut`, the question a page asks before offering an action, gives the answer
-`Registre.executer` gives: for every command of DOMAIN.md §3 and every organisation of the demo
+`Registre.executer` gives: for every command of docs/rules.md and every organisation of the demo
 territory, `peut` returns a refusal exactly when the Registre refuses with a 403, with the same
 rule and reason; and when `peut` lets it through, the Registre goes on to the preconditions.
 

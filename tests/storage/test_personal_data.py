@@ -1,4 +1,4 @@
-"""Personal data (DOMAIN.md §8) on the real store, both databases: they never reach the events table
+"""Personal data (docs/rules.md "Personal data") on the real store, both databases: they never reach the events table
 in clear, and destroying the demand's key (crypto-shredding) leaves every event readable with its
 personal fields erased and everything else intact."""
 

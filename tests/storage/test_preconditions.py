@@ -1,4 +1,4 @@
-"""Preconditions of DOMAIN.md §3 and permissions of §1, on the real store (SQLite and PostgreSQL).
+"""Preconditions of docs/rules.md and permissions of §1, on the real store (SQLite and PostgreSQL).
 
 Every refusal is checked three ways: the error names its rule (`.regle`), its message says why
 (dates, organisations, numbers), and nothing was appended — neither to the log (max notification
@@ -307,7 +307,7 @@ def test_today_is_the_territory_s_legal_day(registre: Registre, horloge_test) ->
 
 
 def test_vacancy_in_the_future_is_refused(registre: Registre) -> None:
-    """DOMAIN.md §3: every event carries occurred_on, and a date in the future is refused."""
+    """docs/rules.md: every event carries occurred_on, and a date in the future is refused."""
     numero = enregistrer(registre)
     designer(registre, numero, date(2026, 4, 1))
     decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.attribution)
@@ -515,7 +515,7 @@ def test_decote_refus_without_a_standing_refusal_is_a_precondition_not_a_permiss
     registre: Registre,
 ) -> None:
     """A decote_refus that names no refusal, or an event that is not one, breaks a precondition
-    (DOMAIN.md §5.3; demande.py's `refus_requis` / `refus_inconnu`, 422): the bailleur is
+    (docs/rules.md "Décotes and recours"; demande.py's `refus_requis` / `refus_inconnu`, 422): the bailleur is
     allowed to apply décotes, so a 403 `bailleur_du_logement` misstates the reason."""
     numero = enregistrer(registre)
     designer(registre, numero, date(2026, 4, 1))
@@ -829,7 +829,7 @@ def test_retraction_of_a_designation_by_the_other_designator_is_refused(registre
     assert registre.logement(LGT_ALS).vacances[-1].candidats[numero].designe
 
 
-# -- permissions (DOMAIN.md §1) ------------------------------------------------------------------------
+# -- permissions (docs/rules.md "Who acts") ------------------------------------------------------------------------
 
 
 def test_bailleur_records_cal_decisions_only_on_its_own_dwellings(registre: Registre) -> None:

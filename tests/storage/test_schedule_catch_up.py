@@ -1,4 +1,4 @@
-"""The schedule (DOMAIN.md §4): renewal notices, RADREN radiation and erasure, each appended on its
+"""The schedule (docs/rules.md "Deadlines"): renewal notices, RADREN radiation and erasure, each appended on its
 own due date, idempotent for a given day; and a demand is never behind its own schedule when a
 command arrives. Real store, both databases."""
 
@@ -253,7 +253,7 @@ def test_catch_up_appends_the_erasure_on_its_due_date(
 
 
 def test_catch_up_never_appends_events_dated_after_today(registre: Registre) -> None:
-    """DOMAIN.md §3: a date in the future is refused; §4: the schedule runs for a day. Catching up
+    """docs/rules.md: a date in the future is refused; §4: the schedule runs for a day. Catching up
     to a day after today must not append future-dated facts — least of all an erasure, which
     destroys the demand's key for good before its retention delay has run."""
     numero = enregistrer(registre)  # RADREN 2026-04-30, erasure due 2027-04-30

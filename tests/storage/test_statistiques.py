@@ -1,4 +1,4 @@
-"""Indicators regenerated from the raw log (DOMAIN.md §6), on a small history whose every figure
+"""Indicators regenerated from the raw log (docs/statistics.md), on a small history whose every figure
 is counted by hand, on SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from adapters.registre import Registre
 from domain import horloge
+from domain.changements_cotation import prochain_changement
 from domain.cotation import Grille, coter
 from domain.demande import Demande, EtatDemande
 from domain.territoire import Territoire
@@ -50,6 +51,11 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
         sa.Column("typologie", sa.String(4), nullable=True),
         sa.Column("version_grille", sa.String(40), nullable=True),
         sa.Column("calcule_au", sa.Date, nullable=False),
+        # The first day on which this score can differ with no new event (None: never), from
+        # `domain.changements_cotation.prochain_changement`: the day's recompute rescores only
+        # the rows whose day has come. A row is the score of every day from `calcule_au` to the
+        # day before this one.
+        sa.Column("prochain_changement", sa.Date, nullable=True),
     )
     # The typology rides along (PostgreSQL): counting a rank's ties needs no visit of the table
     # where the visibility map is set (after the follower's VACUUM).
@@ -61,11 +67,17 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
         t.c.demande,
         postgresql_include=["typologie"],
     )
-    # `recalculer` asks on every score read whether any active row is not of the day: the first
-    # and last entries of this index, whatever the planner's statistics say.
+    # `recalculer` asks on every score read whether any active row is due: the first entries
+    # of these indexes, whatever the planner's statistics say.
     sa.Index(
         f"ix_vue_cotation{suffixe}_calcule_au",
         t.c.calcule_au,
+        postgresql_where=t.c.active,
+        sqlite_where=t.c.active,
+    )
+    sa.Index(
+        f"ix_vue_cotation{suffixe}_prochain",
+        t.c.prochain_changement,
         postgresql_where=t.c.active,
         sqlite_where=t.c.active,
     )
@@ -207,7 +219,9 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 class ProjectionCotation(Projection):
     nom = "cotation"
     topics = TOPICS_DEMANDE
-    version = 2  # 2: a demand owed its RADREN radiation is out of the ranking at once
+    # 2: a demand owed its RADREN radiation is out of the ranking at once; 3: each row keeps
+    # the day its score can next change, and the day's recompute rescores only those due.
+    version = 3
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
@@ -249,20 +263,21 @@ class ProjectionCotation(Projection):
         return self.recalculer(conn, tables[0], jour)
 
     def recalculer(self, conn: sa.Connection, t: sa.Table, au: date) -> int:
-        """Bring every active demand's score to `au`; returns how many rows changed day."""
+        """Bring every active demand's score to `au`; returns how many rows were rescored: those
+        whose next change (`prochain_changement`) has come by `au`, and those computed for a
+        later day (a day moved backwards). The others' score as of `au` is the one they hold."""
+        a_refaire = sa.or_(t.c.prochain_changement <= au, t.c.calcule_au > au)
         # Two index probes (each its own subquery: SQLite optimises a lone min or max only).
         premier, dernier = conn.execute(
             sa.select(
-                sa.select(sa.func.min(t.c.calcule_au)).where(t.c.active).scalar_subquery(),
+                sa.select(sa.func.min(t.c.prochain_changement)).where(t.c.active).scalar_subquery(),
                 sa.select(sa.func.max(t.c.calcule_au)).where(t.c.active).scalar_subquery(),
             )
         ).one()
-        if premier is None or premier == dernier == au:
+        if (premier is None or premier > au) and (dernier is None or dernier <= au):
             return 0
         numeros = conn.execute(
-            sa.select(t.c.demande)
-            .where(t.c.active, sa.or_(t.c.calcule_au < au, t.c.calcule_au > au))
-            .order_by(t.c.demande)
+            sa.select(t.c.demande).where(t.c.active, a_refaire).order_by(t.c.demande)
         ).scalars().all()
         delta: Counter[tuple[str, int]] = Counter()
         for i in range(0, len(numeros), LOT_RECALCUL):
@@ -273,7 +288,7 @@ class ProjectionCotation(Projection):
             ecrire(conn, t, lignes, differer=delta)
         ajouter_effectifs(conn, t, delta)
         if len(numeros) >= ANALYSER_APRES and conn.dialect.name == "postgresql":
-            # The planner's statistics still say every row is of the old day.
+            # The planner's statistics still say these rows were due.
             conn.exec_driver_sql(f"ANALYZE {t.name}")
         return len(numeros)
 
@@ -294,6 +309,7 @@ def ligne_cotation(etat: EtatDemande, au: date, territoire: Territoire, grille: 
         "typologie": typologies[0].value if typologies else None,
         "version_grille": version,
         "calcule_au": au,
+        "prochain_changement": prochain_changement(etat, au, territoire, grille),
     }
 
 

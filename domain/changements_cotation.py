@@ -1,0 +1,109 @@
+"""When a demand's score can next change with no new event (docs/rules.md, "Scores and the day").
+
+A score as of a day depends on the day only through: the titulaires' and dependants' ages
+(criteria by age, the consumption units' 14-year threshold), the filing anniversaries
+(ancienneté), the year (the first-quartile threshold is set per year), the décotes' year
+(counted from their date, end exclusive), the grid version in force, and what the schedule
+appends on its own dates (the RADREN radiation takes the demand out of every ranking). The
+day's recompute rescores only the demands whose date has come (`projections.cotation`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain import calendrier
+from domain.cotation import Grille
+from domain.etat_demande import EtatDemande, prochaine_echeance
+from domain.foyer import DonneesPersonnelles
+from domain.territoire import Territoire
+
+# Consumption units: a member under 14 counts 0.3, 0.5 from 14 (domain.menage).
+AGE_UC = 14
+
+
+def jour_des_ans(naissance: date, age: int) -> date:
+    """The first day on which someone born on `naissance` is `age` (`calendrier.age_au`):
+    born on 29 February, in a common year the birthday is 1 March."""
+    annee = naissance.year + age
+    try:
+        return naissance.replace(year=annee)
+    except ValueError:  # 29 February in a common year
+        return date(annee, 3, 1)
+
+
+def _seuils(grille: Grille) -> tuple[set[int], set[int], bool]:
+    """Ages and ancienneté years that any version of the grid reads, and whether the
+    first-quartile rule is used (its threshold is per year, its UC depend on age 14)."""
+    ages: set[int] = set()
+    ans: set[int] = set()
+    quartile = False
+    for v in grille.versions:
+        for c in v.criteres:
+            if c.regle in ("tous_titulaires_moins_de", "un_titulaire_au_moins", "parent_isole", "aspa_epci"):
+                ages.add(int(c.parametres["age"]))
+            elif c.regle == "anciennete":
+                ans.add(int(c.parametres["ans"]))
+            elif c.regle == "premier_quartile":
+                quartile = True
+    if quartile:
+        ages.add(AGE_UC)
+    return ages, ans, quartile
+
+
+_SEUILS: dict[int, tuple[Grille, tuple[set[int], set[int], bool]]] = {}
+
+
+def _seuils_lus(grille: Grille) -> tuple[set[int], set[int], bool]:
+    # Read once per grid loaded, as `coter` reads its parametres (one call per demand a day).
+    lu = _SEUILS.get(id(grille))
+    if lu is None or lu[0] is not grille:
+        if len(_SEUILS) > 100:
+            _SEUILS.clear()
+        lu = _SEUILS[id(grille)] = (grille, _seuils(grille))
+    return lu[1]
+
+
+def prochain_changement(
+    etat: EtatDemande, au: date, territoire: Territoire, grille: Grille | None
+) -> date | None:
+    """The earliest day after `au` on which the demand's score (and its row in the ranking:
+    active or not, points, grid version) as of that day can differ from its score as of `au`
+    with no new event; None if it never can. It may be earlier than the true day (the rescore
+    then finds the same score and asks again), never later. `etat` is the demand's state as of
+    `au` with what fell due counted (`Demande.etat_courant`)."""
+    if not etat.active:
+        # No score; only an event (a reactivation) brings it back. Its erasure, the schedule's
+        # next act, changes nothing of its row.
+        return None
+    candidats: list[date] = []
+    # The schedule's RADREN radiation takes it out of every ranking on its own day (its notices
+    # before that change no score, so they are not a date here).
+    echeance = prochaine_echeance(etat, territoire.retention_donnees_mois)
+    if echeance is not None and echeance[0] > au:
+        candidats.append(echeance[0] if echeance[1] == "radiation" else
+                         calendrier.radiation_non_renouvellement(etat.anniversaire))
+    if grille is not None:
+        candidats += [v.effective_du for v in grille.versions if v.effective_du > au]
+        ages, ans, quartile = _seuils_lus(grille)
+        if quartile:
+            candidats.append(date(au.year + 1, 1, 1))
+        for n in ans:
+            jour = calendrier.ajouter_ans(etat.filed_on, n)
+            if jour > au:
+                candidats.append(jour)
+        p = etat.personnel
+        if ages and isinstance(p, DonneesPersonnelles):
+            for m in etat.membres:
+                naissance = p.naissance(m.id)
+                if naissance is None:
+                    continue
+                for age in ages:
+                    jour = jour_des_ans(naissance, age)
+                    if jour > au:
+                        candidats.append(jour)
+    for d in etat.decotes.values():
+        for jour in (d.date, calendrier.fin_decote(d.date)):
+            if jour > au:
+                candidats.append(jour)
+    return min(candidats, default=None)

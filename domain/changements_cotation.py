@@ -10,11 +10,12 @@ day's recompute rescores only the demands whose date has come (`projections.cota
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from domain import calendrier
 from domain.cotation import Grille
-from domain.etat_demande import EtatDemande, prochaine_echeance
+from domain.etat_demande import EtatDemande, Fait, prochaine_echeance
 from domain.foyer import DonneesPersonnelles
 from domain.territoire import Territoire
 
@@ -64,19 +65,37 @@ def _seuils_lus(grille: Grille) -> tuple[set[int], set[int], bool]:
     return lu[1]
 
 
+def fait_suivant(faits: Sequence[Fait], au: date) -> date | None:
+    """The date of the first recorded fact dated after `au`: occurred_on never goes backwards on
+    a demand, so it is found from the end."""
+    suivant = None
+    for f in reversed(faits):
+        if f.occurred_on <= au:
+            break
+        suivant = f.occurred_on
+    return suivant
+
+
 def prochain_changement(
-    etat: EtatDemande, au: date, territoire: Territoire, grille: Grille | None
+    etat: EtatDemande,
+    au: date,
+    territoire: Territoire,
+    grille: Grille | None,
+    faits: Sequence[Fait] = (),
 ) -> date | None:
     """The earliest day after `au` on which the demand's score (and its row in the ranking:
     active or not, points, grid version) as of that day can differ from its score as of `au`
     with no new event; None if it never can. It may be earlier than the true day (the rescore
     then finds the same score and asks again), never later. `etat` is the demand's state as of
-    `au` with what fell due counted (`Demande.etat_courant`)."""
+    `au` with what fell due counted (`Demande.etat_courant`); `faits` the demand's recorded
+    facts, of which those dated after `au` (left out of `etat`) count from their own date
+    (a justification counts from its date, a modification from the day it took effect)."""
+    suivant = fait_suivant(faits, au)
     if not etat.active:
         # No score; only an event (a reactivation) brings it back. Its erasure, the schedule's
         # next act, changes nothing of its row.
-        return None
-    candidats: list[date] = []
+        return suivant
+    candidats: list[date] = [] if suivant is None else [suivant]
     # The schedule's RADREN radiation takes it out of every ranking on its own day (its notices
     # before that change no score, so they are not a date here).
     echeance = prochaine_echeance(etat, territoire.retention_donnees_mois)

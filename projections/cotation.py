@@ -16,7 +16,7 @@ concurrent writers (the follower, `recalculer` from several API threads) keep th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -249,7 +249,7 @@ class ProjectionCotation(Projection):
         # What fell due by `au` counts as fallen due, so a demand whose RADREN the schedule has
         # not appended yet is already out of everyone's ranking.
         etat = d.etat_courant(au, self.registre.territoire.retention_donnees_mois)
-        return ligne_cotation(etat, au, self.registre.territoire, self.registre.grille)
+        return ligne_cotation(etat, au, self.registre.territoire, self.registre.grille, d.faits)
 
     def appliquer_lot(self, conn: sa.Connection, tables: list[sa.Table], evenements: list[Any]) -> None:
         (t,) = tables
@@ -293,9 +293,12 @@ class ProjectionCotation(Projection):
         return len(numeros)
 
 
-def ligne_cotation(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille | None) -> dict[str, Any]:
-    """The score row of a demand from its state as of `au` (`Demande.etat_courant`): shared by
-    the follower and the bulk rebuild (projections.reconstruction), so both write the same row."""
+def ligne_cotation(
+    etat: EtatDemande, au: date, territoire: Territoire, grille: Grille | None, faits: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """The score row of a demand from its state as of `au` (`Demande.etat_courant`) and its
+    recorded facts (those dated after `au` are a change to come): shared by the follower and the
+    bulk rebuild (projections.reconstruction), so both write the same row."""
     points = version = None
     if etat.active and grille is not None and au >= grille.versions[0].effective_du:
         c = coter(etat, au, territoire, grille)
@@ -309,7 +312,7 @@ def ligne_cotation(etat: EtatDemande, au: date, territoire: Territoire, grille: 
         "typologie": typologies[0].value if typologies else None,
         "version_grille": version,
         "calcule_au": au,
-        "prochain_changement": prochain_changement(etat, au, territoire, grille),
+        "prochain_changement": prochain_changement(etat, au, territoire, grille, faits),
     }
 
 

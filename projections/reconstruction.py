@@ -292,7 +292,7 @@ def replier_tranche(
                 for k, lignes in enumerate(lignes_echeances(d, etat, tr.au, t)):
                     tampon[k].extend(tuple(x.values()) for x in lignes)
             if cotation is not None:
-                x = ligne_cotation(etat, tr.au, t, tr.grille)
+                x = ligne_cotation(etat, tr.au, t, tr.grille, d.faits)
                 tampon[3].append(tuple(x.values()))
                 cle = case_effectifs(x["active"], x["points"], x["typologie"])
                 if cle is not None:

@@ -2,7 +2,8 @@
 
 A score as of a day depends on the day only through: the titulaires' and dependants' ages
 (criteria by age, the consumption units' 14-year threshold), the filing anniversaries
-(ancienneté), the year (the first-quartile threshold is set per year), the décotes' year
+(ancienneté), the year (the first-quartile threshold is set per year: 1 January is a day only
+for the households between this year's threshold and next year's), the décotes' year
 (counted from their date, end exclusive), the grid version in force, and what the schedule
 appends on its own dates (the RADREN radiation takes the demand out of every ranking). The
 day's recompute rescores only the demands whose date has come (`projections.cotation`).
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 from domain import calendrier
 from domain.cotation import Grille
 from domain.etat_demande import EtatDemande, Fait, prochaine_echeance
 from domain.foyer import DonneesPersonnelles
+from domain.menage import ressources_annuelles, unites_de_consommation
 from domain.territoire import Territoire
 
 # Consumption units: a member under 14 counts 0.3, 0.5 from 14 (domain.menage).
@@ -65,6 +68,25 @@ def _seuils_lus(grille: Grille) -> tuple[set[int], set[int], bool]:
     return lu[1]
 
 
+def _sous_le_seuil(par_uc: Decimal, seuil: Decimal | None) -> bool:
+    # No threshold set for the year: the criterion does not apply (`coter` says so).
+    return seuil is not None and par_uc < seuil
+
+
+def _quartile_change_au_nouvel_an(etat: EtatDemande, au: date, territoire: Territoire) -> bool:
+    """Whether the first-quartile criterion can flip on the next 1 January: only if the
+    household's resources per UC lie between this year's threshold and next year's (or one of
+    them is not set). Its UC as of `au` hold until then unless a member turns 14 first, which
+    is a day of its own (the score is then taken again, and this asked again)."""
+    p = etat.personnel
+    personnel = p if isinstance(p, DonneesPersonnelles) else None
+    uc = unites_de_consommation(etat.membres, personnel, au)
+    par_uc = ressources_annuelles(etat.membres) / uc
+    cette_annee = territoire.seuil_premier_quartile(au.year)
+    l_an_prochain = territoire.seuil_premier_quartile(au.year + 1)
+    return _sous_le_seuil(par_uc, cette_annee) != _sous_le_seuil(par_uc, l_an_prochain)
+
+
 def fait_suivant(faits: Sequence[Fait], au: date) -> date | None:
     """The date of the first recorded fact dated after `au`: occurred_on never goes backwards on
     a demand, so it is found from the end."""
@@ -105,7 +127,7 @@ def prochain_changement(
     if grille is not None:
         candidats += [v.effective_du for v in grille.versions if v.effective_du > au]
         ages, ans, quartile = _seuils_lus(grille)
-        if quartile:
+        if quartile and _quartile_change_au_nouvel_an(etat, au, territoire):
             candidats.append(date(au.year + 1, 1, 1))
         for n in ans:
             jour = calendrier.ajouter_ans(etat.filed_on, n)

@@ -193,3 +193,14 @@ def test_never_later_than_the_true_change(horloge_test, territoire, grille, nais
         if suivant is None:
             break
         jour = limite
+
+
+def test_1_january_is_no_day_for_a_household_on_the_same_side_of_both_thresholds(horloge_test, territoire, grille):
+    # 500 a month (6,000 a year) is below the 2024 and the 2025 thresholds: the new year
+    # changes nothing, and the next change is the filing anniversary.
+    d = enregistrer(
+        horloge_test,
+        membres=(demandeuse(ressources=(Ressource(RessourceRecue.SAL, Decimal(500)),)),),
+        naissances={"m1": date(1980, 1, 1)},
+    )
+    verifier(d, date(2024, 6, 15), date(2025, 1, 15), territoire, grille)

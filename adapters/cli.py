@@ -591,6 +591,13 @@ def main(argv: list[str] | None = None) -> int:
     except RefusCommande as e:
         print(f"ledger: refused ({e.regle}): {e.message}", file=sys.stderr)
         return 1
+    except Exception as e:
+        from projections.suivi import ModeleEnPanne  # as `rebuild` imports its projections
+
+        if not isinstance(e, ModeleEnPanne):
+            raise
+        print(f"ledger: {e}", file=sys.stderr)  # a read model met an event it cannot apply
+        return 1
 
 
 if __name__ == "__main__":

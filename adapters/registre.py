@@ -35,6 +35,7 @@ from domain.acte import Acte
 from domain.cal import SessionCAL
 from domain.codes import Canal
 from domain.demande import Demande
+from domain.depot import Depot
 from domain.erreurs import Introuvable, RefusCommande, RegleEnfreinte, VersionPerimee
 from domain.logement import Logement
 from domain.numero_unique import composer
@@ -364,11 +365,37 @@ class Registre(Application[UUID]):
     def _enregistrer(
         self, org: Organisation, acte: Acte, cmd: c.Enregistrer, idempotence: Idempotence | None = None
     ) -> Resultat:
+        depot = None
+        if cmd.depot is not None:
+            # The dépôt this guichet recorded: its date is the demand's filed_on, and the
+            # registration closes it in the same transaction (R.441-2-4).
+            permissions.exiger(org, cmd)
+            depot = self.depot(org.code, cmd.depot)
+            if cmd.filed_on is not None and cmd.filed_on != depot.depose_le:
+                raise RegleEnfreinte(
+                    "filed_on_du_depot",
+                    f"filed_on {cmd.filed_on} differs from the dépôt's date {depot.depose_le}: leave it out",
+                )
+            cmd = msgspec.structs.replace(cmd, filed_on=depot.depose_le)
         demande = self._nouvelle_demande(org, acte, cmd)
+        agregats: list[Any] = [demande]
+        if depot is not None:
+            depot.enregistrer(acte, demande.numero_unique)
+            agregats.append(depot)
         try:
-            return self._sauver([demande], idempotence, lambda p: self._resultat_a(demande, 0, p))  # type: ignore[no-any-return]
+            return self._sauver(agregats, idempotence, lambda p: self._resultat_a(demande, 0, p))  # type: ignore[no-any-return]
         except RecordConflictError:
+            if depot is not None and self.depot(org.code, depot.reference).numero_unique is not None:
+                raise RegleEnfreinte("depot_deja_enregistre", f"dépôt {depot.reference} was registered meanwhile") from None
             raise _deja_enregistree(demande.numero_unique) from None
+
+    # -- dépôts (R.441-2-4) ------------------------------------------------------------------
+
+    def depot(self, guichet: str, reference: str) -> Depot:
+        try:
+            return self.repository.get(Depot.id_pour(guichet, reference.strip()))
+        except AggregateNotFoundError:
+            raise Introuvable("depot_inconnu", f"{guichet} recorded no dépôt {reference!r}") from None
 
     def _apres_sauvegarde(self, demande: Demande) -> None:
         # Crypto-shredding happens once the erasure event is safely in the log.
@@ -483,6 +510,9 @@ class Lot:
         permissions.ecriture(org)
         acte = Acte(commande.occurred_on, org.code, agent, canal)
         if isinstance(commande, c.Enregistrer):
+            if commande.depot is not None:
+                # A batch keeps demands only; the registration of a dépôt goes alone.
+                raise RegleEnfreinte("depot_hors_lot", "a registration that closes a dépôt is not batched")
             demande = r._nouvelle_demande(org, acte, commande, self.cles)
             # What the store's unique version says at the save of a single registration.
             self._verifier_nouveau(demande.numero_unique)

@@ -40,6 +40,18 @@ idempotence = sa.Table(
     sa.Column("cree_le", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
+# The files of the dossier unique's pièces, when uploaded (CCH R.441-2-4): personal data,
+# encrypted under the demand's key (adapters/pieces.py), so that erasing the key makes them
+# unreadable while the pièce's event (type, member, SHA-256, size) stays in the log.
+fichiers_pieces = sa.Table(
+    "ledger_fichiers_pieces",
+    metadata,
+    sa.Column("demande_id", sa.String(36), primary_key=True),
+    sa.Column("piece", sa.Integer, primary_key=True),  # the pièce déposée's event number
+    sa.Column("chiffre", sa.LargeBinary, nullable=False),
+    sa.Column("recu_le", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Signed checkpoints of the hash chain (adapters/integrite.py), as served to partners: the JSON
 # document itself, so that it is served again byte for byte.
 points_de_controle = sa.Table(

@@ -26,12 +26,15 @@ from api import (
     cotation,
     demandes,
     demandeur,
+    dossier,
     echange,
     echeances,
+    garde,
     integrite,
     logements,
     recherche,
     recours,
+    reponses,
     sante,
     statistiques,
 )
@@ -40,13 +43,13 @@ from api.dependances import fermer, installer
 from api.pages import PAGES
 from api.pages import documentation as docs_locales
 from api.pages import erreurs as erreurs_pages
-from api.problemes import Probleme, sur_base_injoignable
+from api.problemes import Probleme, sur_base_injoignable, sur_erreur_interne, sur_modele_en_panne
 from domain import commandes as c
 from projections import modeles
 from projections.explication import ReponseCotation
 from projections.flux import PageFlux
 from projections.historique import EntreeHistorique
-from projections.suivi import Suiveur
+from projections.suivi import ModeleEnPanne, Suiveur
 from projections.vue_demande import VueDemande
 
 # The structs whose schemas are the document's components (`#/components/schemas/<name>`).
@@ -59,6 +62,9 @@ TYPES_SCHEMAS: list[Any] = [
     c.OrienterVacance,
     c.OuvrirSession,
     c.CloreSession,
+    c.Deposer,
+    c.RetracterDepot,
+    dossier.VueDepot,
     commissions.Inscription,
     commissions.DecisionEnSeance,
 ]
@@ -72,6 +78,7 @@ ROUTEURS = (
     demandes.routeur,
     cotation.routeur,
     demandes.routeur_commandes,
+    dossier.routeur,
     echeances.routeur,
     recours.routeur,
     logements.routeur,
@@ -120,8 +127,11 @@ def creer_app(
     installer(app, registre, suiveurs, fond)
     # problem+json for the API, the same status and rule as a page for a browser
     erreurs_pages.installer(app)
+    garde.installer(app)  # 413 beyond the size limit
     for erreur in ERREURS_DE_CONNEXION:
         app.add_exception_handler(erreur, sur_base_injoignable)
+    app.add_exception_handler(ModeleEnPanne, sur_modele_en_panne)
+    app.add_exception_handler(Exception, sur_erreur_interne)  # 500 as problem+json
     for routeur in ROUTEURS:
         app.include_router(routeur)
     for routeur in PAGES:
@@ -134,6 +144,7 @@ def creer_app(
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _, composants = msgspec.json.schema_components(TYPES_SCHEMAS, ref_template="#/components/schemas/{name}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(composants)
+        reponses.completer_erreurs(schema)
         app.openapi_schema = schema
         return schema
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.registre import Registre
 from api import dependances as dep
+from api.limites import Limiteur, source
 from api.problemes import ErreurHTTP
 from domain.territoire import Agent, Organisation
 
@@ -23,12 +24,18 @@ class Appelant:
 
 
 def appelant(
+    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     registre: Registre = Depends(dep.registre),
+    limiteur: Limiteur = Depends(dep.limiteur),
 ) -> Appelant:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ErreurHTTP(401, "jeton_requis", "an Authorization: Bearer <token> header is required")
+    # A source that failed too often is refused before its token is even looked at (429).
+    cles = [source(request)]
+    limiteur.exiger(cles, "access tokens")
     trouve = registre.territoire.agent_par_jeton(credentials.credentials)
     if trouve is None:
+        limiteur.echec(cles)
         raise ErreurHTTP(401, "jeton_inconnu", "this access token belongs to no agent of the territory")
     return Appelant(*trouve)

@@ -87,8 +87,8 @@ def ouvrir(
              summary="The CAL sessions opened, of a bailleur, within dates")
 def lister(
     bailleur: str | None = Query(None),
-    du: date | None = Query(None),
-    au: date | None = Query(None),
+    du: reponses.Jour | None = Query(None),
+    au: reponses.Jour | None = Query(None),
     qui: Appelant = Depends(appelant),
     registre: Registre = Depends(dep.registre),
 ) -> Response:

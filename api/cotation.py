@@ -4,8 +4,6 @@ provenance, as of a date and as known at an instant, with its rank. The query is
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
@@ -28,8 +26,8 @@ routeur = APIRouter()
 )
 def lire_cotation(
     numero_unique: str,
-    au: date | None = Query(None, description="valid time: the score as of this date (default today)"),
-    connu_a: datetime | None = Query(
+    au: reponses.Jour | None = Query(None, description="valid time: the score as of this date (default today)"),
+    connu_a: reponses.Instant | None = Query(
         None, description="knowledge time: only what had been recorded by this instant (ISO 8601)"
     ),
     avec_rang: bool = Query(

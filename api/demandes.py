@@ -18,10 +18,11 @@ from adapters.replique import attendre_replique
 from api import dependances as dep
 from api import idempotence, reponses
 from api.auth import Appelant, appelant
+from api.garde import exiger_json
 from api.idempotence import CleRequete, cle_requete
 from api.problemes import ErreurHTTP
 from domain import commandes as c
-from domain import horloge
+from domain import horloge, permissions
 from projections.historique import EntreeHistorique
 from projections.lecteurs import Lecteurs
 from projections.listes import page_historique
@@ -53,6 +54,13 @@ COMMANDES: list[tuple[str, type[c.Commande], str]] = [
     ("recours", c.DeposerRecours, "Recours against a décote, within 15 days of its notification"),
     ("decisions-recours", c.DeciderRecours, "Decision on a recours (the décote's author): annulee or maintenue"),
     ("baux", c.SignerBail, "Bail signé: appends the automatic RADATT radiation"),
+    ("pieces", c.DeposerPiece, "Pièce déposée (guichet, bailleur): type from the arrêté of 6 August 2022, member, SHA-256 and size (CCH R.441-2-4)"),
+    ("pieces-validees", c.ValiderPiece, "Pièce validée (guichet, bailleur)"),
+    ("pieces-refusees", c.RefuserPiece, "Pièce refusée with its reason's code; an incoherente one founds a decote_pieces"),
+    ("demandes-de-pieces", c.DemanderPieces, "Demande de pièces ou d'informations, answer due by du_le (deadline)"),
+    ("visites", c.ProposerVisite, "Visite proposée of a dwelling the demand is a candidate on (bailleur, or the designating réservataire)"),
+    ("visites-constatees", c.ConstaterVisite, "Visite effectuée or not"),
+    ("attestations", c.DelivrerAttestation, "Attestation of registration or renewal sent (R.441-2-4), with its channel"),
     ("retractations", c.Retracter, "Rétractation of an event by the organisation that recorded it"),
 ]
 
@@ -63,12 +71,14 @@ DELAI_REPLIQUE = 10.0  # seconds `?attendre=true` waits for the read replica
 
 def corps(t: type[c.Commande]) -> Callable[..., Any]:
     """A dependency decoding the request body as the command `t`, strictly: unknown fields, bad
-    types and broken JSON are 422 problems naming what is wrong."""
+    types and broken JSON are 422 problems naming what is wrong; a body that is not declared
+    JSON is 415."""
 
     async def lire(request: Request) -> c.Commande:
         brut = await request.body()
         if not brut:
             raise ErreurHTTP(422, "payload_requis", f"a JSON body ({t.__name__}) is required")
+        exiger_json(request, t.__name__)
         try:
             return msgspec.json.decode(brut, type=t)
         except msgspec.ValidationError as e:
@@ -111,7 +121,9 @@ def apres_commande(
         fond.wake()
     if attendre and r.position is not None:
         for s in lecteurs.suiveurs.values():
-            if not s.attendre(r.position):
+            # A read model stopped on an event it cannot apply never catches up; its reads
+            # answer 503 rather than stale rows, so read-your-writes holds without it.
+            if not s.attendre(r.position) and s.panne is None:
                 raise ErreurHTTP(
                     503, "projection_en_retard", f"read model {s.projection.nom} did not reach {r.position} in time"
                 )
@@ -192,7 +204,9 @@ def lire_historique(
     registre: Registre = Depends(dep.registre),
 ) -> Response:
     d = registre.demande(numero_unique)
-    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur))
+    # An auditeur reads the facts, never the persons (permissions.lecture_personnelle).
+    personnel = permissions.lecture_personnelle(qui.organisation)
+    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur, personnel))
     return reponses.page(p, request, {"ETag": f'"{d.version}"'})
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import msgspec
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -21,6 +21,7 @@ from adapters.registre import Registre
 from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
+from api.limites import Limiteur, source
 from api.problemes import ErreurHTTP
 from domain import horloge, permissions
 from projections.information_demandeur import (
@@ -51,18 +52,32 @@ _bearer = HTTPBearer(
 
 
 def demandeur(
+    request: Request,
     numero_unique: str,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     secret: Callable[[], bytes] = Depends(dep.secret_demandeur),
+    limiteur: Limiteur = Depends(dep.limiteur),
 ) -> str:
-    """The numéro unique the code opens; 401 otherwise, the same whether the demand exists."""
+    """The numéro unique the code opens; 401 otherwise, the same whether the demand exists;
+    429 once this source, or this demand, saw too many wrong codes (api/limites.py)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ErreurHTTP(401, "code_demandeur_requis",
                          "an Authorization: Bearer <code demandeur> header is required")
-    if not code_valable(secret(), numero_unique, credentials.credentials):
-        raise ErreurHTTP(401, "code_demandeur_invalide",
-                         "this access code does not open this demand")
+    verifier_code(limiteur, request, secret, numero_unique, credentials.credentials)
     return numero_unique
+
+
+def verifier_code(
+    limiteur: Limiteur, request: Request, secret: Callable[[], bytes], numero: str, code: str
+) -> None:
+    """A demandeur's code tried on `numero` (the API's and the page's): 429 while blocked, 401
+    (counted) when it does not open the demand."""
+    cles = [source(request), ("demande", numero)]
+    limiteur.exiger(cles, "demandeur access codes")
+    if not numero or not code_valable(secret(), numero, code):
+        limiteur.echec(cles)
+        raise ErreurHTTP(401, "code_demandeur_invalide", "this access code does not open this demand")
+    limiteur.succes(cles[1:])
 
 
 # -- the endpoints ---------------------------------------------------------------------------------

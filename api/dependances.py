@@ -17,6 +17,7 @@ from adapters.registre import Registre
 from adapters.session_ecran import Sessions
 from adapters.session_ecran import charger_secret as charger_secret_session
 from adapters.veilleur import Veilleur
+from api.limites import Limiteur
 from domain import horloge
 from projections import modeles
 from projections.information_demandeur import AttentesParAnnee
@@ -38,6 +39,7 @@ def installer(
     app.state.secret_demandeur = None  # loaded on the first demandeur request
     app.state.sessions = None  # the pages' session key, loaded on the first page that needs it
     app.state.veilleur = None  # started by the first long poll of /flux
+    app.state.limiteur = Limiteur()  # failed authentications, in this process's memory
 
 
 def fermer(app: FastAPI) -> None:
@@ -79,6 +81,12 @@ def lecteur_de(nom: str, du_jour: bool = False) -> Callable[..., Suiveur]:
         return lus.lecteur(nom, horloge.aujourdhui() if du_jour else None)
 
     return lecteur
+
+
+def limiteur(request: Request) -> Limiteur:
+    """The counts of failed authentications (api/limites.py)."""
+    lim: Limiteur = request.app.state.limiteur
+    return lim
 
 
 def attentes(request: Request) -> AttentesParAnnee:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 import msgspec
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,13 +19,16 @@ from adapters.sne.ecriture import document
 from adapters.sne.importation import RapportImport, importer
 from adapters.veilleur import Veilleur
 from api import dependances as dep
+from api import reponses
 from api.auth import Appelant, appelant
+from api.garde import exiger_type
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from domain.permissions import lecture_personnelle
 from projections.flux import LIMITE_MAX, PageFlux, page
 
 routeur = APIRouter()
 XML = "application/xml"
+POSITION_MAX = 2**53  # a log position: far beyond any log, within every database's integers
 ATTENTE_MAX = 60.0
 _PROBLEME = {"content": {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}}
 
@@ -57,6 +59,8 @@ async def importer_sne(
     registre: Registre = Depends(dep.registre),
     fond: BackgroundWork | None = Depends(dep.fond),
 ) -> Response:
+    if request.headers.get("content-length") not in (None, "0"):
+        exiger_type(request, (XML, "text/xml", "application/octet-stream"), "an interfaceNuu file")
     # Spooled to disk past 8 MB: a national file of any size is imported in bounded memory.
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as tampon:
         taille = 0
@@ -92,7 +96,7 @@ async def importer_sne(
 )
 def exporter_sne(
     numero_unique: str,
-    au: date | None = Query(None, description="the date the file describes (default today)"),
+    au: reponses.Jour | None = Query(None, description="the date the file describes (default today)"),
     qui: Appelant = Depends(appelant),
     registre: Registre = Depends(dep.registre),
 ) -> Response:
@@ -125,7 +129,7 @@ def exporter_sne(
     responses={200: {"description": "A page of events", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PageFlux"}}}}},
 )
 async def flux(
-    apres: int = Query(0, ge=0, description="the position of the last event already handled"),
+    apres: int = Query(0, ge=0, le=POSITION_MAX, description="the position of the last event already handled"),
     limite: int = Query(100, ge=1, le=LIMITE_MAX),
     attente: float = Query(0, ge=0, le=ATTENTE_MAX, description="seconds to wait for a new event"),
     qui: Appelant = Depends(appelant),

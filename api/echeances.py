@@ -4,7 +4,7 @@ those falling due in a date range, from the deadlines read model
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -29,8 +29,8 @@ routeur = APIRouter()
 )
 def lire_echeances(
     request: Request,
-    du: date = Query(..., description="first day, ISO 8601"),
-    au: date = Query(..., description="last day, included"),
+    du: Annotated[reponses.Jour, Query(description="first day, ISO 8601")],
+    au: Annotated[reponses.Jour, Query(description="last day, included")],
     type: str | None = Query(None, description="e.g. radiation_non_renouvellement, recours_possible"),
     demande: str | None = Query(None, description="only this demand's deadlines"),
     limite: int | None = reponses.LIMITE,

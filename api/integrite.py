@@ -63,7 +63,7 @@ def cle_publique(_qui: Appelant = Depends(appelant), registre: Registre = Depend
     "/integrite/preuves/inclusion",
     summary="Proof that the event at a position is in the log under a checkpoint (RFC 9162 §2.1.3)",
     response_class=Response,
-    responses=_schema("PreuveInclusion"),
+    responses={**_schema("PreuveInclusion"), 404: {"description": "No such event or checkpoint size in the log (`preuve_impossible`)"}},
 )
 def preuve_inclusion(
     position: int = Query(..., ge=1, description="the event's log position"),
@@ -81,7 +81,7 @@ def preuve_inclusion(
     "/integrite/preuves/coherence",
     summary="Proof that a checkpoint extends an older one (RFC 9162 §2.1.4)",
     response_class=Response,
-    responses=_schema("PreuveCoherence"),
+    responses={**_schema("PreuveCoherence"), 404: {"description": "No such checkpoint sizes in the log (`preuve_impossible`)"}},
 )
 def preuve_coherence(
     ancienne: int = Query(..., ge=1, description="the older checkpoint's size"),

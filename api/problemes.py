@@ -4,6 +4,7 @@ not take, a query parameter that does not parse), so that no error of the API is
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -13,6 +14,9 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.erreurs import RefusCommande
+from projections.suivi import ModeleEnPanne
+
+log = logging.getLogger("ledger.api")
 
 TYPE_MEDIA = "application/problem+json"
 TITRES = {
@@ -23,7 +27,10 @@ TITRES = {
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -43,6 +50,7 @@ class ErreurHTTP(Exception):
     def __init__(self, statut: int, regle: str, message: str, **details: Any) -> None:
         super().__init__(message)
         self.statut, self.regle, self.message, self.details = statut, regle, message, details
+        self.entetes: dict[str, str] = {}  # headers the answer carries (Retry-After)
 
 
 def reponse(
@@ -68,7 +76,9 @@ async def sur_refus(request: Request, exc: Exception) -> Response:
 
 async def sur_erreur_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ErreurHTTP)
-    return reponse(exc.statut, exc.regle, exc.message, request.url.path, **exc.details)
+    r = reponse(exc.statut, exc.regle, exc.message, request.url.path, **exc.details)
+    r.headers.update(exc.entetes)
+    return r
 
 
 async def sur_base_injoignable(request: Request, exc: Exception) -> Response:
@@ -79,6 +89,24 @@ async def sur_base_injoignable(request: Request, exc: Exception) -> Response:
     r = reponse(503, "base_injoignable", f"the ledger's database cannot be reached: {raison}", request.url.path)
     r.headers["Retry-After"] = "5"
     return r
+
+
+async def sur_modele_en_panne(request: Request, exc: Exception) -> Response:
+    """A read of a read model that stopped on an event it cannot apply (projections/suivi.py):
+    503 naming the model and the event; the other read models and the commands go on."""
+    assert isinstance(exc, ModeleEnPanne)
+    p = exc.panne
+    return reponse(
+        503, "modele_en_panne", str(exc), request.url.path, modele=exc.nom, evenement=p.position,
+        topic=p.topic, version=p.version, raison=p.raison,
+    )
+
+
+async def sur_erreur_interne(request: Request, exc: Exception) -> Response:
+    """Whatever no other handler answers: a 500 in problem+json too (logged with its trace by
+    the server), never a bare text."""
+    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    return reponse(500, "erreur_interne", "the ledger failed to answer this request", request.url.path)
 
 
 # FastAPI's own refusals, by status: the rule they name.

@@ -14,8 +14,9 @@ from fastapi.responses import Response
 from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
+from api.garde import exiger_json
 from api.problemes import ErreurHTTP
-from domain import permissions
+from domain import bornes, permissions
 from projections.lecteurs import Lecteurs
 from projections.repertoire import rechercher
 
@@ -28,12 +29,16 @@ class Recherche(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 async def _recherche(request: Request) -> Recherche:
+    brut = await request.body()
+    if brut:
+        exiger_json(request, "Recherche")
     try:
-        r = msgspec.json.decode(await request.body(), type=Recherche)
+        r = msgspec.json.decode(brut, type=Recherche)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
         raise ErreurHTTP(422, "payload_invalide", f"Recherche: {e}") from None
     if not r.nom.strip():
         raise ErreurHTTP(422, "payload_invalide", "Recherche: nom is empty")
+    bornes.verifier(r)  # a name and a birth date within the ledger's limits (422 otherwise)
     return r
 
 

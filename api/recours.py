@@ -5,8 +5,6 @@ read model); and the decided recours, searchable (`projections.repertoire.lister
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -42,8 +40,8 @@ def lire_recours(
     demande: str | None = Query(None, description="only this demand's"),
     statut: str = Query("en_attente", description="en_attente or decide"),
     decision: str | None = Query(None, description="decided ones: annulee or maintenue"),
-    du: date | None = Query(None, description="decided ones: decided on or after this day"),
-    au: date | None = Query(None, description="decided ones: decided on or before this day"),
+    du: reponses.Jour | None = Query(None, description="decided ones: decided on or after this day"),
+    au: reponses.Jour | None = Query(None, description="decided ones: decided on or before this day"),
     limite: int | None = reponses.LIMITE,
     curseur: str | None = reponses.CURSEUR,
     qui: Appelant = Depends(appelant),

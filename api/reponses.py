@@ -5,13 +5,16 @@ struct, the problem+json errors an endpoint may answer, and OpenAPI references t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from fastapi import Query, Request
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from api.problemes import TYPE_MEDIA, ErreurHTTP
+from domain import bornes
 from projections.listes import LIMITE_MAX, CurseurInvalide, Page
 
 ERREURS = {
@@ -118,3 +121,89 @@ def page(p: Page, request: Request, headers: dict[str, str] | None = None) -> Re
         entetes["Link"] = f'<{suivante.path}?{suivante.query}>; rel="next"'
         entetes["X-Curseur-Suivant"] = p.suivant
     return json(p.lignes, headers=entetes)
+
+
+# -- dates in query parameters ------------------------------------------------------------------------
+
+
+def _dans_les_bornes(d: date) -> None:
+    if not bornes.DATE_MIN <= d <= bornes.DATE_MAX:
+        raise ValueError(
+            f"{d.isoformat()} is outside {bornes.DATE_MIN.isoformat()}..{bornes.DATE_MAX.isoformat()}"
+        )
+
+
+def _jour(d: date) -> date:
+    _dans_les_bornes(d)
+    return d
+
+
+def _instant(t: datetime) -> datetime:
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{t.isoformat()} has no UTC offset: write e.g. {t.isoformat()}+00:00 or {t.isoformat()}Z")
+    _dans_les_bornes(t.date())
+    return t
+
+
+# A day and an instant as query parameters: within the ledger's dates (docs/rules.md, "Input
+# limits"), an instant with its offset; otherwise 422 `parametre_invalide` naming the parameter.
+Jour = Annotated[date, AfterValidator(_jour)]
+Instant = Annotated[datetime, AfterValidator(_instant)]
+
+
+def jour_borne(nom: str, d: date) -> date:
+    """`d`, or the 422 naming the parameter `nom` (for a parameter a route parses itself)."""
+    try:
+        return _jour(d)
+    except ValueError as e:
+        raise ErreurHTTP(422, "parametre_invalide", f"{nom}: {e}", parametre=nom) from None
+
+
+# -- the errors every operation may answer, in the OpenAPI document ----------------------------------
+
+_PROBLEME = {TYPE_MEDIA: {"schema": {"$ref": "#/components/schemas/Probleme"}}}
+_ERREURS_COMMUNES = {
+    "401": "No, unknown or malformed credential",
+    "404": "Unknown demand, dwelling, session or path",
+    "413": "Request body larger than the limit (LEDGER_TAILLE_MAX_REQUETE)",
+    "415": "Request body not of the media type the operation takes",
+    "422": "Invalid parameter or payload, or a broken domain rule; `regle` names it",
+    "429": "Too many failed authentications from this source or on this demand; see Retry-After",
+    "503": "Database unreachable, or a read model stopped on an event it cannot apply (`modele_en_panne`)",
+}
+
+
+def completer_erreurs(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation's document lists the problem+json errors it may answer: FastAPI's own 422
+    (which the ledger answers as problem+json), 401 and 429 where a credential is read, 404 where
+    the path names something, 413 and 415 where a body is taken, 503 everywhere."""
+    for operations in document.get("paths", {}).values():
+        for methode, op in operations.items():
+            if not isinstance(op, dict) or methode not in ("get", "post", "put", "patch", "delete"):
+                continue
+            reponses = op.setdefault("responses", {})
+            parametres = op.get("parameters", [])
+            statuts = ["422", "503"]
+            if op.get("security") or any(p.get("in") == "header" and p.get("name", "").lower() == "authorization"
+                                         for p in parametres):
+                statuts += ["401", "429"]
+            if any(p.get("in") == "path" for p in parametres):
+                statuts.append("404")
+            if "requestBody" in op:
+                statuts += ["413", "415"]
+            for statut, r in list(reponses.items()):
+                if str(statut) in _ERREURS_COMMUNES and str(statut) not in statuts and not r.get("content"):
+                    r["content"] = _PROBLEME  # an error an operation declares by words only
+            for statut in statuts:
+                existante = reponses.get(statut) or reponses.get(int(statut))  # type: ignore[call-overload]
+                if existante is None or _schema_fastapi(existante):
+                    reponses.pop(int(statut), None)  # type: ignore[call-overload]
+                    reponses[statut] = {"description": _ERREURS_COMMUNES[statut], "content": _PROBLEME}
+    document.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    document.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+    return document
+
+
+def _schema_fastapi(reponse: dict[str, Any]) -> bool:
+    """FastAPI's default 422 (HTTPValidationError as application/json): not what is answered."""
+    return "application/json" in reponse.get("content", {}) and "HTTPValidationError" in str(reponse)

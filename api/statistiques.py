@@ -17,8 +17,10 @@ from fastapi.responses import Response
 from adapters.exports import CSV, XLSX, en_csv, en_json, en_xlsx, noms_du_territoire
 from adapters.registre import Registre
 from api import dependances as dep
+from api import reponses
 from api.auth import Appelant, appelant
 from api.problemes import TYPE_MEDIA, ErreurHTTP
+from domain import bornes
 from projections.indicateurs import Bilan, Periode
 from projections.lecteurs import Lecteurs
 from projections.modeles import STATISTIQUES
@@ -46,9 +48,10 @@ def _invalide(parametre: str, message: str, regle: str = "parametre_invalide") -
 
 def _date(parametre: str, texte: str) -> date:
     try:
-        return date.fromisoformat(texte)
+        jour = date.fromisoformat(texte)
     except ValueError:
         raise _invalide(parametre, f"{texte!r} is not a date, expected YYYY-MM-DD") from None
+    return reponses.jour_borne(parametre, jour)
 
 
 def periode_de(annee: str | None, du: str | None, au: str | None) -> Periode:
@@ -56,8 +59,10 @@ def periode_de(annee: str | None, du: str | None, au: str | None) -> Periode:
     if annee is not None:
         if du is not None or au is not None:
             raise _invalide("annee", "give either annee, or du and au, not both", "periode_invalide")
-        if not (annee.isdigit() and 1 <= int(annee) <= 9999):
-            raise _invalide("annee", f"{annee!r} is not a year, expected e.g. 2026")
+        if not (annee.isdigit() and bornes.DATE_MIN.year <= int(annee) <= bornes.DATE_MAX.year):
+            raise _invalide(
+                "annee", f"{annee!r} is not a year of {bornes.DATE_MIN.year}..{bornes.DATE_MAX.year}, expected e.g. 2026"
+            )
         return Periode.annee(int(annee))
     if du is None and au is None:
         raise _invalide("annee", "a period is required: annee=YYYY, or du=YYYY-MM-DD&au=YYYY-MM-DD",
@@ -81,7 +86,9 @@ def _instant(texte: str | None) -> datetime | None:
         raise _invalide(
             "connu_a", f"{texte!r} is not an instant, expected ISO 8601 such as 2026-11-23T12:00:00+00:00"
         ) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+    t = t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+    reponses.jour_borne("connu_a", t.date())
+    return t
 
 
 def nom_fichier(b: Bilan, extension: str = "csv") -> str:

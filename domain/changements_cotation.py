@@ -144,7 +144,8 @@ def prochain_changement(
                     if jour > au:
                         candidats.append(jour)
     for d in etat.decotes.values():
-        for jour in (d.date, calendrier.fin_decote(d.date)):
+        # Counts from its own date until a year after the sanctioned fact (`Decote.fin`).
+        for jour in (d.date, d.fin):
             if jour > au:
                 candidats.append(jour)
     return min(candidats, default=None)

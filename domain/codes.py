@@ -13,6 +13,11 @@ class MotifRadiation(StrEnum):
     RADREN = "RADREN"  # not renewed
 
 
+# The reasons of a demand (SNE `motifDemande`): 01 sans logement … 23 autre motif particulier.
+# Strings, not an enum: stored events carry them as such.
+MOTIFS_DEMANDE = frozenset(f"{n:02d}" for n in range(1, 24))
+
+
 class TypeReservataire(StrEnum):
     COLTER = "COLTER"
     COLACT = "COLACT"

@@ -2,6 +2,7 @@
 API, the CLI and importers. Unknown fields are refused, so a typo never passes silently."""
 
 from datetime import date
+from decimal import Decimal
 
 import msgspec
 
@@ -27,6 +28,13 @@ from domain.codes import (
     TypeReservataire,
 )
 from domain.foyer import Complements, DonneesPersonnelles, LogementActuel, Membre, Souhaits
+from domain.pieces import (
+    CanalAttestation,
+    DeposantRecours,
+    MotifRefusPiece,
+    TypeAttestation,
+    TypePiece,
+)
 
 
 class Commande(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -47,6 +55,19 @@ class Enregistrer(Commande):
     # On import: the demand's current anniversary (its last renewal + 1 year); by default
     # filed_on + 1 year, which would radiate at once a demand filed years ago and renewed since.
     anniversaire: date | None = None
+    # The reference of the dépôt this guichet recorded (POST /depots): its date is the filed_on.
+    depot: str | None = None
+
+
+class Deposer(Commande):
+    """The dépôt of a complete request at the guichet, under its own reference, before the
+    registration (R.441-2-4: within 30 days)."""
+
+    reference: str
+
+
+class RetracterDepot(Commande):
+    motif: str
 
 
 class Modifier(Commande):
@@ -143,22 +164,75 @@ class Refuser(Commande):
     # A non_recevable refusal and its décote may be one command; they stay two events.
     appliquer_decote: bool = False
     decote_notifiee_le: date | None = None
+    # The proposal's rent (hors charges, €/month) on the record beside its typology, so that a
+    # non_recevable qualification can be checked.
+    loyer: Decimal | None = None
 
 
 class AppliquerDecote(Commande):
     code: CodeDecote
     refus: int | None = None  # event number of the refusal, for decote_refus
     notifiee_le: date | None = None
+    piece: int | None = None  # event number of the pièce's refusal (incoherente), for decote_pieces
 
 
 class DeposerRecours(Commande):
     decote: int  # event number of the décote
+    depose_par: DeposantRecours | None = None  # who filed it on the demandeur's behalf
+    explications: str | None = None  # the demandeur's explanations (encrypted)
 
 
 class DeciderRecours(Commande):
     decote: int
     decision: DecisionRecours
     motivation: str
+
+
+class DeposerPiece(Commande):
+    """A pièce of the dossier unique received: its type (arrêté du 6 août 2022), the member it
+    concerns (0: the demandeur), the SHA-256 of the file and its size. The file itself may follow
+    (PUT …/pieces/{n}/fichier), stored encrypted under the demand's key."""
+
+    type_piece: TypePiece
+    empreinte: str
+    taille: int
+    membre: int = 0
+    en_reponse_a: int | None = None  # event number of the request it answers
+
+
+class ValiderPiece(Commande):
+    piece: int  # event number of the pièce déposée
+
+
+class RefuserPiece(Commande):
+    piece: int
+    motif: MotifRefusPiece
+    texte: str | None = None  # free text beside the code (encrypted)
+
+
+class DemanderPieces(Commande):
+    """Demande de pièces ou d'informations: the pièces asked (and/or, in texte, the informations),
+    of which member (None: the household), answer due by `du_le`."""
+
+    du_le: date
+    pieces: tuple[TypePiece, ...] = ()
+    membre: int | None = None
+    texte: str | None = None  # encrypted
+
+
+class ProposerVisite(Commande):
+    logement: str
+    visite_le: date
+
+
+class ConstaterVisite(Commande):
+    visite: int  # event number of the proposed visit
+    effectuee: bool
+
+
+class DelivrerAttestation(Commande):
+    type: TypeAttestation
+    canal: CanalAttestation
 
 
 class SignerBail(Commande):

@@ -422,6 +422,8 @@ def _decote(ctx: _Contexte, p: _Decote) -> Constat | None:
         sources.add(d.version)
         if d.refus is not None:
             sources.add(d.refus)
+        if d.piece is not None:
+            sources.add(d.piece)
         if d.recours is not None:
             sources.add(d.recours)
         if d.decision_version is not None:
@@ -433,9 +435,10 @@ def _decote(ctx: _Contexte, p: _Decote) -> Constat | None:
             if d.recours is None
             else ("recours pending" if d.decision is None else f"recours {d.decision}")
         )
+        fait = f" for the fact of {d.fait_le.isoformat()}" if d.fait_le is not None else ""
         parts.append(
-            f"{d.code} of {d.date.isoformat()} counts until "
-            f"{calendrier.fin_decote(d.date).isoformat()} (exclusive), {etat_recours}"
+            f"{d.code} of {d.date.isoformat()}{fait} counts until "
+            f"{d.fin.isoformat()} (exclusive), {etat_recours}"
         )
     if len(actives) > 1:
         parts.append("counted once")

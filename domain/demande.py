@@ -21,12 +21,13 @@ command handlers (`domain/traitements.py`) first.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain import calendrier, horloge, verifications
+from domain import calendrier, horloge, permissions, verifications
 from domain.acte import SYSTEME, Acte
 from domain.codes import (
     Canal,
@@ -47,8 +48,10 @@ from domain.codes import (
     StatutDalo,
     TypeDecisionCAL,
     TypeReservataire,
+    Typologie,
 )
-from domain.erreurs import RegleEnfreinte
+from domain.dossier_unique import Attestation, PieceRecue, PiecesDemandees, Visite
+from domain.erreurs import RefusCommande, RegleEnfreinte
 from domain.etat_demande import (
     Candidature,
     Decote,
@@ -71,9 +74,17 @@ from domain.foyer import (
     TexteLibre,
     TexteOuEfface,
 )
+from domain.pieces import (
+    CanalAttestation,
+    DeposantRecours,
+    MotifRefusPiece,
+    TypeAttestation,
+    TypePiece,
+)
 from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier
+from domain.regles_pieces import ReglesDesPieces
 
 # Imported from here before the split; they keep working from here.
 __all__ = [
@@ -91,7 +102,7 @@ __all__ = [
 ESPACE_DEMANDES = uuid5(NAMESPACE_URL, "urn:demand-ledger:demande")
 
 
-class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate):
+class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDecotes, Aggregate):
     """A demande de logement social, identified by its numéro unique."""
 
     @staticmethod
@@ -205,6 +216,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
 
         def evoluer(self, etat: EtatDemande) -> None:
             etat.mise_en_demeure = (self.occurred_on, self.motif)
+            etat.mise_en_demeure_par = self.organisation
 
     class Radiee(Event):
         motif: MotifRadiation
@@ -385,8 +397,18 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         qualification: QualificationRefus
         code: MotifRefus = MotifRefus.autre  # an older free-text motif reads `autre`
         personnel: TexteOuEfface | None = None  # free text beside the code, encrypted
+        # The proposal as refused, so that a reader can check a non_recevable qualification:
+        # the dwelling's typology and its rent (hors charges, €/month, as the bailleur gives it),
+        # and what the qualification states — the dwelling adapted to the household's
+        # composition and to its resources (the grid's words). Absent from older refusals.
+        typologie: Typologie | None = None
+        loyer: Decimal | None = None
+        adapte_composition: bool = False
+        adapte_ressources: bool = False
         concerne_logement: ClassVar[bool] = True
-        champs_recents: ClassVar[frozenset[str]] = frozenset({"code", "personnel"})
+        champs_recents: ClassVar[frozenset[str]] = frozenset(
+            {"code", "personnel", "typologie", "loyer", "adapte_composition", "adapte_ressources"}
+        )
 
         @property
         def texte(self) -> str | None:
@@ -418,9 +440,16 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         code: CodeDecote
         notifiee_le: date
         refus: int | None = None  # version of the non_recevable refusal, for decote_refus
+        # For decote_pieces: the version of the pièce refused as incoherente it sanctions.
+        piece: int | None = None
         annulable: ClassVar[bool] = True
+        champs_recents: ClassVar[frozenset[str]] = frozenset({"piece"})
 
         def evoluer(self, etat: EtatDemande) -> None:
+            # The fact sanctioned: the refused proposal, or the refusal of the incoherent pièce
+            # (the day it was established). The décote counts for a year from it.
+            sanctionne = self.refus if self.refus is not None else self.piece
+            fait = etat.faits.get(sanctionne) if sanctionne is not None else None
             etat.decotes[self.originator_version] = Decote(
                 version=self.originator_version,
                 code=self.code,
@@ -428,10 +457,21 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
                 notifiee_le=self.notifiee_le,
                 organisation=self.organisation,
                 refus=self.refus,
+                fait_le=fait.occurred_on if fait is not None else None,
+                piece=self.piece,
             )
 
     class RecoursDepose(Event):
         decote: int
+        # Who filed it on the demandeur's behalf, and the demandeur's explanations (free text:
+        # personal data, in `personnel`, encrypted under the demand's key). Absent from older logs.
+        depose_par: DeposantRecours | None = None
+        personnel: TexteOuEfface | None = None
+        champs_recents: ClassVar[frozenset[str]] = frozenset({"depose_par", "personnel"})
+
+        @property
+        def explications(self) -> str | None:
+            return self.personnel.texte if isinstance(self.personnel, TexteLibre) else None
 
         def evoluer(self, etat: EtatDemande) -> None:
             d = etat.decotes.get(self.decote)
@@ -453,6 +493,96 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
 
         def decote_annulee(self) -> int | None:
             return self.decote if self.decision is DecisionRecours.annulee else None
+
+    # -- the dossier unique (regles_pieces.py) ---------------------------------------------
+
+    class PieceDeposee(Event):
+        """A pièce of the dossier unique received (arrêté du 6 août 2022): its type, the member
+        it concerns, its SHA-256 digest and size. The file itself, when uploaded, is kept
+        encrypted under the demand's key beside the log (`adapters/pieces.py`)."""
+
+        type_piece: TypePiece
+        membre: int  # index in the household's members, 0 for the demandeur
+        empreinte: str
+        taille: int
+        en_reponse_a: int | None = None  # the request for pièces it answers
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            v = self.originator_version
+            etat.dossier.pieces[v] = PieceRecue(
+                v, self.type_piece, self.membre, self.occurred_on, self.empreinte, self.taille
+            )
+            d = etat.dossier.demandes.get(self.en_reponse_a) if self.en_reponse_a is not None else None
+            if d is not None:
+                d.reponses.append(v)
+
+    class PieceValidee(Event):
+        piece: int
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            p = etat.dossier.pieces.get(self.piece)
+            if p is not None:
+                p.verification, p.refusee, p.verifiee_le = self.originator_version, None, self.occurred_on
+
+    class PieceRefusee(Event):
+        """A pièce refused, with its reason's code (free text beside it, encrypted); an
+        *incoherente* one is the fact a decote_pieces sanctions."""
+
+        piece: int
+        motif: MotifRefusPiece
+        personnel: TexteOuEfface | None = None
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            p = etat.dossier.pieces.get(self.piece)
+            if p is not None:
+                p.verification, p.refusee, p.verifiee_le = self.originator_version, self.motif, self.occurred_on
+
+    class PiecesDemandees(Event):
+        """Demande de pièces ou d'informations: what is asked, of which member (None: the
+        household), the answer due by `du_le`; free text of what is asked is encrypted."""
+
+        pieces: tuple[TypePiece, ...]
+        du_le: date
+        membre: int | None = None
+        personnel: TexteOuEfface | None = None
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            v = self.originator_version
+            etat.dossier.demandes[v] = PiecesDemandees(v, self.pieces, self.membre, self.occurred_on, self.du_le)
+
+    class VisiteProposee(Event):
+        """A visit of a dwelling the demand is a candidate on, proposed for `visite_le`."""
+
+        logement: str
+        vacance: int
+        visite_le: date
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            v = self.originator_version
+            etat.dossier.visites[v] = Visite(v, self.logement, self.vacance, self.occurred_on, self.visite_le)
+
+    class VisiteConstatee(Event):
+        """Whether the proposed visit took place (`effectuee`), on its day or later."""
+
+        visite: int
+        effectuee: bool
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            x = etat.dossier.visites.get(self.visite)
+            if x is not None:
+                x.effectuee, x.constat = self.effectuee, self.originator_version
+
+    class AttestationDelivree(Event):
+        """The attestation of registration or renewal sent; the document is regenerated from
+        the log (`adapters/attestation.py`)."""
+
+        type_attestation: TypeAttestation
+        canal_envoi: CanalAttestation
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            etat.dossier.attestations.append(
+                Attestation(self.originator_version, self.type_attestation, self.canal_envoi, self.occurred_on)
+            )
 
     # -- the correction of any fact (here) ---------------------------------------------------
 
@@ -509,7 +639,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
         self.trigger_event(self.Retractee, **champs(acte), cible=cible, motif=motif)
         return fait
 
-    def refus_de_retractation(self, cible: int, organisation: str) -> RegleEnfreinte | None:
+    def refus_de_retractation(self, cible: int, organisation: str) -> RefusCommande | None:
         """Why `organisation` may not retract event `cible`, or None if it may (what a page asks
         before offering the form; `retracter` raises it)."""
         fait = self.fait(cible)
@@ -519,12 +649,7 @@ class Demande(ReglesDuDossier, ReglesDeCandidature, ReglesDesDecotes, Aggregate)
             )
         if self.est_retracte(cible):
             return RegleEnfreinte("deja_retracte", f"event {cible} is already retracted")
-        if fait.organisation != organisation:
-            return RegleEnfreinte(
-                "retractation_par_l_auteur",
-                f"only {fait.organisation}, which recorded event {cible}, may retract it",
-            )
-        return None
+        return permissions.refus_auteur(organisation, fait.organisation, cible)
 
     # -- what every command checks first (the family mixins call these) ---------------------
 

@@ -86,13 +86,20 @@ def echeances(etat: EtatDemande, retention_mois: int, delai_anormal_mois: int) -
                             "condition_suspensive", d.occurred_on + timedelta(days=d.delai_jours), v, c.logement
                         )
                     )
+        # Demandes de pièces ou d'informations not yet answered: the answer is due by du_le.
+        for p in etat.dossier.demandes_en_attente():
+            out.append(Echeance("pieces_demandees", p.du_le, p.version, ",".join(p.pieces)[:200]))
+        # Visits proposed and not yet said done or not: on their day.
+        for x in etat.dossier.visites.values():
+            if x.effectuee is None:
+                out.append(Echeance("visite", x.visite_le, x.version, x.logement))
     elif etat.radiee_le is not None:
         if etat.radiation is MotifRadiation.RADREN:
             out.append(Echeance("reactivation_possible", calendrier.reactivation_possible_jusqua(etat.radiee_le)))
         if not etat.effacee:
             out.append(Echeance("effacement", calendrier.effacement(etat.radiee_le, retention_mois)))
     for d in etat.decotes.values():
-        out.append(Echeance("fin_decote", calendrier.fin_decote(d.date), d.version, d.code.value))
+        out.append(Echeance("fin_decote", d.fin, d.version, d.code.value))
         if d.recours is None:
             out.append(Echeance("recours_possible", d.recours_du_au_plus_tard, d.version, d.code.value))
     return out

@@ -31,6 +31,7 @@ from domain.codes import (
     TypeReservataire,
     Typologie,
 )
+from domain.dossier_unique import DossierUnique
 from domain.erreurs import RegleEnfreinte
 from domain.foyer import Complements, LogementActuel, Membre, Personnel, Souhaits
 
@@ -68,6 +69,11 @@ class Decote:
     organisation: str
     refus: int | None
     recours: int | None = None  # version of the pending or decided recours
+    # The day of the sanctioned fact (the refused proposal, or the pièce found incoherent): the
+    # décote counts for one year from it (CCH L.441-2-8, the grid's "dans la dernière année").
+    # None for a décote recorded before it was anchored: its own date stands for the fact.
+    fait_le: date | None = None
+    piece: int | None = None  # version of the refused pièce a decote_pieces cites
     recours_depose_le: date | None = None
     decision: DecisionRecours | None = None
     decision_version: int | None = None
@@ -76,8 +82,13 @@ class Decote:
     def recours_du_au_plus_tard(self) -> date:
         return calendrier.recours_possible_jusqua(self.notifiee_le)
 
+    @property
+    def fin(self) -> date:
+        """The first day the décote no longer counts: its fact's date + 1 year."""
+        return calendrier.fin_decote(self.fait_le or self.date)
+
     def compte_le(self, jour: date) -> bool:
-        return self.date <= jour < calendrier.fin_decote(self.date)
+        return self.date <= jour < self.fin
 
 
 @dataclass
@@ -116,11 +127,13 @@ class EtatDemande:
     radiation: MotifRadiation | None = None
     radiee_le: date | None = None
     mise_en_demeure: tuple[date, MotifMiseEnDemeure] | None = None
+    mise_en_demeure_par: str | None = None  # the organisation that sent the standing one
     preavis: set[tuple[date, MotifPreavis]] = field(default_factory=set)
     statut_dalo: StatutDalo = StatutDalo.NON
     justifications: dict[str, Justification] = field(default_factory=dict)
     candidatures: dict[tuple[str, int], Candidature] = field(default_factory=dict)
     decotes: dict[int, Decote] = field(default_factory=dict)
+    dossier: DossierUnique = field(default_factory=DossierUnique)  # pièces, visits, attestations
     effacee: bool = False
     dernier_jour: date = date.min
     # For explanations: which fact last set each part of the state.

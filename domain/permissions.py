@@ -56,11 +56,35 @@ def mise_en_demeure(org: Organisation, motif: MotifMiseEnDemeure) -> None:
         guichet(org, "a mise en demeure for no answer")
 
 
-def radiation(org: Organisation, motif: MotifRadiation) -> None:
+def radiation(org: Organisation, motif: MotifRadiation, etat: EtatDemande | None = None) -> None:
     if motif is MotifRadiation.RADIRR:
         _exiger(org, {B}, "bailleur_requis", "a RADIRR radiation")
+        # The irrecevabilité is the bailleur's whose CAL pronounced it and who sent the mise en
+        # demeure: another bailleur has nothing to radiate (without a mise en demeure at all,
+        # the domain refuses the radiation as a precondition, 422).
+        med = etat.mise_en_demeure if etat is not None else None
+        par = etat.mise_en_demeure_par if etat is not None else None
+        if med is not None and med[1] is MotifMiseEnDemeure.irrecevabilite and par not in (None, org.code):
+            raise Interdit(
+                "bailleur_de_l_irrecevabilite",
+                f"a RADIRR radiation is recorded by {par}, whose CAL pronounced the irrecevabilité "
+                f"and which sent the mise en demeure of {med[0].isoformat()}; not by {org.code}",
+                bailleur=par,
+            )
     else:
         guichet(org, f"a {motif} radiation")
+
+
+def refus_auteur(organisation: str, auteur: str, cible: int) -> Interdit | None:
+    """Only the organisation that recorded an event may retract it (docs/rules.md): the refusal
+    for anyone else, a permission (403), or None."""
+    if organisation != auteur:
+        return Interdit(
+            "retractation_par_l_auteur",
+            f"only {auteur}, which recorded event {cible}, may retract it; not {organisation}",
+            auteur=auteur,
+        )
+    return None
 
 
 def dalo(org: Organisation) -> None:
@@ -206,7 +230,7 @@ def _radiation(
     org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
 ) -> None:
     if isinstance(cmd, c.Radier):
-        radiation(org, cmd.motif)
+        radiation(org, cmd.motif, etat)
     else:
         guichet(org, "a radiation")
 
@@ -245,11 +269,42 @@ def _decision_recours(
         guichet(org, "a decision on a recours")
 
 
-def _libre(
+def visite(org: Organisation, logement: LogementSocial, etat: EtatDemande | None) -> None:
+    """A visit is proposed, and said done or not, by the dwelling's bailleur or by the
+    réservataire whose designation made the demand a candidate on it (PPGDID, IV.2)."""
+    if B in org.types and logement.bailleur == org.code:
+        return
+    if R in org.types and etat is not None and any(
+        c.logement == logement.identifiant and c.reservataire == org.code and c.designations
+        for c in etat.candidatures.values()
+    ):
+        return
+    raise Interdit(
+        "visite_bailleur_ou_reservataire",
+        f"a visit of {logement.identifiant} is recorded by its bailleur {logement.bailleur} or by the "
+        f"réservataire that designated the candidate; not {org.code}",
+    )
+
+
+def _visite(
     org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
 ) -> None:
-    """Any organisation that writes: a retraction is checked against the retracted event's
-    author by the domain (a precondition, 422), not here."""
+    if lgt is not None:
+        visite(org, lgt, etat)
+    else:
+        _exiger(org, {B, R}, "visite_bailleur_ou_reservataire", "a visit")
+
+
+def _retractation(
+    org: Organisation, cmd: c.Commande | None, etat: EtatDemande | None, lgt: LogementSocial | None
+) -> None:
+    """Any organisation that writes, for an event it recorded itself (403 otherwise). An event
+    the state does not hold (unknown, already retracted) is the domain's to refuse (422)."""
+    if isinstance(cmd, c.Retracter) and etat is not None:
+        fait = etat.faits.get(cmd.evenement)
+        auteur = getattr(fait, "organisation", None)
+        if isinstance(auteur, str) and (refus := refus_auteur(org.code, auteur, cmd.evenement)) is not None:
+            raise refus
 
 
 REGLES: dict[type[c.Commande], _Regle] = {
@@ -269,7 +324,7 @@ REGLES: dict[type[c.Commande], _Regle] = {
     c.DeposerRecours: _de_guichet("a recours"),
     c.DeciderRecours: _decision_recours,
     c.SignerBail: _sur_logement("a bail"),
-    c.Retracter: _libre,
+    c.Retracter: _retractation,
     c.DeclarerVacance: _sur_logement("a vacancy"),
     c.OrienterVacance: _sur_logement("an orientation of a vacancy"),
     c.InscrireCAL: _sur_logement("an inscription à une CAL"),
@@ -277,6 +332,16 @@ REGLES: dict[type[c.Commande], _Regle] = {
     c.NotifierDecision: _sur_logement("the notification of a CAL decision"),
     c.OuvrirSession: _sur_logement("a session of a CAL"),
     c.CloreSession: _sur_logement("closing a session of a CAL"),
+    # The dossier unique (R.441-2-4): the guichets and bailleurs that instruct the demand.
+    c.DeposerPiece: _de_guichet("a pièce déposée"),
+    c.ValiderPiece: _de_guichet("the validation of a pièce"),
+    c.RefuserPiece: _de_guichet("the refusal of a pièce"),
+    c.DemanderPieces: _de_guichet("a request for pièces or informations"),
+    c.ProposerVisite: _visite,
+    c.ConstaterVisite: _visite,
+    c.DelivrerAttestation: _de_guichet("an attestation"),
+    c.Deposer: _de_guichet("a dépôt"),
+    c.RetracterDepot: _de_guichet("the retraction of a dépôt"),
 }
 
 

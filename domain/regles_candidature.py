@@ -10,6 +10,7 @@ attribution that stands) are the dwelling's (`domain/logement.py`); here, this d
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from domain import verifications
@@ -31,6 +32,7 @@ from domain.codes import (
 from domain.erreurs import RegleEnfreinte
 from domain.etat_demande import Candidature, SituationAttribution, champs
 from domain.foyer import TexteLibre
+from domain.regles_pieces import verifier_loyer
 from domain.territoire import LogementSocial
 
 if TYPE_CHECKING:
@@ -199,9 +201,13 @@ class ReglesDeCandidature:
         motif: MotifRefus,
         qualification: QualificationRefus,
         texte: str | None = None,
+        loyer: Decimal | None = None,
     ) -> int:
-        """Returns the version of the refusal, for a décote that may follow it."""
+        """Returns the version of the refusal, for a décote that may follow it. The proposal's
+        typology (the dwelling's) and rent go on the record; a non_recevable qualification states
+        that the dwelling was adapted to the household's composition and resources."""
         self._verifier_acte(acte)
+        verifier_loyer(loyer)
         self._verifier_active("refus")
         c = _candidature_designee(
             self, logement, vacance, "aucune_proposition",
@@ -227,6 +233,10 @@ class ReglesDeCandidature:
             qualification=qualification,
             code=motif,
             personnel=_texte(texte),
+            typologie=logement.typologie,
+            loyer=loyer,
+            adapte_composition=qualification is QualificationRefus.non_recevable,
+            adapte_ressources=qualification is QualificationRefus.non_recevable,
         )
         return self.version
 

@@ -17,6 +17,8 @@ from domain.acte import Acte
 from domain.codes import CodeDecote, DecisionRecours, QualificationRefus
 from domain.erreurs import RegleEnfreinte
 from domain.etat_demande import Decote, champs
+from domain.foyer import TexteLibre
+from domain.pieces import DeposantRecours, MotifRefusPiece
 
 if TYPE_CHECKING:
     from domain.demande import Demande
@@ -30,6 +32,7 @@ class ReglesDesDecotes:
         *,
         refus: int | None = None,
         notifiee_le: date | None = None,
+        piece: int | None = None,
     ) -> int:
         """Returns the décote's version, the number a recours names. Who may apply it (the
         refused proposal's bailleur, or a guichet for pièces) is asked first (`permissions.decote`)."""
@@ -56,8 +59,12 @@ class ReglesDesDecotes:
                 )
             if any(d.refus == refus for d in self.etat.decotes.values()):
                 raise RegleEnfreinte("decote_deja_appliquee", f"refusal {refus} already has its décote")
-        elif refus is not None:
-            raise RegleEnfreinte("refus_inattendu", "decote_pieces does not follow a refusal")
+            if piece is not None:
+                raise RegleEnfreinte("piece_inattendue", "decote_refus does not follow a pièce")
+        else:
+            if refus is not None:
+                raise RegleEnfreinte("refus_inattendu", "decote_pieces does not follow a refusal")
+            _piece_incoherente(self, acte, piece)
         notification = notifiee_le or acte.occurred_on
         if notification < acte.occurred_on or notification > horloge.aujourdhui():
             raise RegleEnfreinte(
@@ -65,11 +72,20 @@ class ReglesDesDecotes:
                 "the notification date cannot be before the décote nor in the future",
             )
         self.trigger_event(
-            self.DecoteAppliquee, **champs(acte), code=code, notifiee_le=notification, refus=refus
+            self.DecoteAppliquee, **champs(acte), code=code, notifiee_le=notification, refus=refus,
+            piece=piece,
         )
         return self.version
 
-    def deposer_recours(self: Demande, acte: Acte, decote: int) -> None:
+    def deposer_recours(
+        self: Demande,
+        acte: Acte,
+        decote: int,
+        depose_par: DeposantRecours | None = None,
+        explications: str | None = None,
+    ) -> None:
+        """The recours carries who filed it on the demandeur's behalf and their explanations
+        (personal data, encrypted under the demand's key, erased with it)."""
         self._verifier_acte(acte)
         d = _decote(self, decote)
         if d.recours is not None and d.decision is None:
@@ -84,7 +100,11 @@ class ReglesDesDecotes:
                 f"(notification of {d.notifiee_le.isoformat()} + 15 days)",
                 du_au_plus_tard=limite.isoformat(),
             )
-        self.trigger_event(self.RecoursDepose, **champs(acte), decote=decote)
+        texte = explications.strip() if explications and explications.strip() else None
+        self.trigger_event(
+            self.RecoursDepose, **champs(acte), decote=decote, depose_par=depose_par,
+            personnel=TexteLibre(texte) if texte else None,
+        )
 
     def decider_recours(
         self: Demande, acte: Acte, decote: int, decision: DecisionRecours, motivation: str
@@ -100,6 +120,32 @@ class ReglesDesDecotes:
         self.trigger_event(
             self.RecoursDecide, **champs(acte), decote=decote, decision=decision, motivation=motivation
         )
+
+
+def _piece_incoherente(demande: Demande, acte: Acte, piece: int | None) -> None:
+    """A decote_pieces sanctions a pièce refused as incoherente, within a year of that refusal
+    (the day the incoherence was established), once."""
+    if piece is None:
+        raise RegleEnfreinte(
+            "piece_requise", "decote_pieces must name the refusal of the incoherent pièce (its event number)"
+        )
+    fait = demande.fait(piece)
+    if not isinstance(fait, demande.PieceRefusee) or demande.est_retracte(piece):
+        raise RegleEnfreinte("piece_refusee_inconnue", f"event {piece} is not a standing refusal of a pièce")
+    if fait.motif is not MotifRefusPiece.incoherente:
+        raise RegleEnfreinte(
+            "piece_non_incoherente",
+            f"the pièce was refused as {fait.motif}: only an incoherente pièce may be penalised",
+        )
+    limite = calendrier.ajouter_ans(fait.occurred_on, 1)
+    if acte.occurred_on >= limite:
+        raise RegleEnfreinte(
+            "decote_hors_delai",
+            f"a décote for the pièce found incoherent on {fait.occurred_on.isoformat()} was possible "
+            f"until {(limite - timedelta(days=1)).isoformat()}",
+        )
+    if any(d.piece == piece for d in demande.etat.decotes.values()):
+        raise RegleEnfreinte("decote_deja_appliquee", f"pièce refusal {piece} already has its décote")
 
 
 def _decote(demande: Demande, version: int) -> Decote:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain import calendrier, horloge, verifications
+from domain import bornes, calendrier, horloge, verifications
 from domain.acte import Acte, acte_systeme
 from domain.codes import (
     Canal,
@@ -82,14 +82,14 @@ class ReglesDuDossier:
                 "filed_on_apres_enregistrement",
                 f"filed_on {depot} is after the registration date {acte.occurred_on}",
             )
-        if not numero_unique or len(numero_unique) > 64 or not numero_unique.isprintable():
-            raise RegleEnfreinte("numero_unique_invalide", f"invalid numéro unique {numero_unique!r}")
+        bornes.numero_unique(numero_unique)
         verifications.foyer(membres, personnel)
         # A demand imported from the national system may come without the housing it seeks
         # (its file carries none): it is recorded without, and has no first choice (docs/rules.md).
         verifications.souhaits(souhaits, vides_permis=acte.canal is Canal.import_)
         verifications.logement_actuel(logement_actuel)
         verifications.situations(situations)
+        verifications.motifs(motifs)
         verifications.complements(complements, membres)
         if anniversaire is not None and anniversaire <= depot:
             raise RegleEnfreinte(
@@ -191,6 +191,8 @@ class ReglesDuDossier:
         verifications.logement_actuel(logement_actuel)
         if situations is not None:
             verifications.situations(situations)
+        if motifs is not None:
+            verifications.motifs(motifs)
         verifications.complements(complements, membres if membres is not None else self.etat.membres)
         self.trigger_event(
             self.Modifiee,

@@ -94,6 +94,9 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
     conventions: tuple[Convention, ...] = ()
     # Who holds the casting vote at a CAL on a tie (territory rules): the mayor by default.
     voix_preponderante: QualiteMembre = QualiteMembre.maire
+    # Whether a demand may wish communes outside the EPCI (a territory that shares its demands
+    # with its neighbours); by default its wishes name the territory's communes only.
+    souhaits_hors_epci: bool = False
 
     def __post_init__(self) -> None:
         codes = [o.code for o in self.organisations]

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain import bornes, menage, verifications
 from domain import commandes as c
-from domain import menage
 from domain.acte import Acte
 from domain.cal import LogementExamine, SessionCAL
 from domain.codes import (
@@ -38,7 +38,7 @@ from domain.cotation import Grille, coter
 from domain.demande import Demande
 from domain.erreurs import Introuvable, RefusCommande, RegleEnfreinte
 from domain.etat_demande import EtatDemande, SituationAttribution
-from domain.foyer import DonneesPersonnelles
+from domain.foyer import DonneesPersonnelles, Souhaits
 from domain.logement import Logement
 from domain.permissions import Affectation, bailleur_de_la_session, exiger
 from domain.territoire import LogementSocial, Organisation, Territoire
@@ -90,6 +90,9 @@ def logement_concerne(demande: Demande, commande: c.Commande) -> str | None:
     logement = getattr(commande, "logement", None)
     if isinstance(logement, str):
         return logement
+    if isinstance(commande, c.ConstaterVisite):
+        fait = _fait_ou_rien(demande, commande.visite)
+        return fait.logement if isinstance(fait, Demande.VisiteProposee) else None
     if isinstance(commande, c.AppliquerDecote) and commande.refus is not None:
         fait = _fait_ou_rien(demande, commande.refus)
         return fait.logement if isinstance(fait, Demande.Refusee) else None
@@ -131,6 +134,7 @@ def traiter(ctx: Contexte, demande: Demande, commande: c.Commande) -> list[Agreg
         raise RegleEnfreinte(
             "commande_inconnue", f"{type(commande).__name__} does not apply to an existing demand"
         ) from None
+    bornes.verifier(commande)
     return traitement(ctx, demande, commande)
 
 
@@ -142,7 +146,9 @@ def preparer_enregistrement(ctx: Contexte, cmd: c.Enregistrer) -> str | None:
     the guichet's code and a valid payload (a bad payload must not burn a number). Returns the
     guichet code to mint with, or None when the command brings its own numéro (an import)."""
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     if cmd.numero_unique is not None:
+        bornes.numero_unique(cmd.numero_unique)
         return None
     code = ctx.organisation.code_guichet
     if code is None:
@@ -156,10 +162,17 @@ def preparer_enregistrement(ctx: Contexte, cmd: c.Enregistrer) -> str | None:
 
 def enregistrer(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande:
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     return _nouvelle_demande(ctx, cmd, numero)
 
 
+def _communes_du_territoire(ctx: Contexte, souhaits: Souhaits | None) -> None:
+    if souhaits is not None:
+        verifications.communes_souhaitees(souhaits, ctx.territoire)
+
+
 def _nouvelle_demande(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande:
+    _communes_du_territoire(ctx, cmd.souhaits)
     return Demande.enregistrer(
         numero,
         ctx.acte,
@@ -178,6 +191,7 @@ def _nouvelle_demande(ctx: Contexte, cmd: c.Enregistrer, numero: str) -> Demande
 def declarer_vacance(ctx: Contexte, identifiant: str, cmd: c.DeclarerVacance) -> Logement:
     spec = ctx.spec(identifiant)
     exiger(ctx.organisation, cmd, logement=spec)
+    bornes.verifier(cmd)
     lgt = ctx.agregat(spec)
     lgt.declarer_vacance(ctx.acte)
     return lgt
@@ -188,6 +202,7 @@ def orienter_vacance(ctx: Contexte, identifiant: str, cmd: c.OrienterVacance) ->
     the vacancy's year, keeps it, or withdraws it from the flux base (DOMAIN.md §9)."""
     spec = ctx.spec(identifiant)
     exiger(ctx.organisation, cmd, logement=spec)
+    bornes.verifier(cmd)
     lgt = ctx.agregat(spec)
     v = lgt.vacance_ouverte()
     t = ctx.territoire
@@ -222,11 +237,13 @@ def orienter_vacance(ctx: Contexte, identifiant: str, cmd: c.OrienterVacance) ->
 
 def ouvrir_session(ctx: Contexte, cmd: c.OuvrirSession, identifiant: str) -> SessionCAL:
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     return SessionCAL.ouvrir(ctx.acte, identifiant, cmd.forme, cmd.membres, ctx.territoire.voix_preponderante)
 
 
 def clore_session(ctx: Contexte, session: SessionCAL, cmd: c.CloreSession) -> SessionCAL:
     exiger(ctx.organisation, cmd)
+    bornes.verifier(cmd)
     bailleur_de_la_session(ctx.organisation, session.bailleur, session.identifiant)
     session.clore(ctx.acte)
     return session
@@ -237,6 +254,7 @@ def clore_session(ctx: Contexte, session: SessionCAL, cmd: c.CloreSession) -> Se
 
 def _modifier(ctx: Contexte, d: Demande, cmd: c.Modifier) -> list[Agregat]:
     exiger(ctx.organisation, cmd, d.etat)
+    _communes_du_territoire(ctx, cmd.souhaits)
     d.modifier(
         ctx.acte,
         membres=cmd.membres,
@@ -418,7 +436,8 @@ def _refuser(ctx: Contexte, d: Demande, cmd: c.Refuser) -> list[Agregat]:
         raise RegleEnfreinte("refus_recevable", "only a non_recevable refusal may carry a décote")
     lgt = ctx.agregat(spec)
     refus = d.refuser(
-        ctx.acte, spec, lgt.vacance_ouverte().numero, cmd.stade, cmd.motif, cmd.qualification, cmd.texte
+        ctx.acte, spec, lgt.vacance_ouverte().numero, cmd.stade, cmd.motif, cmd.qualification, cmd.texte,
+        cmd.loyer,
     )
     lgt.enregistrer_refus(ctx.acte, d.numero_unique)
     if cmd.appliquer_decote:
@@ -436,19 +455,65 @@ def _appliquer_decote(ctx: Contexte, d: Demande, cmd: c.AppliquerDecote) -> list
         if isinstance(fait, Demande.Refusee):
             refuse = ctx.spec(fait.logement)
     exiger(ctx.organisation, cmd, d.etat, refuse)
-    d.appliquer_decote(ctx.acte, cmd.code, refus=cmd.refus, notifiee_le=cmd.notifiee_le)
+    d.appliquer_decote(ctx.acte, cmd.code, refus=cmd.refus, notifiee_le=cmd.notifiee_le, piece=cmd.piece)
     return [d]
 
 
 def _deposer_recours(ctx: Contexte, d: Demande, cmd: c.DeposerRecours) -> list[Agregat]:
     exiger(ctx.organisation, cmd, d.etat)
-    d.deposer_recours(ctx.acte, cmd.decote)
+    d.deposer_recours(ctx.acte, cmd.decote, cmd.depose_par, cmd.explications)
     return [d]
 
 
 def _decider_recours(ctx: Contexte, d: Demande, cmd: c.DeciderRecours) -> list[Agregat]:
     exiger(ctx.organisation, cmd, d.etat)
     d.decider_recours(ctx.acte, cmd.decote, cmd.decision, cmd.motivation)
+    return [d]
+
+
+def _deposer_piece(ctx: Contexte, d: Demande, cmd: c.DeposerPiece) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.deposer_piece(ctx.acte, cmd.type_piece, cmd.membre, cmd.empreinte, cmd.taille, en_reponse_a=cmd.en_reponse_a)
+    return [d]
+
+
+def _valider_piece(ctx: Contexte, d: Demande, cmd: c.ValiderPiece) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.valider_piece(ctx.acte, cmd.piece)
+    return [d]
+
+
+def _refuser_piece(ctx: Contexte, d: Demande, cmd: c.RefuserPiece) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.refuser_piece(ctx.acte, cmd.piece, cmd.motif, cmd.texte)
+    return [d]
+
+
+def _demander_pieces(ctx: Contexte, d: Demande, cmd: c.DemanderPieces) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.demander_pieces(ctx.acte, cmd.pieces, cmd.du_le, cmd.membre, cmd.texte)
+    return [d]
+
+
+def _proposer_visite(ctx: Contexte, d: Demande, cmd: c.ProposerVisite) -> list[Agregat]:
+    spec = ctx.spec(cmd.logement)
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    lgt = ctx.agregat(spec)
+    d.proposer_visite(ctx.acte, spec.identifiant, lgt.vacance_ouverte().numero, cmd.visite_le)
+    return [d]
+
+
+def _constater_visite(ctx: Contexte, d: Demande, cmd: c.ConstaterVisite) -> list[Agregat]:
+    fait = _fait_ou_rien(d, cmd.visite)
+    spec = ctx.spec(fait.logement) if isinstance(fait, Demande.VisiteProposee) else None
+    exiger(ctx.organisation, cmd, d.etat, spec)
+    d.constater_visite(ctx.acte, cmd.visite, cmd.effectuee)
+    return [d]
+
+
+def _delivrer_attestation(ctx: Contexte, d: Demande, cmd: c.DelivrerAttestation) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.delivrer_attestation(ctx.acte, cmd.type, cmd.canal)
     return [d]
 
 
@@ -509,6 +574,13 @@ TRAITEMENTS: dict[type[c.Commande], Traitement] = {
     c.InscrireCAL: _inscrire_cal,
     c.Accepter: _accepter,
     c.NotifierDecision: _notifier_decision,
+    c.DeposerPiece: _deposer_piece,
+    c.ValiderPiece: _valider_piece,
+    c.RefuserPiece: _refuser_piece,
+    c.DemanderPieces: _demander_pieces,
+    c.ProposerVisite: _proposer_visite,
+    c.ConstaterVisite: _constater_visite,
+    c.DelivrerAttestation: _delivrer_attestation,
 }
 
 

@@ -9,9 +9,16 @@ import re
 from datetime import date
 
 from domain import horloge
-from domain.codes import MotifNonAttribution, RoleMembre, SousMotifIrrecevabilite, TypeDecisionCAL
+from domain.codes import (
+    MOTIFS_DEMANDE,
+    MotifNonAttribution,
+    RoleMembre,
+    SousMotifIrrecevabilite,
+    TypeDecisionCAL,
+)
 from domain.erreurs import RegleEnfreinte
 from domain.foyer import Complements, DonneesPersonnelles, LogementActuel, Membre, Souhaits
+from domain.territoire import Territoire
 
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 _CODE_CRITERE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -66,6 +73,20 @@ def souhaits(s: Souhaits, vides_permis: bool = False) -> None:
         raise RegleEnfreinte("souhaits_invalides", "wishes need at least one typology")
 
 
+def communes_souhaitees(s: Souhaits, territoire: Territoire) -> None:
+    """Wished communes are the territory's, unless its file lets demands wish beyond the EPCI."""
+    if territoire.souhaits_hors_epci:
+        return
+    connues = territoire.communes_epci
+    for c in s.communes:
+        if c not in connues and _INSEE.match(c):  # not an INSEE code at all: `souhaits` says so
+            raise RegleEnfreinte(
+                "commune_hors_territoire",
+                f"wished commune {c!r} is not one of the territory's communes ({', '.join(sorted(connues))})",
+                champ="souhaits.communes",
+            )
+
+
 def complements(c: Complements | None, membres: tuple[Membre, ...]) -> None:
     if c is None:
         return
@@ -87,10 +108,27 @@ def complements(c: Complements | None, membres: tuple[Membre, ...]) -> None:
 
 
 def logement_actuel(lgt: LogementActuel | None) -> None:
-    if lgt is not None and lgt.commune is not None and not _INSEE.match(lgt.commune):
+    if lgt is None:
+        return
+    if lgt.commune is not None and not _INSEE.match(lgt.commune):
         raise RegleEnfreinte(
             "commune_invalide", f"current housing commune {lgt.commune!r} is not an INSEE code"
         )
+    if lgt.loyer is not None and lgt.loyer < 0:
+        raise RegleEnfreinte("loyer_negatif", "the current housing's rent is negative", champ="logement_actuel.loyer")
+    if lgt.pieces is not None and lgt.pieces < 0:
+        raise RegleEnfreinte(
+            "pieces_negatives", f"the current housing has {lgt.pieces} rooms", champ="logement_actuel.pieces"
+        )
+
+
+def motifs(codes: tuple[str, ...]) -> None:
+    """The demand's reasons: codes of the national list (SNE motifDemande, 01 to 23)."""
+    for m in codes:
+        if m not in MOTIFS_DEMANDE:
+            raise RegleEnfreinte(
+                "motif_inconnu", f"reason {m[:30]!r} is not a motifDemande code (01 to 23)", champ="motifs"
+            )
 
 
 def situations(codes: tuple[str, ...]) -> None:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from adapters.registre import Registre
 from domain import horloge
 from domain.demande import Demande, EtatDemande, prochaine_echeance
+from domain.depot import Depot, cle_depot, enregistrement_du
 from domain.echeances import echeances, recours_pendants
 from domain.territoire import Territoire
 from projections.demandes_suivies import TOPICS_DEMANDE, DemandesSuivies
@@ -71,10 +72,23 @@ def tables_echeances(suffixe: str) -> list[sa.Table]:
     return [echeance, recours, planification]
 
 
+TOPICS_DEPOT = tuple(f"domain.depot:Depot.{n}" for n in ("Recu", "Enregistre", "Retracte"))
+
+
+def ligne_depot(e: Depot.Event) -> dict[str, Any] | None:
+    """The deadline row of a dépôt as its latest event leaves it: registration due within 30
+    days (R.441-2-4) while it is neither registered nor retracted."""
+    if not isinstance(e, Depot.Recu):
+        return None
+    return {"demande": cle_depot(e.guichet, e.reference), "type": "enregistrement_du",
+            "echeance": enregistrement_du(e.occurred_on), "reference": None,
+            "detail": f"{e.guichet} {e.reference}"[:200]}
+
+
 class ProjectionEcheances(Projection):
     nom = "echeances"
-    topics = TOPICS_DEMANDE
-    version = 2  # 2: deadlines counted with what fell due; the schedule's worklist
+    topics = TOPICS_DEMANDE + TOPICS_DEPOT
+    version = 3  # 2: deadlines counted with what fell due; the schedule's worklist; 3: dépôts
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
@@ -89,6 +103,13 @@ class ProjectionEcheances(Projection):
     def appliquer_lot(self, conn: sa.Connection, tables: list[sa.Table], evenements: list[Any]) -> None:
         touchees: dict[UUID, Demande] = {}
         for e in evenements:
+            if isinstance(e, Depot.Event):
+                # A dépôt's row: written at its receipt, gone once registered or retracted.
+                t = tables[0]
+                conn.execute(sa.delete(t).where(t.c.demande == cle_depot(e.guichet, e.reference)))
+                if (ligne := ligne_depot(e)) is not None:
+                    conn.execute(sa.insert(t), [ligne])
+                continue
             touchees[e.originator_id] = self.demandes.suivre(e)
         if touchees:
             self._ecrire(conn, tables, list(touchees.values()), horloge.aujourdhui())

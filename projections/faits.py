@@ -124,6 +124,18 @@ class Changement(Fait, tag="changement"):
     anniversaire: date | None = None
 
 
+class Enregistrement(Fait, tag="enregistrement"):
+    """A registration made by a guichet (not an import of a demand registered elsewhere): the
+    delay from its dépôt (filed_on) to its registration, which R.441-2-4 bounds at one month."""
+
+    guichet: str
+    filed_on: date
+
+    @property
+    def delai_jours(self) -> int:
+        return (self.jour - self.filed_on).days
+
+
 class Retraction(Fait, tag="retraction"):
     cible: int  # version of the retracted event on the same demand
 
@@ -165,6 +177,7 @@ TypeFait = (
     | RecoursDecide
     | ExamenCAL
     | Changement
+    | Enregistrement
     | Retraction
     | VacanceOuverte
     | Orientation
@@ -260,7 +273,12 @@ def extraire(
     jour = evenement.occurred_on
     if genre == "Enregistree":
         s, la = evenement.souhaits, evenement.logement_actuel
-        return [
+        # An import carries a dépôt made long before elsewhere: not a registration delay.
+        importee = str(getattr(evenement, "canal", "api")) == "import"
+        enregistrement: list[Fait] = [] if importee else [
+            Enregistrement(demande, v, jour, evenement.organisation, evenement.filed_on)
+        ]
+        return enregistrement + [
             Changement(
                 demande, v, jour, "enregistree", souhaits=True,
                 filed_on=evenement.filed_on,

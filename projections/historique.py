@@ -36,6 +36,13 @@ NOMS = {
     Demande.InscriteCAL: "inscription_cal",
     Demande.Acceptee: "reponse_favorable",
     Demande.DecisionNotifiee: "notification_decision",
+    Demande.PieceDeposee: "piece_deposee",
+    Demande.PieceValidee: "piece_validee",
+    Demande.PieceRefusee: "piece_refusee",
+    Demande.PiecesDemandees: "demande_de_pieces",
+    Demande.VisiteProposee: "visite_proposee",
+    Demande.VisiteConstatee: "visite_constatee",
+    Demande.AttestationDelivree: "attestation_delivree",
 }
 _COMMUNS = {"originator_id", "originator_version", "timestamp", "originator_topic", "occurred_on",
             "organisation", "agent", "canal"}

@@ -38,6 +38,7 @@ from projections.faits import (  # noqa: F401
     Bail,
     Changement,
     Decote,
+    Enregistrement,
     ExamenCAL,
     Fait,
     Orientation,
@@ -110,6 +111,7 @@ class Faits:
     actives: list[DemandeActive] = field(default_factory=list)  # on `au`
     vacances: list[VacanceOuverte] = field(default_factory=list)  # opened in the period
     orientations: list[Orientation] = field(default_factory=list)  # recorded by `au`
+    enregistrements: list[Enregistrement] = field(default_factory=list)  # registered in the period
 
 
 def replier(changements: Iterable[Changement], au: date) -> DemandeActive | None:
@@ -217,6 +219,7 @@ def _liste(r: Faits, f: Fait) -> list[Any]:
         Decote: r.decotes,
         ExamenCAL: r.examens,
         VacanceOuverte: r.vacances,
+        Enregistrement: r.enregistrements,
     }[type(f)]
 
 
@@ -414,6 +417,9 @@ _CIBLE_DIMENSIONS = {
 }
 
 CENT = Decimal(100)
+# R.441-2-4: a demand is registered within one month of its dépôt; counted as 30 days, day 30
+# included (docs/rules.md).
+DELAI_ENREGISTREMENT_JOURS = 30
 
 
 def pourcentage(n: int, d: int) -> Decimal | None:
@@ -482,6 +488,18 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
             figures.append(Figure(nom, "territoire", "", 0, 0, None, "%", CIBLES[nom], ">="))
     compte("baux", faits.baux, {**partenaires, "typologie": lambda b: b.typologie})
     compte("attributions", faits.attributions, {**partenaires, "decision": lambda a: a.decision})
+
+    # Registration within a month of the dépôt (R.441-2-4: 30 days, day 30 included), per guichet.
+    guichets: dict[str, Callable[[Any], str]] = {**tout, "guichet": lambda e: e.guichet}
+    taux("enregistrement_30_jours", faits.enregistrements, lambda e: e.delai_jours <= DELAI_ENREGISTREMENT_JOURS,
+         guichets)
+    for dim, cle in guichets.items():
+        par_guichet: dict[str, list[int]] = defaultdict(list)
+        for e in faits.enregistrements:
+            par_guichet[cle(e)].append(e.delai_jours)
+        for k, delais in par_guichet.items():
+            figures.append(Figure("delai_enregistrement_moyen", dim, k, None, len(delais),
+                                  jours(Decimal(sum(delais)) / len(delais)), "jours"))
 
     # Stocks on `au` against the baux of the 12 months before.
     figures.append(

@@ -27,6 +27,7 @@ from domain import calendrier
 from domain.codes import DecisionRecours, QualificationRefus, TypeDecisionCAL
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
+from domain.pieces import LIBELLES_PIECES
 from projections.cotation import rang_courant
 from projections.explication import expliquer
 from projections.historique import EntreeHistorique, historique
@@ -129,6 +130,23 @@ class Refus(msgspec.Struct, frozen=True):
     code: str = "autre"  # the refusal motif's code (historic free text: autre)
 
 
+class PiecesDemandees(msgspec.Struct, frozen=True):
+    """A request for pièces or informations made to the demandeur (PPGDID: pièces asked)."""
+
+    evenement: int
+    demandee_le: date
+    du_le: date
+    pieces: list[str]  # the arrêté's wording of each pièce asked
+    repondue: bool  # a pièce was deposited in answer
+
+
+class AttestationDelivree(msgspec.Struct, frozen=True):
+    evenement: int
+    type: str  # enregistrement | renouvellement
+    canal: str
+    delivree_le: date
+
+
 class ReponseDemandeur(msgspec.Struct, frozen=True):
     numero_unique: str
     au: date
@@ -143,6 +161,8 @@ class ReponseDemandeur(msgspec.Struct, frozen=True):
     refus: list[Refus]
     decotes: list[Decote]
     historique: list[EntreeHistorique]
+    pieces_demandees: list[PiecesDemandees] = []
+    attestations: list[AttestationDelivree] = []
 
 
 LIBELLES_DECISION = {
@@ -197,6 +217,13 @@ def information_demandeur(
         refus=refus,
         decotes=decotes,
         historique=historique(d),
+        pieces_demandees=[
+            PiecesDemandees(p.version, p.demandee_le, p.du_le, [LIBELLES_PIECES[x] for x in p.pieces], bool(p.reponses))
+            for p in e.dossier.demandes.values()
+        ],
+        attestations=[
+            AttestationDelivree(a.version, a.type.value, a.canal.value, a.delivree_le) for a in e.dossier.attestations
+        ],
     )
 
 
@@ -326,6 +353,7 @@ def decisions_refus_decotes(
     decotes: dict[int, Demande.DecoteAppliquee] = {}
     recours: dict[int, Demande.RecoursDepose] = {}
     decides: dict[int, Demande.RecoursDecide] = {}
+    dates = {f.originator_version: f.occurred_on for f in d.faits}
     for f in d.faits:
         v = f.originator_version
         if v in retractes:
@@ -353,7 +381,11 @@ def decisions_refus_decotes(
 
     vues: list[Decote] = []
     for v, f in decotes.items():
-        fin = calendrier.fin_decote(f.occurred_on)
+        # Counted one year from its fact (the refusal, or the pièce found incoherent), not from
+        # its own date (CCH L.441-2-8; docs/rules.md).
+        fait = f.refus or f.piece
+        anc = dates.get(fait, f.occurred_on) if fait is not None else f.occurred_on
+        fin = calendrier.fin_decote(anc)
         limite = calendrier.recours_possible_jusqua(f.notifiee_le)
         r, dec = recours.get(v), decides.get(v)
         rec = None

@@ -74,6 +74,7 @@ class _Enregistree(_Evenement):
     anniversaire: date
     souhaits: _Souhaits
     logement_actuel: _LogementActuel | None = None
+    canal: str = "api"  # an import's dépôt is not a registration delay
 
 
 class _Modifiee(_Evenement):

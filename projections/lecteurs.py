@@ -45,4 +45,7 @@ class Lecteurs:
             s.suivre()
             if jour is not None:
                 s.changer_de_jour(jour)
+        # A read model stopped on an event it cannot apply answers nothing rather than stale
+        # rows (`ModeleEnPanne`, 503); the others serve on.
+        s.exiger_en_service()
         return s

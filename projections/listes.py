@@ -23,7 +23,7 @@ from adapters.registre import Registre
 from domain import calendrier
 from domain.demande import Demande
 from projections.echeances import lister_echeances, lister_recours
-from projections.historique import EntreeHistorique, historique
+from projections.historique import EntreeHistorique, historique, sans_donnees_personnelles
 from projections.lecteurs import Lecteurs
 
 LIMITE_DEFAUT = 100
@@ -91,13 +91,16 @@ def page_historique(
     organisation: str | None = None,
     limite: int | None = None,
     apres: str | None = None,
+    personnel: bool = True,
 ) -> Page:
-    """The partner-traceable history in event order, of one type or organisation if given."""
+    """The partner-traceable history in event order, of one type or organisation if given;
+    without `personnel`, personal fields read `réservé` (an auditeur's reading)."""
     n = borner(limite)
     cle = lire_curseur(apres, 1)
     depuis = int(cle[0]) if cle else 0
+    entrees = historique(demande)
     lignes: list[EntreeHistorique] = [
-        e for e in historique(demande)
+        e for e in (entrees if personnel else sans_donnees_personnelles(entrees))
         if e.evenement > depuis
         and (type is None or e.type == type)
         and (organisation is None or e.organisation == organisation)
@@ -134,12 +137,18 @@ class FaitSanctionne(msgspec.Struct, frozen=True):
     """What a décote sanctions: the refusal of a proposal, or pièces found incoherent."""
 
     genre: str  # refus | pieces
-    evenement: int | None = None
-    le: date | None = None
+    evenement: int | None = None  # the refusal of the proposal, or of the incoherent pièce
+    le: date | None = None  # the fact's date: the décote counts one year from it
     logement: str | None = None
     stade: str | None = None
     motif: str | None = None
     qualification: str | None = None
+    # The proposal refused (typology, rent) or the pièce found incoherent (its type, its event).
+    typologie: str | None = None
+    loyer: str | None = None
+    piece: int | None = None
+    type_piece: str | None = None
+    expire_le: date | None = None  # the décote's end: the fact's date + 1 year (exclusive)
 
 
 class RecoursEnAttente(msgspec.Struct, frozen=True):
@@ -155,6 +164,7 @@ class RecoursEnAttente(msgspec.Struct, frozen=True):
     jours_restants: int  # before that limit, counted on the day asked; negative once past
     jours_depuis_depot: int
     fait: FaitSanctionne
+    depose_par: str | None = None  # who filed it on the demandeur's behalf (their explanations: history)
 
 
 def file_des_recours(
@@ -178,19 +188,38 @@ def file_des_recours(
         lignes.append(RecoursEnAttente(
             r["demande"], r["decote"], r["code"], r["decote_le"], r["notifiee_le"], r["recours"],
             r["depose_le"], r["organisation"], fin, (fin - jour).days, (jour - r["depose_le"]).days,
-            fait_sanctionne(registre, r["demande"], r["decote"]),
+            *_recours(registre, r["demande"], r["decote"], r["recours"]),
         ))
     return page_de(lignes, n, lambda x: [x.depose_le, x.demande, x.decote])
 
 
-def fait_sanctionne(registre: Registre, numero: str, decote: int) -> FaitSanctionne:
+def _recours(registre: Registre, numero: str, decote: int, recours: int) -> tuple[FaitSanctionne, str | None]:
     d = registre.demande(numero)
+    r = d.fait(recours)
+    par = r.depose_par.value if isinstance(r, Demande.RecoursDepose) and r.depose_par else None
+    return fait_sanctionne(registre, numero, decote, d), par
+
+
+def fait_sanctionne(registre: Registre, numero: str, decote: int, d: Demande | None = None) -> FaitSanctionne:
+    d = d or registre.demande(numero)
     f = d.fait(decote)
     assert isinstance(f, Demande.DecoteAppliquee)
     if f.refus is not None:
         r = d.fait(f.refus)
         if isinstance(r, Demande.Refusee):
             return FaitSanctionne(
-                "refus", f.refus, r.occurred_on, r.logement, r.stade.value, r.motif, r.qualification.value
+                "refus", f.refus, r.occurred_on, r.logement, r.stade.value, r.motif or r.code.value,
+                r.qualification.value, r.typologie.value if r.typologie else None,
+                str(r.loyer) if r.loyer is not None else None,
+                expire_le=calendrier.fin_decote(r.occurred_on),
             )
-    return FaitSanctionne("pieces", le=f.occurred_on)
+    if f.piece is not None:
+        p = d.fait(f.piece)
+        if isinstance(p, Demande.PieceRefusee):
+            q = d.fait(p.piece)
+            return FaitSanctionne(
+                "pieces", f.piece, p.occurred_on, motif=p.motif.value, piece=p.piece,
+                type_piece=q.type_piece.value if isinstance(q, Demande.PieceDeposee) else None,
+                expire_le=calendrier.fin_decote(p.occurred_on),
+            )
+    return FaitSanctionne("pieces", le=f.occurred_on, expire_le=calendrier.fin_decote(f.occurred_on))

@@ -38,6 +38,7 @@ from multiprocessing import get_context
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import sqlalchemy as sa
 
 from adapters.database import Stockage, depuis_url
@@ -45,6 +46,7 @@ from adapters.mapper import CHIFFRE
 from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import Grille
+from domain.depot import cle_depot, enregistrement_du
 from domain.territoire import Territoire
 from projections.cotation import (
     ProjectionCotation,
@@ -53,7 +55,7 @@ from projections.cotation import (
     ligne_cotation,
 )
 from projections.demandes_suivies import TOPICS_DEMANDE
-from projections.echeances import ProjectionEcheances, lignes_echeances
+from projections.echeances import TOPICS_DEPOT, ProjectionEcheances, lignes_echeances
 from projections.indicateurs import Retraction, extraire, extraire_logement
 from projections.journal import DECODEURS as DECODEURS_STATISTIQUES
 from projections.suivi import (
@@ -122,8 +124,11 @@ def reconstruire_vite(
             for s in liste:
                 neuves.append(s.neuve())
             par_type = {type(s.projection): r for s, r in zip(liste, neuves, strict=True)}
-            lus = _remplir(registre, par_type, processus, barre, au)
+            lus, lus_depots = _remplir(registre, par_type, processus, barre, au)
             total += 0 if deja_lus else lus
+            # The dépôts' events, which only the deadlines read, count once too.
+            total += 0 if any(not s.projection.topics or set(TOPICS_DEPOT) <= set(s.projection.topics)
+                              for s in autres) else lus_depots
             fin = _fin_lue(registre, neuves)
             # What was appended meanwhile: the follower's own path, exactly once.
             cibles = [Cible(s, r.nom, r.tables, fin, True) for s, r in zip(liste, neuves, strict=True)]
@@ -197,12 +202,12 @@ def _fin_lue(registre: Registre, neuves: list[Reconstruction]) -> int:
 def _remplir(
     registre: Registre, par_type: dict[type, Reconstruction], processus: int | None, barre: bool,
     au: date | None = None,
-) -> int:
+) -> tuple[int, int]:
     """Fill the new tables up to the log's end as read now, and record that position for each;
-    returns the demand events read."""
+    returns the demand events read, and the dépôt events read."""
     fin = registre.position()
     if fin == 0:
-        return 0
+        return 0, 0
     au = au or horloge.aujourdhui()
     r_ech = par_type.get(ProjectionEcheances)
     r_cot = par_type.get(ProjectionCotation)
@@ -244,12 +249,48 @@ def _remplir(
                     effectifs.update(c)
     elif r_stat is not None:
         lus = _statistiques(registre, r_stat.tables[0], fin)[0]
+    lus_depots = 0
     with registre.engine.begin() as conn:
+        if r_ech is not None:
+            lignes_depots, lus_depots = _depots_en_attente(registre, fin)
+            if lignes_depots:
+                conn.execute(sa.insert(r_ech.tables[0]), lignes_depots)
         if r_cot is not None:
             ajouter_effectifs(conn, r_cot.tables[0], effectifs)
         for r in par_type.values():
             conn.execute(sa.insert(suivi).values(projection=r.nom, position=fin))
-    return lus
+    return lus, lus_depots
+
+
+def _depots_en_attente(registre: Registre, fin: int) -> tuple[list[dict[str, Any]], int]:
+    """The deadline rows of the dépôts not yet registered nor retracted at `fin` (few: a dépôt is
+    registered within the month), as the follower writes them (`ligne_depot`), and the dépôt
+    events read."""
+    stockage = registre.stockage
+    table, pos = stockage.table_evenements, stockage.colonne_position
+    topics = ", ".join(f"'{t}'" for t in TOPICS_DEPOT)  # constants of ours, not input
+    q = sa.text(f"SELECT topic, state FROM {table} WHERE {pos} <= :fin AND topic IN ({topics}) ORDER BY {pos}")
+    derniers: dict[tuple[str, str], tuple[str, date]] = {}
+    lus = 0
+    with registre.engine.connect() as conn:
+        for topic, state in conn.execute(q, {"fin": fin}):
+            lus += 1
+            e = _DECODEUR_DEPOT.decode(bytes(state))
+            derniers[(e.guichet, e.reference)] = (topic, e.occurred_on)
+    return [
+        {"demande": cle_depot(g, r), "type": "enregistrement_du", "echeance": enregistrement_du(jour),
+         "reference": None, "detail": f"{g} {r}"[:200]}
+        for (g, r), (topic, jour) in derniers.items() if topic.endswith(".Recu")
+    ], lus
+
+
+class _EvenementDepot(msgspec.Struct):
+    guichet: str
+    reference: str
+    occurred_on: date
+
+
+_DECODEUR_DEPOT = msgspec.json.Decoder(_EvenementDepot)
 
 
 # -- the demands' folds, in a process of their own ------------------------------------------------

@@ -13,12 +13,19 @@ of topics no read model wants are not even read (`Projection.topics`, filtered i
 `reconstruire_ensemble` / `suivre_ensemble` feed several read models from one read and one
 decoding of the log.
 
+A read model that meets an event it cannot apply (or decode) stops there, alone: its page is
+rolled back to a savepoint, the event and the reason are kept (`Suiveur.panne`, logged, shown
+by `/sante`), and its reads answer 503 `modele_en_panne` (`ModeleEnPanne`) until it is fixed and
+rebuilt (`ledger rebuild`); the other read models, fed by the same page, go on, and so do
+commands. A rebuild that meets such an event fails, naming it.
+
 A follower *follows* the log (`Suiveur.suivre`): the word `rattraper` is kept for the schedule's
 catch-up of a demand (`Demande.rattraper`, `Registre.rattraper`), a different thing.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -35,6 +42,8 @@ from tqdm import tqdm
 
 from adapters.mapper import CHIFFRE, LedgerMapper
 from adapters.registre import Registre
+
+log = logging.getLogger("ledger.suivi")
 
 metadata_suivi = sa.MetaData()
 suivi = sa.Table(
@@ -58,6 +67,39 @@ LOT = 2000  # events per read and per transaction when following
 # generated history, pages of 50,000 rebuild about twice as fast as pages of 2,000).
 LOT_RECONSTRUCTION = 50_000
 ANALYSER_APRES = 10_000  # events applied in one run after which PostgreSQL vacuums and analyses
+
+
+@dataclass(frozen=True)
+class Panne:
+    """Why a read model stopped: the first event it could not apply, and the error."""
+
+    position: int  # the event's position in the log (notification id)
+    topic: str
+    demande: str  # the aggregate's id
+    version: int  # the event's version in its aggregate
+    raison: str
+
+    def decrire(self, nom: str) -> str:
+        return (
+            f"read model {nom} stopped at event {self.position} ({self.topic.rsplit(':', 1)[-1]}, "
+            f"version {self.version} of {self.demande}): {self.raison}"
+        )
+
+
+class ModeleEnPanne(Exception):
+    """A read of a stopped read model (the API answers 503 `modele_en_panne`)."""
+
+    def __init__(self, nom: str, panne: Panne) -> None:
+        super().__init__(panne.decrire(nom))
+        self.nom, self.panne = nom, panne
+
+
+@dataclass(frozen=True)
+class Indechiffrable:
+    """In a decoded page, in place of an event the mapper could not decode."""
+
+    notification: Any
+    erreur: Exception
 
 
 class Projection(ABC):
@@ -106,6 +148,7 @@ class Suiveur:
         # One runner per process (the position CAS guards against other processes); the
         # functions that feed several read models at once take their locks in name order.
         self.verrou = threading.Lock()
+        self.panne: Panne | None = None  # set when it met an event it cannot apply
         creees = [_creer(self.engine, t) for t in self.tables + projection.annexes("")]
         with self.engine.begin() as conn:
             projection.preparer(conn, self.tables)
@@ -133,9 +176,16 @@ class Suiveur:
         """Apply every event past the recorded position; returns how many were applied. A read
         model stored by an older version is rebuilt instead."""
         with self.verrou:
+            if self.panne is not None:
+                return 0  # stopped: only a rebuild (once the cause is fixed) starts it again
             if self.reconstruction_requise:
                 return self._reconstruire(barre)
             return self._appliquer_dans(self.projection.nom, self.tables, barre, arret)
+
+    def exiger_en_service(self) -> None:
+        """`ModeleEnPanne` if this read model stopped on an event it cannot apply."""
+        if self.panne is not None:
+            raise ModeleEnPanne(self.projection.nom, self.panne)
 
     def _appliquer_dans(
         self,
@@ -162,6 +212,7 @@ class Suiveur:
             with self.engine.begin() as conn:
                 self.echanger(conn, r)
             self.reconstruction_requise = False
+            self.panne = None
             return total
         except BaseException:
             self.abandonner(r)
@@ -197,6 +248,8 @@ class Suiveur:
 
     def changer_de_jour(self, jour: date) -> int:
         """`Projection.changer_de_jour` on the live tables, in a transaction of its own."""
+        if self.panne is not None:
+            return 0
         with self.verrou, self.engine.begin() as conn:
             return self.projection.changer_de_jour(conn, self.tables, jour)
 
@@ -205,6 +258,8 @@ class Suiveur:
         limite = time.monotonic() + delai
         while self.position() < position:
             self.suivre()
+            if self.panne is not None:
+                return False
             if self.position() >= position:
                 return True
             if time.monotonic() > limite:
@@ -274,6 +329,9 @@ def _suivre_pages(
     when a live follower finds a few events). Nothing of a page is written before the page
     before it is committed, so a crash or a stop (`arret`, asked after each page) leaves every
     position exact."""
+    cibles = [c for c in cibles if c.suiveur.panne is None]  # a copy: stopped ones leave it
+    if not cibles:
+        return 0  # every one of them stopped on an event it cannot apply
     nom = "+".join(c.nom for c in cibles)
     voulus = [c.topics for c in cibles]
     topics = [] if None in voulus else sorted(set().union(*voulus))  # type: ignore[arg-type]
@@ -298,24 +356,20 @@ def _suivre_pages(
                 # the log read before it: the positions may go that far.
                 nouvelle = lot[-1].id if complet else max(derniere, lot[-1].id if lot else 0)
                 a_faire = [c for c in cibles if c.position < nouvelle]
-                if a_faire:
-                    with registre.engine.begin() as conn:
-                        for c in a_faire:
-                            voulu = c.topics
-                            evs = (
-                                evenements
-                                if voulu is None and (not lot or c.position < lot[0].id)
-                                else [
-                                    e
-                                    for n, e in zip(lot, evenements, strict=True)
-                                    if n.id > c.position and (voulu is None or n.topic in voulu)
-                                ]
-                            )
-                            if evs:
-                                c.suiveur.projection.appliquer_lot(conn, c.tables, evs)
-                            _ecrire_position(conn, c.nom, c.position, nouvelle)
+                while a_faire:
+                    echec = _appliquer_page(registre, a_faire, lot, evenements, nouvelle)
+                    if echec is None:
+                        break
+                    # Rolled back for everyone: the read model that failed stops (if an event
+                    # of the page is why), the page is applied again to the others.
+                    fautive, erreur = echec
+                    _arreter(registre, fautive, lot, evenements, erreur)
+                    a_faire.remove(fautive)
+                    cibles.remove(fautive)
                     for c in a_faire:
-                        c.position = nouvelle
+                        c.suiveur.projection.oublier()  # their caches may hold the page
+                if not cibles:
+                    return total
                 progres.update(max(nouvelle - position, 0))
                 position = max(position, nouvelle)
                 total += len(lot)
@@ -327,6 +381,91 @@ def _suivre_pages(
     finally:
         if lecteur is not None:
             lecteur.shutdown(wait=True, cancel_futures=True)
+
+
+def _evenements_de(c: Cible, lot: list[Any], evenements: list[Any]) -> list[tuple[Any, Any]]:
+    voulu = c.topics
+    return [
+        (n, e) for n, e in zip(lot, evenements, strict=True)
+        if n.id > c.position and (voulu is None or n.topic in voulu)
+    ]
+
+
+class _Echec(Exception):
+    def __init__(self, cible: Cible, erreur: Exception) -> None:
+        self.cible, self.erreur = cible, erreur
+
+
+def _appliquer_page(
+    registre: Registre, a_faire: list[Cible], lot: list[Any], evenements: list[Any], nouvelle: int
+) -> tuple[Cible, Exception] | None:
+    """One transaction: each target's events of the page and its new position. None when done;
+    the target whose read model raised and its error, when one did (nothing of the page is then
+    written)."""
+    try:
+        with registre.engine.begin() as conn:
+            for c in a_faire:
+                evs = [e for _, e in _evenements_de(c, lot, evenements)]
+                if evs:
+                    try:
+                        if any(isinstance(e, Indechiffrable) for e in evs):
+                            raise next(e for e in evs if isinstance(e, Indechiffrable)).erreur
+                        c.suiveur.projection.appliquer_lot(conn, c.tables, evs)
+                    except _PASSAGERES:
+                        raise
+                    except Exception as erreur:  # the read model's, whatever it is: named below
+                        raise _Echec(c, erreur) from erreur
+                _ecrire_position(conn, c.nom, c.position, nouvelle)
+    except _Echec as e:
+        return e.cible, e.erreur
+    for c in a_faire:
+        c.position = nouvelle
+    return None
+
+
+# Errors of the database itself, never a reason to stop a read model for good.
+_PASSAGERES = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
+def _arreter(
+    registre: Registre, c: Cible, lot: list[Any], evenements: list[Any], erreur: BaseException
+) -> None:
+    """The read model of `c` met an event it cannot apply: find the first such event (applied
+    one by one, in order, in a transaction always rolled back), keep it and why, and log it. A
+    rebuild raises instead: its tables are dropped, the live ones stay."""
+    projection = c.suiveur.projection
+    projection.oublier()
+    paires = _evenements_de(c, lot, evenements)
+    coupable, raison = None, None
+    with registre.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            for n, e in paires:
+                try:
+                    if isinstance(e, Indechiffrable):
+                        raise e.erreur
+                    projection.appliquer_lot(conn, c.tables, [e])
+                except _PASSAGERES:
+                    raise  # the database, not the event: the page is tried again later
+                except Exception as x:
+                    coupable, raison = n, x
+                    break
+        finally:
+            transaction.rollback()
+    projection.oublier()
+    if coupable is None:
+        # Each event applies on its own: the failure was not the events' (a lost connection, a
+        # conflict); the whole page is rolled back and tried again, as any failure used to be.
+        raise erreur
+    texte = f"{type(raison).__name__}: {str(raison).splitlines()[0] if str(raison) else ''}"
+    panne = Panne(
+        position=int(coupable.id), topic=str(coupable.topic), demande=str(coupable.originator_id),
+        version=int(coupable.originator_version), raison=texte[:500],
+    )
+    if c.reconstruction:
+        raise ModeleEnPanne(projection.nom, panne)
+    c.suiveur.panne = panne
+    log.error("%s", panne.decrire(projection.nom), exc_info=raison)
 
 
 def _lire(
@@ -382,6 +521,7 @@ def reconstruire_ensemble(suiveurs: Iterable[Suiveur], barre: bool = True) -> in
                     s.echanger(conn, r)
             for s in liste:
                 s.reconstruction_requise = False
+                s.panne = None
             return total
         except BaseException:
             for s, r in zip(liste, neuves, strict=True):
@@ -430,8 +570,18 @@ def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:
     if a_dechiffrer:
         registre.coffre.charger(list(a_dechiffrer))
     mapper = registre.mapper
+    un: Callable[[Any], Any]
     if isinstance(mapper, LedgerMapper):
         depuis_ligne = mapper.depuis_ligne
-        return [depuis_ligne(n.originator_id, n.originator_version, n.topic, n.state) for n in lot]
-    vers_domaine = mapper.to_domain_event
-    return [vers_domaine(n) for n in lot]
+
+        def un(n: Any) -> Any:
+            return depuis_ligne(n.originator_id, n.originator_version, n.topic, n.state)
+    else:
+        un = mapper.to_domain_event
+    decodes: list[Any] = []
+    for n in lot:
+        try:
+            decodes.append(un(n))
+        except Exception as e:  # the read models that want it stop on it, the others go on
+            decodes.append(Indechiffrable(n, e))
+    return decodes

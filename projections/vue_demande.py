@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from domain import calendrier
 from domain.codes import (
     CodeDecote,
     DecisionRecours,
@@ -106,7 +105,7 @@ def vue(demande: Demande, etat: EtatDemande | None = None) -> VueDemande:
                 evenement=d.version,
                 code=d.code,
                 date=d.date,
-                expire_le=calendrier.fin_decote(d.date),
+                expire_le=d.fin,
                 notifiee_le=d.notifiee_le,
                 recours_possible_jusqua=d.recours_du_au_plus_tard,
                 organisation=d.organisation,

@@ -42,6 +42,7 @@ from projections.indicateurs import (
     Changement,
     Decote,
     Ecart,
+    Enregistrement,
     ExamenCAL,
     Fait,
     Faits,
@@ -79,7 +80,7 @@ def _genre(t: type[Fait]) -> str:
 # One genre per fact class: the struct's own tag ("bail", "changement", …).
 _CLASSES: tuple[type[Fait], ...] = (
     Bail, Attribution, Proposition, Refus, Radiation, Decote, RecoursDepose, RecoursDecide,
-    ExamenCAL, Changement, Retraction, VacanceOuverte, Orientation,
+    ExamenCAL, Changement, Retraction, VacanceOuverte, Orientation, Enregistrement,
 )
 GENRES: dict[type[Fait], str] = {t: _genre(t) for t in _CLASSES}
 _DECODEURS: dict[str, msgspec.json.Decoder[Any]] = {
@@ -127,7 +128,7 @@ class ProjectionStatistiques(Projection):
     )
     # 2: renewals and anniversaries, for the RADREN that fell due; 3: coded motifs, réservataire
     # organisations, the flux's vacancies and orientations
-    version = 3
+    version = 4  # 4: registrations and their delay from the dépôt
 
     def __init__(self, registre: Registre) -> None:
         self.territoire: Territoire = registre.territoire
@@ -245,6 +246,7 @@ def faits_de_la_periode(conn: sa.Connection, t: sa.Table, periode: Periode) -> F
     r.examens = _lire(conn, t, GENRES[ExamenCAL], *dans)
     r.vacances = _lire(conn, t, GENRES[VacanceOuverte], *dans)
     r.orientations = _lire(conn, t, GENRES[Orientation], t.c.jour <= au)
+    r.enregistrements = _lire(conn, t, GENRES[Enregistrement], *dans)
 
     # Recours: those of the period, and every one filed or decided by `au` for the pending stock
     # (in log order, so a recours filed again after its decision is pending again).

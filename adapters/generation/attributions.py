@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from adapters.generation.dossier_unique import loyer
 from adapters.generation.menages import choix
 from domain import commandes as c
 from domain.codes import (
@@ -140,6 +141,7 @@ class MiseEnLocation:
             k = Candidat(d, r[0].version)
             self.candidats.append(k)
             nouveaux.append(k)
+            sim.proposer_visite(d, self, spec)
         if not nouveaux:
             sim.planifier(sim.ouvre(jour + timedelta(days=7)), self.designer)
             return
@@ -180,6 +182,7 @@ class MiseEnLocation:
         cmd = c.Refuser(
             occurred_on=sim.jour, logement=self.spec.identifiant, stade=StadeRefus.avant_cal,
             motif=sim.rng.choice(MOTIFS_RETRAIT), qualification=qualification, texte=self._texte(),
+            loyer=loyer(self.spec),
         )
         if sim.executer(self.bailleur, cmd, k.d, tardif=True) is not None:
             k.statut = "refuse"
@@ -408,7 +411,7 @@ class MiseEnLocation:
         cmd = c.Refuser(
             occurred_on=sim.jour, logement=self.spec.identifiant, stade=stade, motif=motif,
             qualification=qualification, appliquer_decote=immediate,
-            texte=None if stade is StadeRefus.absence_reponse else self._texte(),
+            texte=None if stade is StadeRefus.absence_reponse else self._texte(), loyer=loyer(self.spec),
         )
         r = sim.executer(self.bailleur, cmd, k.d, tardif=not immediate)
         if r is None:

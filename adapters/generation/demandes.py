@@ -5,6 +5,7 @@ A mixin of `simulation.Simulation`, whose engine (clock, commands, mirror) it us
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as heure
 from decimal import Decimal
@@ -29,6 +30,7 @@ from domain.codes import (
 )
 from domain.foyer import LogementActuel, Membre, Ressource, Souhaits
 from domain.numero_unique import composer
+from domain.pieces import MotifRefusPiece, TypePiece
 
 if TYPE_CHECKING:
     from adapters.generation.simulation import Simulation
@@ -119,19 +121,23 @@ class VieDesDemandes(_Base):
         classe = self.politique.classe_menage(self, jour)
         m = generer_menage(self.rng, jour, self.contexte, self.seuil(jour.year), classe)
         guichet = self.guichet_pour(m.souhaits.communes[0])
+        # The dépôt, some days before (R.441-2-4: within a month), recorded as one or not.
+        depot, reference = self.deposer(guichet, jour)
         r = self.executer(
             guichet,
             c.Enregistrer(
                 occurred_on=jour, membres=m.membres, souhaits=m.souhaits, logement_actuel=m.logement_actuel,
                 motifs=m.motifs, situations=m.situations, personnel=m.personnel,
+                filed_on=None if reference else depot, depot=reference,
             ),
             tardif=True,
         )
         if r is None:
             return None
         res, le = r
-        d = self._nouveau_dossier(res.numero_unique, guichet, le, calendrier.anniversaire(le), le, m, classe)
+        d = self._nouveau_dossier(res.numero_unique, guichet, depot, calendrier.anniversaire(depot), le, m, classe)
         d.version = res.version
+        self.planifier_dossier(d, le)
         return d
 
     def planifier_cycle(self, d: Dossier, depuis: date) -> None:
@@ -178,6 +184,7 @@ class VieDesDemandes(_Base):
             d.renouveler(r[1])
             self.planifier_echeance(d)
             self.planifier_cycle(d, r[1])
+            self.planifier_dossier(d, r[1], renouvellement=True)
 
     def reactiver(self, d: Dossier, cycle: int) -> None:
         if d.active or d.cycle != cycle or d.radiation is not MotifRadiation.RADREN or d.radiee_le is None:
@@ -352,11 +359,19 @@ class VieDesDemandes(_Base):
     # -- décotes and recours ------------------------------------------------------------------
 
     def decote_pieces(self, d: Dossier, cycle: int) -> None:
+        """Pièces found incoherent at the instruction: the pièce received and refused as
+        incoherente, then the décote that cites that refusal (dossier_unique.py)."""
         if not self._du_cycle(d, cycle):
             return
-        r = self.executer(d.guichet, c.AppliquerDecote(occurred_on=self.jour, code=CodeDecote.decote_pieces), d, tardif=True)
-        if r is not None:
-            self.decote_appliquee(d, r[0].version, r[1], d.guichet)
+        cmd = c.DeposerPiece(occurred_on=self.jour, type_piece=TypePiece.ressources_mensuelles,
+                             empreinte=hashlib.sha256(f"{d.numero}:{self.jour}".encode()).hexdigest(), taille=48_000)
+        r = self.executer(d.guichet, cmd, d)
+        if r is None:
+            return
+        refus = self.executer(d.guichet, c.RefuserPiece(occurred_on=self.jour, piece=r[0].version,
+                                                        motif=MotifRefusPiece.incoherente), d)
+        if refus is not None:
+            self.decote_incoherente(d, refus[0].version)
 
     def decote_refus(self, d: Dossier, refus: int, bailleur: str) -> None:
         if not d.active:
@@ -378,7 +393,8 @@ class VieDesDemandes(_Base):
         dec = d.decotes.get(version)
         if dec is None or dec.recours or self.jour > calendrier.recours_possible_jusqua(dec.notifiee_le):
             return
-        if self.executer(d.guichet, c.DeposerRecours(occurred_on=self.jour, decote=version), d) is not None:
+        cmd = c.DeposerRecours(occurred_on=self.jour, decote=version, **self.dossier_de_recours())  # type: ignore[arg-type]
+        if self.executer(d.guichet, cmd, d) is not None:
             dec.recours = True
             self.planifier(self.ouvre(self.jour + timedelta(days=self.rng.randint(5, 45))), self.decider_recours, d, version)
 

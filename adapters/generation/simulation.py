@@ -33,6 +33,7 @@ from adapters.clock import HorlogeReglable
 from adapters.generation import attributions
 from adapters.generation.commissions import Commissions
 from adapters.generation.demandes import VieDesDemandes
+from adapters.generation.dossier_unique import VieDuDossier
 from adapters.generation.dossiers import Dossier, Ensemble
 from adapters.generation.flux import Orientations
 from adapters.generation.menages import Contexte, choix
@@ -68,7 +69,8 @@ P_TARDIF = 0.08  # typed in one to three days after the fact
 # command would cost most of a run; the events, their dates and their order on each demand are
 # the same.
 EN_LOT = frozenset(
-    {c.Renouveler, c.Modifier, c.Justifier, c.MettreEnDemeure, c.Radier, c.Reactiver, c.ReconnaitreDalo}
+    {c.Renouveler, c.Modifier, c.Justifier, c.MettreEnDemeure, c.Radier, c.Reactiver, c.ReconnaitreDalo,
+     c.DelivrerAttestation, c.DeposerPiece, c.ValiderPiece, c.RefuserPiece, c.DemanderPieces}
 )
 # What the guichets do in their back office, first thing in the day and saved together.
 BUREAU = frozenset(
@@ -76,11 +78,13 @@ BUREAU = frozenset(
         VieDesDemandes.renouveler, VieDesDemandes.modifier, VieDesDemandes.reactiver,
         VieDesDemandes.renoncer, VieDesDemandes.mettre_en_demeure, VieDesDemandes.radcon,
         VieDesDemandes.dalo, VieDesDemandes.dalo_caduc, VieDesDemandes.justifier,
+        VieDuDossier.attestation, VieDuDossier.deposer_piece, VieDuDossier.verifier_piece,
+        VieDuDossier.demander_pieces,
     }
 )
 
 
-class Simulation(VieDesDemandes):
+class Simulation(VieDuDossier, VieDesDemandes):
     """One generation: the territory's organisations and parc, the generator's memory of every
     demand and vacancy, the clock, and the day loop (`executer_tout`)."""
 

@@ -27,6 +27,7 @@ from adapters.registre import Registre
 from adapters.session_ecran import Session, Sessions
 from api import dependances as dep
 from api.problemes import ErreurHTTP
+from api.reponses import jour_borne
 from domain import commandes as c
 from domain import horloge, permissions
 from domain.codes import TypeOrganisation
@@ -173,9 +174,10 @@ def date_de(texte: str | None, nom: str) -> date | None:
     if not texte:
         return None
     try:
-        return date.fromisoformat(texte)
+        jour = date.fromisoformat(texte)
     except ValueError:
         raise ErreurHTTP(422, "parametre_invalide", f"{nom}: {texte!r} is not a date (YYYY-MM-DD)", parametre=nom) from None
+    return jour_borne(nom, jour)
 
 
 def instant_de(texte: str | None, nom: str) -> datetime | None:
@@ -188,7 +190,9 @@ def instant_de(texte: str | None, nom: str) -> datetime | None:
         raise ErreurHTTP(
             422, "parametre_invalide", f"{nom}: {texte!r} is not an instant (YYYY-MM-DDTHH:MM)", parametre=nom
         ) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=horloge.FUSEAU)
+    t = t if t.tzinfo is not None else t.replace(tzinfo=horloge.FUSEAU)
+    jour_borne(nom, t.date())
+    return t
 
 
 # -- template filters --------------------------------------------------------------------------------

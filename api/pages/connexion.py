@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from adapters.registre import Registre
 from adapters.session_ecran import Sessions, duree_secondes, jeton_anonyme
 from api import dependances as dep
+from api.limites import Limiteur, source
 from api.pages.commun import (
     COOKIE_CSRF,
     COOKIE_SESSION,
@@ -67,11 +68,16 @@ async def se_connecter(
     request: Request,
     registre: Registre = Depends(dep.registre),
     sessions: Sessions = Depends(dep.sessions),
+    limiteur: Limiteur = Depends(dep.limiteur),
 ) -> Response:
     champs = await formulaire_anonyme(request)
     identifiant = champs.get("identifiant", "").strip()
+    # Counted per source and per identifier signed in as; 429 (an error page) while blocked.
+    cles = [source(request), ("agent", identifiant[:100])]
+    limiteur.exiger(cles, "sign-ins")
     trouve = registre.territoire.agent_par_jeton(champs.get("jeton", "").strip())
     if trouve is None or not hmac.compare_digest(trouve[1].identifiant.encode(), identifiant.encode()):
+        limiteur.echec(cles)
         jeton = jeton_du_formulaire(request)
         r = rendre(
             request, "connexion.html",
@@ -80,6 +86,7 @@ async def se_connecter(
             None, 401,
         )
         return avec_jeton_anonyme(request, r, jeton)
+    limiteur.succes(cles[1:])
     valeur, _ = sessions.ouvrir(trouve[1].identifiant)
     r = rediriger(_suite_sure(champs.get("suite")))
     r.set_cookie(

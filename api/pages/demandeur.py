@@ -11,11 +11,13 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from adapters.code_demandeur import code_valable
 from adapters.registre import Registre
 from api import dependances as dep
+from api.demandeur import verifier_code
+from api.limites import Limiteur
 from api.pages.commun import formulaire_anonyme, rendre
 from api.pages.connexion import avec_jeton_anonyme, jeton_du_formulaire
+from api.problemes import ErreurHTTP
 from domain import horloge
 from projections.information_demandeur import AttentesParAnnee, information_demandeur
 from projections.lecteurs import Lecteurs
@@ -36,12 +38,17 @@ async def dossier_demandeur(
     lecteurs: Lecteurs = Depends(dep.lecteurs),
     attentes: AttentesParAnnee = Depends(dep.attentes),
     secret: Callable[[], bytes] = Depends(dep.secret_demandeur),
+    limiteur: Limiteur = Depends(dep.limiteur),
 ) -> Response:
     champs = await formulaire_anonyme(request)
     numero = champs.get("numero_unique", "").strip()
     code = champs.get("code", "").strip()
     jeton = jeton_du_formulaire(request)
-    if not numero or not code_valable(secret(), numero, code):
+    try:
+        verifier_code(limiteur, request, secret, numero, code)  # 429 while blocked: an error page
+    except ErreurHTTP as e:
+        if e.statut != 401:
+            raise
         r = rendre(request, "demandeur.html", {
             "jeton": jeton, "info": None, "numero": numero, "regle": "code_demandeur_invalide",
             "erreur": "Ce code d'accès n'ouvre pas ce numéro de demande. Vérifiez les deux, ou demandez "

@@ -30,6 +30,8 @@ TYPES = {
     "effacement": "effacement des données personnelles",
     "fin_decote": "fin de décote",
     "recours_possible": "recours possible jusqu'au",
+    "pieces_demandees": "pièces ou informations demandées, réponse attendue le",
+    "visite": "visite de logement proposée",
 }
 DEBUT_DES_TEMPS = date(2000, 1, 1)
 

@@ -76,7 +76,9 @@ def _double(page: Callable[[Request, Exception], tuple[int, str, str]], api: Ges
         if not est_une_page(request):
             return await api(request, exc)
         statut, regle, message = page(request, exc)
-        return _page_erreur(request, statut, regle, message)
+        r = _page_erreur(request, statut, regle, message)
+        r.headers.update(getattr(exc, "entetes", None) or {})
+        return r
 
     return gerer
 

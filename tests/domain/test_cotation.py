@@ -32,6 +32,7 @@ from domain.cotation import Cotation, Critere, Grille, VersionGrille, coter, cot
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
 from domain.foyer import DonneesPersonnelles, Identite, LogementActuel, Membre, Ressource, Souhaits
+from domain.pieces import MotifRefusPiece, TypePiece
 from domain.rang import Candidat, candidat, classer
 from domain.territoire import Territoire
 
@@ -334,14 +335,52 @@ def test_rejete_earns_nothing(horloge_test, territoire, grille):
 # -- décotes ---------------------------------------------------------------------------------------
 
 
+def incoherente(d: Demande, jour: date) -> int:
+    """A pièce deposited and refused as incoherente on `jour`: the fact a decote_pieces cites."""
+    piece = d.deposer_piece(acte(jour), TypePiece.avis_imposition, 0, "ab" * 32, 1000)
+    return d.refuser_piece(acte(jour), piece, MotifRefusPiece.incoherente, None)
+
+
+def test_decote_pieces_expires_one_year_after_its_fact_not_after_its_own_date(horloge_test, territoire, grille):
+    d = enregistrer(horloge_test)
+    horloge_test.regler(date(2024, 3, 1))
+    refus_piece = incoherente(d, date(2024, 3, 1))
+    horloge_test.regler(date(2024, 9, 2))
+    v = d.appliquer_decote(acte(date(2024, 9, 2)), CodeDecote.decote_pieces, piece=refus_piece)
+    # Not before its own date (valid time), then until the fact's anniversary (exclusive).
+    assert "decote_pieces" not in codes(score(d, date(2024, 9, 1), territoire, grille))
+    c = score(d, date(2025, 2, 28), territoire, grille)
+    assert c.explications[codes(c).index("decote_pieces")].sources == [refus_piece, v]
+    assert "for the fact of 2024-03-01 counts until 2025-03-01" in c.explications[codes(c).index("decote_pieces")].detail
+    assert "decote_pieces" not in codes(score(d, date(2025, 3, 1), territoire, grille))
+    assert d.etat.decotes[v].fin == date(2025, 3, 1)
+
+
+def test_decote_pieces_only_within_the_year_of_an_incoherent_piece(horloge_test, territoire, grille):
+    d = enregistrer(horloge_test)
+    horloge_test.regler(date(2024, 3, 1))
+    piece = d.deposer_piece(acte(date(2024, 3, 1)), TypePiece.identite, 0, "cd" * 32, 10)
+    perimee = d.refuser_piece(acte(date(2024, 3, 1)), piece, MotifRefusPiece.perimee, None)
+    refus_piece = incoherente(d, date(2024, 3, 1))
+    horloge_test.regler(date(2025, 3, 1))
+    with pytest.raises(RegleEnfreinte) as e:
+        d.appliquer_decote(acte(date(2025, 3, 1)), CodeDecote.decote_pieces, piece=refus_piece)
+    assert e.value.regle == "decote_hors_delai" and "until 2025-02-28" in e.value.message
+    for regle, kw in (("piece_requise", {}), ("piece_non_incoherente", {"piece": perimee}),
+                      ("piece_refusee_inconnue", {"piece": piece})):
+        with pytest.raises(RegleEnfreinte) as e:
+            d.appliquer_decote(acte(date(2025, 3, 1)), CodeDecote.decote_pieces, **kw)
+        assert e.value.regle == regle
+
+
 def test_decote_counts_for_exactly_one_year(horloge_test, territoire, grille):
     d = enregistrer(horloge_test)
     horloge_test.regler(date(2024, 3, 1))
-    v = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces)
+    v = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 3, 1)))
     assert score(d, date(2024, 2, 29), territoire, grille).points == 175
     c = score(d, date(2024, 3, 1), territoire, grille)
     assert c.points == 135
-    assert c.explications[codes(c).index("decote_pieces")].sources == [v]
+    assert c.explications[codes(c).index("decote_pieces")].sources == [v - 1, v]
     assert score(d, date(2025, 2, 28), territoire, grille).points == 175 + 40 - 40
     c = score(d, date(2025, 3, 1), territoire, grille)
     assert "decote_pieces" not in codes(c)
@@ -356,19 +395,19 @@ def test_no_floor(horloge_test, territoire, grille):
         logement=LogementActuel(ModeleLogement.LP, commune=HORS_EPCI),
     )
     horloge_test.regler(date(2024, 3, 1))
-    d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces)
+    d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 3, 1)))
     assert score(d, date(2024, 6, 1), territoire, grille).points == -40
 
 
 def test_two_active_decotes_of_the_same_code_count_once(horloge_test, territoire, grille):
     d = enregistrer(horloge_test)
     horloge_test.regler(date(2024, 3, 1))
-    v1 = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces)
+    v1 = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 3, 1)))
     horloge_test.regler(date(2024, 5, 1))
-    v2 = d.appliquer_decote(acte(date(2024, 5, 1)), CodeDecote.decote_pieces)
+    v2 = d.appliquer_decote(acte(date(2024, 5, 1)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 5, 1)))
     c = score(d, date(2024, 6, 1), territoire, grille)
     assert c.points == 135
-    assert c.explications[codes(c).index("decote_pieces")].sources == [v1, v2]
+    assert c.explications[codes(c).index("decote_pieces")].sources == [v1 - 1, v1, v2 - 1, v2]
     # The second one alone still counts after the first expired.
     assert score(d, date(2025, 3, 1), territoire, grille).points == 215 - 40
     assert score(d, date(2025, 5, 1), territoire, grille).points == 215
@@ -379,12 +418,12 @@ def test_annulled_decote_disappears_from_past_scores_but_not_from_past_knowledge
 ):
     d = enregistrer(horloge_test)
     horloge_test.regler(date(2024, 3, 1))
-    v = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces)
+    v = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 3, 1)))
     horloge_test.regler(date(2024, 3, 10))
     d.deposer_recours(acte(date(2024, 3, 10)), v)
     c = score(d, date(2024, 3, 20), territoire, grille)
     assert c.points == 135
-    assert c.explications[codes(c).index("decote_pieces")].sources == [v, v + 1]
+    assert c.explications[codes(c).index("decote_pieces")].sources == [v - 1, v, v + 1]
     assert "recours pending" in c.explications[codes(c).index("decote_pieces")].detail
     avant_annulation = horloge.maintenant()
     horloge_test.regler(date(2024, 4, 1))
@@ -407,12 +446,12 @@ def test_annulled_decote_disappears_from_past_scores_but_not_from_past_knowledge
 def test_maintained_decote_keeps_counting(horloge_test, territoire, grille):
     d = enregistrer(horloge_test)
     horloge_test.regler(date(2024, 3, 1))
-    v = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces)
+    v = d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 3, 1)))
     d.deposer_recours(acte(date(2024, 3, 1)), v)
     d.decider_recours(acte(date(2024, 3, 1)), v, DecisionRecours.maintenue, "incohérentes")
     c = score(d, date(2024, 6, 1), territoire, grille)
     assert c.points == 135
-    assert c.explications[codes(c).index("decote_pieces")].sources == [v, v + 1, v + 2]
+    assert c.explications[codes(c).index("decote_pieces")].sources == [v - 1, v, v + 1, v + 2]
 
 
 # -- grid versions ---------------------------------------------------------------------------------

@@ -25,7 +25,15 @@ from domain.cotation import Grille, VersionGrille, coter
 from domain.demande import Demande
 from domain.foyer import Ressource
 from domain.territoire import Territoire
-from tests.domain.test_cotation import FILS, GRILLE, TERRITOIRE, acte, demandeuse, enregistrer
+from tests.domain.test_cotation import (
+    FILS,
+    GRILLE,
+    TERRITOIRE,
+    acte,
+    demandeuse,
+    enregistrer,
+    incoherente,
+)
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +117,16 @@ def test_1_january_takes_the_new_years_threshold(horloge_test, territoire, grill
     verifier(d, date(2024, 6, 15), date(2025, 1, 1), territoire, grille)
 
 
-def test_a_decote_stops_counting_a_year_after_its_date(horloge_test, territoire, grille):
+def test_a_decote_stops_counting_a_year_after_its_fact(horloge_test, territoire, grille):
+    """Applied on 2 September 2024 for a pièce found incoherent on 1 March 2024: it stops
+    counting on 1 March 2025, the fact's anniversary, not its own."""
     d = enregistrer(horloge_test, naissances={"m1": date(1980, 1, 1), "m2": date(2016, 9, 1)})
     horloge_test.regler(date(2024, 3, 1))
-    d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces)
+    piece = incoherente(d, date(2024, 3, 1))
+    horloge_test.regler(date(2024, 9, 2))
+    d.appliquer_decote(acte(date(2024, 9, 2)), CodeDecote.decote_pieces, piece=piece)
+    # It counts from its own date.
+    verifier(d, date(2024, 6, 1), date(2024, 9, 2), territoire, grille)
     # The anniversary (2025-01-15) and 1 January come first; from after them, the décote's end.
     verifier(d, date(2025, 1, 20), date(2025, 3, 1), territoire, grille)
 
@@ -122,7 +136,7 @@ def test_a_fact_dated_later_counts_from_its_date(horloge_test, territoire, grill
     earlier day) changes the score on its own date."""
     d = enregistrer(horloge_test, naissances={"m1": date(1980, 1, 1), "m2": date(2016, 9, 1)})
     horloge_test.regler(date(2024, 3, 1))
-    d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces)
+    d.appliquer_decote(acte(date(2024, 3, 1)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 3, 1)))
     verifier(d, date(2024, 2, 1), date(2024, 3, 1), territoire, grille)
     horloge_test.regler(date(2024, 4, 2))
     d.justifier(acte(date(2024, 4, 2)), "parent_isole", Justification.rejete)
@@ -177,7 +191,7 @@ def test_never_later_than_the_true_change(horloge_test, territoire, grille, nais
     the radiation): from each change day to the next one it names, the score stays the same."""
     d = enregistrer(horloge_test, naissances=naissances)
     horloge_test.regler(date(2024, 5, 10))
-    d.appliquer_decote(acte(date(2024, 5, 10)), CodeDecote.decote_pieces)
+    d.appliquer_decote(acte(date(2024, 5, 10)), CodeDecote.decote_pieces, piece=incoherente(d, date(2024, 5, 10)))
     horloge_test.regler(date(2024, 12, 20))
     d.renouveler(acte(date(2024, 12, 20)))
     horloge_test.regler(date(2027, 3, 1))

@@ -308,7 +308,7 @@ def test_a_demandeur_code_opens_no_other_endpoint(client: TestClient, horloge_te
         ("GET", "/recours", None),
         ("GET", "/statistiques?annee=2025", None),
         ("POST", f"/demandes/{a}/renouvellements", {"occurred_on": "2026-11-23"}),
-        ("POST", f"/demandes/{a}/modifications", {"occurred_on": "2026-11-23", "motifs": ["SANS"]}),
+        ("POST", f"/demandes/{a}/modifications", {"occurred_on": "2026-11-23", "motifs": ["01"]}),
         ("POST", "/demandes", foyer("2026-11-23")),
     ):
         r = client.request(methode, chemin, headers=h, json=corps)

@@ -448,7 +448,7 @@ def test_une_demande_de_l_enregistrement_au_bail(
     # Once radiated, nothing but what the rules allow: a modification is a broken domain rule.
     r = client.post(
         f"/demandes/{numero}/modifications",
-        json={"occurred_on": "2028-06-16", "motifs": ["x"]},
+        json={"occurred_on": "2028-06-16", "motifs": ["09"]},
         headers=entetes(guichet, version),
     )
     probleme(r, 422, "demande_radiee")
@@ -470,14 +470,14 @@ def test_if_match_perime_409_et_journal_inchange(
         guichet,
         numero,
         "modifications",
-        {"occurred_on": "2026-11-03", "motifs": ["A"]},
+        {"occurred_on": "2026-11-03", "motifs": ["01"]},
         if_match=1,
     )
     assert res["version"] == 2
     # A weak validator carrying the current version is accepted too.
     r = client.post(
         f"/demandes/{numero}/modifications",
-        json={"occurred_on": "2026-11-04", "motifs": ["B"]},
+        json={"occurred_on": "2026-11-04", "motifs": ["02"]},
         headers=entetes(guichet, 'W/"2"'),
     )
     assert r.status_code == 200 and r.headers["ETag"] == '"3"', r.text
@@ -486,7 +486,7 @@ def test_if_match_perime_409_et_journal_inchange(
     avant = historique(client, guichet, numero)
     r = client.post(
         f"/demandes/{numero}/modifications",
-        json={"occurred_on": "2026-11-05", "motifs": ["C"]},
+        json={"occurred_on": "2026-11-05", "motifs": ["03"]},
         headers=entetes(guichet, 1),
     )
     p = probleme(r, 409, "version_perimee")
@@ -495,7 +495,7 @@ def test_if_match_perime_409_et_journal_inchange(
     assert registre.position() == position
     assert historique(client, guichet, numero) == avant
     r = client.get(f"/demandes/{numero}", headers=entetes(guichet))
-    assert r.headers["ETag"] == '"3"' and r.json()["motifs"] == ["B"]
+    assert r.headers["ETag"] == '"3"' and r.json()["motifs"] == ["02"]
 
     # A malformed If-Match is refused, not ignored.
     r = client.post(
@@ -554,7 +554,7 @@ def test_403_auditeur_et_bailleur_d_un_autre_logement(
 
     r = client.post(
         f"/demandes/{numero}/modifications",
-        json={"occurred_on": "2026-11-04", "motifs": ["A"]},
+        json={"occurred_on": "2026-11-04", "motifs": ["01"]},
         headers=entetes(auditeur),
     )
     probleme(r, 403, "lecture_seule")
@@ -761,7 +761,14 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
     } | {(f"/demandes/{{numero_unique}}/{segment}", "post") for segment, _, _ in COMMANDES}
     presents = {(p, m) for p, ops in chemins.items() for m in ops}
     assert attendus <= presents, attendus - presents
-    assert len(COMMANDES) == 19
+    assert len(COMMANDES) == 26
+    dossier = {
+        ("/demandes/{numero_unique}/pieces/{piece}/fichier", "put"),
+        ("/demandes/{numero_unique}/pieces/{piece}/fichier", "get"),
+        ("/demandes/{numero_unique}/attestations/{type_attestation}.pdf", "get"),
+        ("/depots", "post"), ("/depots/{reference}", "get"), ("/depots/{reference}/retractations", "post"),
+    }
+    assert dossier <= presents, dossier - presents
     commissions = {
         ("/commissions", "post"), ("/commissions", "get"), ("/commissions/{session}/inscriptions", "post"),
         ("/commissions/{session}/decisions", "post"), ("/commissions/{session}/cloture", "post"),

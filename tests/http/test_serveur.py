@@ -319,7 +319,7 @@ def test_a_read_model_of_an_older_version_is_rebuilt(stockage: Stockage, territo
         with registre.engine.connect() as conn:
             assert sorted(tuple(r) for r in conn.execute(sa.select(s.tables[0]))) == attendu
             assert conn.execute(sa.select(sa.func.count()).select_from(s.tables[2])).scalar_one() == 3
-            assert conn.execute(sa.select(versions.c.version).where(versions.c.projection == "echeances")).scalar_one() == 2
+            assert conn.execute(sa.select(versions.c.version).where(versions.c.projection == "echeances")).scalar_one() == 3
         assert not Suiveur(registre, s.projection).reconstruction_requise
     finally:
         registre.close()

@@ -142,7 +142,7 @@ def test_ecrivains_concurrents_et_suiveur(registre_pg: Registre, territoire: Ter
                     cmd = c.Renouveler(occurred_on=jour_suivant)
                     kind, qui, qui_agent = "renouvellement", org, agent
                 else:
-                    cmd = c.Modifier(occurred_on=jour_suivant, motifs=(f"M{t}-{k}",))
+                    cmd = c.Modifier(occurred_on=jour_suivant, situations=(f"m{t}_{k}",))
                     kind, qui, qui_agent = "modification", org, agent
                 k += 1
                 faites += 1
@@ -303,7 +303,7 @@ def test_meme_demande_meme_version_un_seul_gagnant(
                 lambda i=i, tour=tour, version=version: registre.executer(
                     org,
                     agent,
-                    c.Modifier(occurred_on=date(2026, 11, 3), motifs=(f"tour{tour}-ecrivain{i}",)),
+                    c.Modifier(occurred_on=date(2026, 11, 3), situations=(f"tour{tour}_ecrivain{i}",)),
                     numero_unique=numero,
                     version_attendue=version,
                 )
@@ -320,7 +320,7 @@ def test_meme_demande_meme_version_un_seul_gagnant(
         d = registre.demande(numero)
         # Exactly one event more, and it is the winner's: nobody's write was silently replaced.
         assert d.version == version + 1
-        assert d.etat.motifs == (f"tour{tour}-ecrivain{gagnant}",)
+        assert d.etat.situations == frozenset({f"tour{tour}_ecrivain{gagnant}"})
         assert resultats[gagnant].version == version + 1  # type: ignore[union-attr]
     assert registre.demande(numero).version == 1 + rounds
     print(

@@ -285,6 +285,19 @@ def test_every_event_of_the_mix_appears(generee) -> None:  # type: ignore[no-unt
         if nom(e) == "Demande.Refusee":
             vus[f"Refusee.code={e.code}"] += 1
             vus["Refusee.texte"] += e.personnel is not None
+        if nom(e) == "Demande.PieceRefusee":
+            vus[f"PieceRefusee.motif={e.motif}"] += 1
+        if nom(e) == "Demande.VisiteConstatee":
+            vus[f"VisiteConstatee.effectuee={e.effectuee}"] += 1
+        if nom(e) == "Demande.RecoursDepose":
+            vus["RecoursDepose.depose_par"] += e.depose_par is not None
+            vus["RecoursDepose.explications"] += e.personnel is not None
+        if nom(e) == "Demande.DecoteAppliquee":
+            vus["DecoteAppliquee.piece"] += e.piece is not None
+        if nom(e) == "Demande.Refusee":
+            vus["Refusee.loyer"] += e.loyer is not None
+        if nom(e) == "Demande.PieceDeposee":
+            vus["PieceDeposee.en_reponse_a"] += e.en_reponse_a is not None
         if nom(e) == "Logement.VacanceOrientee":
             vus["VacanceOrientee.reservataire" if e.reservataire else "VacanceOrientee.gardee_ou_retiree"] += 1
     attendus = [
@@ -293,7 +306,14 @@ def test_every_event_of_the_mix_appears(generee) -> None:  # type: ignore[no-unt
             "Reactivee", "DaloReconnu", "CritereJustifie", "Designee", "DecisionCAL", "ConditionLevee",
             "Refusee", "DecoteAppliquee", "RecoursDepose", "RecoursDecide", "BailSigne", "Retractee",
             "DonneesEffacees", "InscriteCAL", "Acceptee", "DecisionNotifiee",
+            # the dossier unique
+            "PieceDeposee", "PieceValidee", "PieceRefusee", "PiecesDemandees", "VisiteProposee",
+            "VisiteConstatee", "AttestationDelivree",
         )),
+        "PieceRefusee.motif=incoherente", "PieceRefusee.motif=illisible", "VisiteConstatee.effectuee=True",
+        "VisiteConstatee.effectuee=False", "RecoursDepose.depose_par", "RecoursDepose.explications",
+        "DecoteAppliquee.piece", "Refusee.loyer", "PieceDeposee.en_reponse_a",
+        "Demande.AttestationDelivree.canal=api", "Depot.Recu", "Depot.Enregistre", "Depot.Retracte",
         *(f"Logement.{x}" for x in (
             "Ouvert", "VacanceDeclaree", "CandidatDesigne", "DecisionEnregistree", "ConditionLevee",
             "RefusEnregistre", "CandidatureRetractee", "Loue", "VacanceOrientee", "CandidatFavorable",

@@ -56,6 +56,14 @@ AJOUTEES_DEPUIS: set[str] = {
     "domain.demande:Demande.DecisionNotifiee",
     "domain.logement:Logement.VacanceOrientee",
     "domain.logement:Logement.CandidatFavorable",
+    # Issue 10: the dossier unique.
+    "domain.demande:Demande.PieceDeposee",
+    "domain.demande:Demande.PieceValidee",
+    "domain.demande:Demande.PieceRefusee",
+    "domain.demande:Demande.PiecesDemandees",
+    "domain.demande:Demande.VisiteProposee",
+    "domain.demande:Demande.VisiteConstatee",
+    "domain.demande:Demande.AttestationDelivree",
 }
 
 

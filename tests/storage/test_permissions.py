@@ -53,6 +53,7 @@ from domain.codes import (
 from domain.erreurs import Interdit, RefusCommande
 from domain.foyer import LogementActuel, Membre, Ressource, Souhaits
 from domain.permissions import REGLES, peut
+from domain.pieces import CanalAttestation, MotifRefusPiece, TypeAttestation, TypePiece
 from domain.territoire import Organisation, Territoire
 from domain.traitements import TRAITEMENTS, logement_concerne
 from tests.conftest import DEMO
@@ -111,18 +112,35 @@ def preparer(registre: Registre) -> list[Essai]:
     j = date
 
     base = x.demande()
-    (modification,) = x("CANNES", c.Modifier(occurred_on=j(2026, 3, 10), motifs=("SANS",)), base)
+    (modification,) = x("CANNES", c.Modifier(occurred_on=j(2026, 3, 10), motifs=("01",)), base)
+
+    def incoherente(numero: str, jour: date) -> int:
+        (piece,) = x("CANNES", c.DeposerPiece(occurred_on=jour, type_piece=TypePiece.avis_imposition,
+                                              empreinte="ab" * 32, taille=1000), numero)
+        (refus_piece,) = x("CANNES", c.RefuserPiece(occurred_on=jour, piece=piece,
+                                                    motif=MotifRefusPiece.incoherente), numero)
+        return refus_piece
 
     recours_pendant = x.demande()
-    (decote_pendante,) = x("CANNES", c.AppliquerDecote(occurred_on=j(2026, 11, 10), code=CodeDecote.decote_pieces),
+    (decote_pendante,) = x("CANNES", c.AppliquerDecote(occurred_on=j(2026, 11, 10), code=CodeDecote.decote_pieces,
+                                                       piece=incoherente(recours_pendant, j(2026, 11, 10))),
                            recours_pendant)
     x("CANNES", c.DeposerRecours(occurred_on=j(2026, 11, 12), decote=decote_pendante), recours_pendant)
     sans_recours = x.demande()
-    (decote_libre,) = x("CANNES", c.AppliquerDecote(occurred_on=j(2026, 11, 10), code=CodeDecote.decote_pieces),
+    (decote_libre,) = x("CANNES", c.AppliquerDecote(occurred_on=j(2026, 11, 10), code=CodeDecote.decote_pieces,
+                                                    piece=incoherente(sans_recours, j(2026, 11, 10))),
                         sans_recours)
+    pieces = x.demande()
+    (piece_pieces,) = x("CANNES", c.DeposerPiece(occurred_on=j(2026, 3, 10), type_piece=TypePiece.identite,
+                                                 empreinte="cd" * 32, taille=2000), pieces)
+    incoherente_libre = incoherente(pieces, j(2026, 3, 11))
 
     designee = x.demande()
     x("OPH-CPL", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT), designee)
+    (visite_oph,) = x("OPH-CPL", c.ProposerVisite(occurred_on=j(2026, 4, 2), logement=LGT,
+                                                  visite_le=j(2026, 4, 8)), designee)
+    designee_als = x.demande()
+    x("ALS", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT_ALS), designee_als)
 
     sous_condition = x.demande()
     x("ERILIA", c.Designer(occurred_on=j(2026, 4, 1), logement=LGT_ERILIA), sous_condition)
@@ -164,7 +182,7 @@ def preparer(registre: Registre) -> list[Essai]:
         occurred_on=on, forme=FormeSession.presentiel, membres=(MembreCAL("OPH-CPL", QualiteMembre.bailleur),)))
     return [
         Essai("enregistrement", _enregistrement(on)),
-        Essai("modification", c.Modifier(occurred_on=on, motifs=("SANS", "DIV")), base),
+        Essai("modification", c.Modifier(occurred_on=on, motifs=("01", "11")), base),
         Essai("renouvellement", c.Renouveler(occurred_on=on), base),
         Essai("med_absence_reponse", c.MettreEnDemeure(occurred_on=on, motif=MotifMiseEnDemeure.absence_reponse), base),
         Essai("med_irrecevabilite", c.MettreEnDemeure(occurred_on=on, motif=MotifMiseEnDemeure.irrecevabilite),
@@ -191,7 +209,21 @@ def preparer(registre: Registre) -> list[Essai]:
         Essai("refus_et_decote", c.Refuser(occurred_on=on, logement=LGT, stade=StadeRefus.avant_cal,
                                            motif=MotifRefus.localisation, texte="trop cher", qualification=QualificationRefus.non_recevable,
                                            appliquer_decote=True), designee),
-        Essai("decote_pieces", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_pieces), base),
+        Essai("decote_pieces", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_pieces,
+                                                 piece=incoherente_libre), pieces),
+        Essai("piece_deposee", c.DeposerPiece(occurred_on=on, type_piece=TypePiece.titre_sejour,
+                                              empreinte="ef" * 32, taille=10), base),
+        Essai("piece_validee", c.ValiderPiece(occurred_on=on, piece=piece_pieces), pieces),
+        Essai("piece_refusee", c.RefuserPiece(occurred_on=on, piece=piece_pieces, motif=MotifRefusPiece.perimee),
+              pieces),
+        Essai("demande_de_pieces", c.DemanderPieces(occurred_on=on, du_le=j(2026, 12, 20),
+                                                    pieces=(TypePiece.logement_actuel,)), base),
+        Essai("attestation", c.DelivrerAttestation(occurred_on=on, type=TypeAttestation.enregistrement,
+                                                   canal=CanalAttestation.courrier), base),
+        Essai("visite_proposee", c.ProposerVisite(occurred_on=on, logement=LGT, visite_le=j(2026, 11, 30)), designee),
+        Essai("visite_proposee_colact", c.ProposerVisite(occurred_on=on, logement=LGT_ALS, visite_le=j(2026, 11, 30)),
+              designee_als),
+        Essai("visite_constatee", c.ConstaterVisite(occurred_on=on, visite=visite_oph, effectuee=True), designee),
         Essai("decote_refus", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_refus, refus=refus), refusee),
         Essai("decote_refus_inconnu", c.AppliquerDecote(occurred_on=on, code=CodeDecote.decote_refus, refus=99),
               refusee),
@@ -297,19 +329,20 @@ def test_peut_agrees_with_the_registre(
 _GUICHET = {
     "modification", "renouvellement", "med_absence_reponse", "radiation_radaba", "radiation_radcon",
     "reactivation", "justification", "decote_pieces", "recours",
+    "piece_deposee", "piece_validee", "piece_refusee", "demande_de_pieces", "attestation",
 }
 ACCEPTES: dict[str, set[str]] = {
     "OPH-CPL": _GUICHET | {
         "enregistrement", "med_irrecevabilite", "radiation_radirr", "designation_sans_contingent",
         "designation_colact", "designation_pprior", "designation_hors_contingent", "decision_cal",
         "refus", "refus_et_decote", "decote_refus", "bail", "vacance", "reponse_favorable",
-        "notification", "inscription_cal",
+        "notification", "inscription_cal", "visite_proposee", "visite_proposee_colact", "visite_constatee",
     },
-    # A bailleur records everything a guichet may. RADIRR needs a mise en demeure for
-    # irrecevabilité a month before, whichever bailleur's CAL pronounced it.
-    "ERILIA": _GUICHET | {"enregistrement", "radiation_radirr", "condition_levee"},
-    "LOGIREM": _GUICHET | {"enregistrement", "radiation_radirr"},
-    "ALS": {"designation_colact"},
+    # A bailleur records everything a guichet may. RADIRR is the bailleur's whose CAL
+    # pronounced the irrecevabilité and who sent the mise en demeure (OPH-CPL's here), no other's.
+    "ERILIA": _GUICHET | {"enregistrement", "condition_levee"},
+    "LOGIREM": _GUICHET | {"enregistrement"},
+    "ALS": {"designation_colact", "visite_proposee_colact"},
     "ETAT-06": {"dalo", "designation_pprior"},
     "CANNES": _GUICHET | {"enregistrement", "decision_recours", "retractation"},
     "LE-CANNET": _GUICHET | {"enregistrement"},
@@ -325,7 +358,8 @@ def test_every_command_has_a_permission_and_every_command_on_a_demand_a_handler(
     assert set(REGLES) == commandes
     # Registration, a dwelling's own commands and a session's own have handlers of their own shape.
     assert set(TRAITEMENTS) == commandes - {
-        c.Enregistrer, c.DeclarerVacance, c.OrienterVacance, c.OuvrirSession, c.CloreSession
+        c.Enregistrer, c.DeclarerVacance, c.OrienterVacance, c.OuvrirSession, c.CloreSession,
+        c.Deposer, c.RetracterDepot,
     }
 
 

@@ -108,7 +108,7 @@ def enregistrer(registre: Registre, jour: date) -> str:
             membres=MEMBRES,
             souhaits=SOUHAITS,
             logement_actuel=LOGEMENT_ACTUEL,
-            motifs=("SANS",),
+            motifs=("01",),
             situations=("handicap",),
             personnel=PERSONNEL,
         ),
@@ -225,7 +225,7 @@ def _assert_efface_et_intact(avant: Demande, apres: Demande) -> None:
     assert e.membres == MEMBRES
     assert e.souhaits == SOUHAITS
     assert e.logement_actuel == LOGEMENT_ACTUEL
-    assert e.motifs == ("SANS",)
+    assert e.motifs == ("01",)
     assert e.situations == frozenset({"handicap", "divorce_separation"})
     assert e.statut_dalo is StatutDalo.ACTIF
     assert e.filed_on == avant.etat.filed_on

@@ -15,6 +15,7 @@ import pytest
 
 from adapters.registre import Registre, Resultat
 from domain import commandes as c
+from domain import permissions
 from domain.codes import (
     CodeDecote,
     DecisionRecours,
@@ -39,6 +40,7 @@ from domain.codes import (
 from domain.demande import Demande
 from domain.erreurs import Interdit, Introuvable, RefusCommande, RegleEnfreinte
 from domain.foyer import DonneesPersonnelles, Identite, LogementActuel, Membre, Ressource, Souhaits
+from domain.pieces import MotifRefusPiece, TypePiece
 
 AUJOURDHUI = date(2026, 11, 23)  # the horloge_test fixture's day
 DEPOT = date(2026, 3, 2)  # anniversary 2027-03-02: no notice falls due before today
@@ -52,6 +54,15 @@ LGT_LOUE = "RPLS-0602900015"  # OPH-CPL, no contingent, let
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def incoherente(registre: Registre, numero: str, jour: date) -> int:
+    """A pièce deposited and refused as incoherente on `jour`: the event a decote_pieces cites."""
+    (piece,) = executer(registre, "CANNES", c.DeposerPiece(occurred_on=jour, type_piece=TypePiece.avis_imposition,
+                                                           empreinte="ab" * 32, taille=1000), numero).evenements
+    (refus,) = executer(registre, "CANNES", c.RefuserPiece(occurred_on=jour, piece=piece,
+                                                           motif=MotifRefusPiece.incoherente), numero).evenements
+    return refus
 
 
 def executer(registre: Registre, org: str, commande: c.Commande, numero: str | None = None) -> Resultat:
@@ -238,7 +249,7 @@ def test_designation_of_a_radiated_demand_opens_no_dwelling(registre: Registre) 
 
 def test_occurred_on_before_the_last_event_is_refused(registre: Registre) -> None:
     numero = enregistrer(registre)
-    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 5, 10), motifs=("SANS",)), numero)
+    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 5, 10), motifs=("01",)), numero)
     e = refuse(registre, "CANNES", c.Renouveler(occurred_on=date(2026, 5, 9)), numero,
                "date_anterieure", "2026-05-09", "2026-05-10")
     assert e.details == {"dernier_evenement_le": "2026-05-10"}
@@ -264,7 +275,7 @@ def test_registration_before_filed_on_is_refused(registre: Registre) -> None:
     ("org", "commande"),
     [
         ("CANNES", c.Renouveler(occurred_on=date(2026, 11, 24))),
-        ("CANNES", c.Modifier(occurred_on=date(2027, 1, 1), motifs=("SANS",))),
+        ("CANNES", c.Modifier(occurred_on=date(2027, 1, 1), motifs=("01",))),
         ("OPH-CPL", c.Designer(occurred_on=date(2026, 11, 24), logement=LGT)),
         ("ETAT-06", c.ReconnaitreDalo(occurred_on=date(2026, 12, 1), statut=StatutDalo.ACTIF)),
     ],
@@ -289,10 +300,10 @@ def test_today_is_the_territory_s_legal_day(registre: Registre, horloge_test) ->
     # 23:30 UTC on 23 November is already 24 November in Paris.
     horloge_test.regler(datetime(2026, 11, 23, 23, 30, tzinfo=UTC))
     executer(registre, "CANNES", c.Renouveler(occurred_on=date(2026, 11, 24)), numero)
-    refuse(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 25), motifs=("SANS",)), numero,
+    refuse(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 25), motifs=("01",)), numero,
            "date_future", "2026-11-25", "2026-11-24")
     # Today itself is accepted.
-    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 24), motifs=("SANS",)), numero)
+    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 11, 24), motifs=("01",)), numero)
 
 
 def test_vacancy_in_the_future_is_refused(registre: Registre) -> None:
@@ -413,6 +424,26 @@ def test_radirr_needs_the_bailleur_s_irrecevabilite_and_one_month(registre: Regi
     assert registre.demande(numero).etat.radiation is MotifRadiation.RADIRR
 
 
+def test_radirr_by_a_bailleur_unrelated_to_the_irrecevabilite_is_forbidden(registre: Registre) -> None:
+    """OPH-CPL's CAL pronounced the irrecevabilité and OPH-CPL sent the mise en demeure: ERILIA,
+    a bailleur with nothing to do with the demand, may not radiate it (403, nothing appended),
+    not even once the month has run; OPH-CPL still may."""
+    numero = enregistrer(registre)
+    designer(registre, numero, date(2026, 4, 1))
+    decider(registre, numero, date(2026, 4, 10), TypeDecisionCAL.irrecevabilite,
+            sous_motif_irrecevabilite=SousMotifIrrecevabilite.IRRSEJ)
+    executer(registre, "OPH-CPL",
+             c.MettreEnDemeure(occurred_on=date(2026, 4, 12), motif=MotifMiseEnDemeure.irrecevabilite), numero)
+    e = refuse(registre, "ERILIA", c.Radier(occurred_on=date(2026, 5, 12), motif=MotifRadiation.RADIRR), numero,
+               "bailleur_de_l_irrecevabilite", "OPH-CPL", "ERILIA", erreur=Interdit)
+    assert e.details["bailleur"] == "OPH-CPL"
+    etat = registre.demande(numero).etat
+    assert permissions.peut(registre.territoire.organisation("ERILIA"),
+                            c.Radier(occurred_on=date(2026, 5, 12), motif=MotifRadiation.RADIRR), etat) is not None
+    executer(registre, "OPH-CPL", c.Radier(occurred_on=date(2026, 5, 12), motif=MotifRadiation.RADIRR), numero)
+    assert registre.demande(numero).etat.radiation is MotifRadiation.RADIRR
+
+
 # -- décotes and recours --------------------------------------------------------------------------------
 
 
@@ -429,7 +460,8 @@ def test_recours_on_day_16_is_refused_with_its_due_date(
 ) -> None:
     numero = enregistrer(registre, jour=min(DEPOT, decote_le))
     r = executer(registre, "CANNES",
-                 c.AppliquerDecote(occurred_on=decote_le, code=CodeDecote.decote_pieces, notifiee_le=notifiee_le),
+                 c.AppliquerDecote(occurred_on=decote_le, code=CodeDecote.decote_pieces, notifiee_le=notifiee_le,
+                                  piece=incoherente(registre, numero, decote_le)),
                  numero)
     (decote,) = r.evenements
     jour16 = date.fromordinal(du.toordinal() + 1)
@@ -448,7 +480,8 @@ def test_recours_preconditions(registre: Registre) -> None:
     refuse(registre, "CANNES", c.DeposerRecours(occurred_on=date(2026, 10, 2), decote=1), numero,
            "decote_inconnue", "1")
     (decote,) = executer(registre, "CANNES",
-                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces),
+                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces,
+                                           piece=incoherente(registre, numero, date(2026, 10, 1))),
                          numero).evenements
     refuse(registre, "CANNES",
            c.DeciderRecours(occurred_on=date(2026, 10, 2), decote=decote,
@@ -528,13 +561,14 @@ def test_decote_refus_only_within_a_year_of_the_refusal(registre: Registre) -> N
 
 def test_decote_notification_cannot_precede_the_decote(registre: Registre) -> None:
     numero = enregistrer(registre)
+    piece = incoherente(registre, numero, date(2026, 6, 10))
     refuse(registre, "CANNES",
            c.AppliquerDecote(occurred_on=date(2026, 6, 10), code=CodeDecote.decote_pieces,
-                             notifiee_le=date(2026, 6, 9)),
+                             notifiee_le=date(2026, 6, 9), piece=piece),
            numero, "notification_invalide")
     refuse(registre, "CANNES",
            c.AppliquerDecote(occurred_on=date(2026, 6, 10), code=CodeDecote.decote_pieces,
-                             notifiee_le=date(2026, 11, 24)),
+                             notifiee_le=date(2026, 11, 24), piece=piece),
            numero, "notification_invalide")
     refuse(registre, "CANNES",
            c.AppliquerDecote(occurred_on=date(2026, 6, 10), code=CodeDecote.decote_pieces, refus=1),
@@ -769,10 +803,11 @@ def test_vacancy_on_a_vacant_dwelling_is_refused(registre: Registre) -> None:
 
 def test_retraction_by_another_organisation_is_refused(registre: Registre) -> None:
     numero = enregistrer(registre)
-    (modif,) = executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 4, 1), motifs=("SANS",)),
+    (modif,) = executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 4, 1), motifs=("01",)),
                         numero).evenements
+    # Not its author: a permission (403), not a broken precondition.
     refuse(registre, "OPH-CPL", c.Retracter(occurred_on=date(2026, 4, 2), evenement=modif, motif="erreur"),
-           numero, "retractation_par_l_auteur", "CANNES", str(modif))
+           numero, "retractation_par_l_auteur", "CANNES", str(modif), erreur=Interdit)
     refuse(registre, "CANNES", c.Retracter(occurred_on=date(2026, 4, 2), evenement=modif, motif=" "),
            numero, "motif_requis")
     refuse(registre, "CANNES", c.Retracter(occurred_on=date(2026, 4, 2), evenement=1, motif="erreur"),
@@ -790,7 +825,7 @@ def test_retraction_of_a_designation_by_the_other_designator_is_refused(registre
     (designation,) = designer(registre, numero, date(2026, 4, 1), logement=LGT_ALS, org="ALS").evenements
     refuse(registre, "OPH-CPL",
            c.Retracter(occurred_on=date(2026, 4, 2), evenement=designation, motif="erreur"),
-           numero, "retractation_par_l_auteur", "ALS")
+           numero, "retractation_par_l_auteur", "ALS", erreur=Interdit)
     assert registre.logement(LGT_ALS).vacances[-1].candidats[numero].designe
 
 
@@ -857,7 +892,7 @@ def test_only_the_etat_records_dalo(registre: Registre, org: str) -> None:
 @pytest.mark.parametrize(
     "commande",
     [
-        c.Modifier(occurred_on=date(2026, 4, 1), motifs=("SANS",)),
+        c.Modifier(occurred_on=date(2026, 4, 1), motifs=("01",)),
         c.Renouveler(occurred_on=date(2026, 4, 1)),
         c.Radier(occurred_on=date(2026, 4, 1), motif=MotifRadiation.RADABA),
         c.ReconnaitreDalo(occurred_on=date(2026, 4, 1), statut=StatutDalo.ACTIF),
@@ -890,7 +925,8 @@ def test_the_systeme_does_not_act_through_commands(registre: Registre) -> None:
 def test_recours_decision_only_by_the_decote_s_author(registre: Registre) -> None:
     numero = enregistrer(registre)
     (decote,) = executer(registre, "CANNES",
-                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces),
+                         c.AppliquerDecote(occurred_on=date(2026, 10, 1), code=CodeDecote.decote_pieces,
+                                           piece=incoherente(registre, numero, date(2026, 10, 1))),
                          numero).evenements
     executer(registre, "OPH-CPL", c.DeposerRecours(occurred_on=date(2026, 10, 3), decote=decote), numero)
     decision = c.DeciderRecours(occurred_on=date(2026, 10, 5), decote=decote,

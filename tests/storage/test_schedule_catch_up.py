@@ -160,7 +160,7 @@ def test_schedule_over_several_demands_is_idempotent(registre: Registre) -> None
     "commande",
     [
         c.Renouveler(occurred_on=date(2026, 5, 1)),
-        c.Modifier(occurred_on=date(2026, 5, 1), motifs=("SANS",)),
+        c.Modifier(occurred_on=date(2026, 5, 1), motifs=("01",)),
         c.Designer(occurred_on=date(2026, 11, 23), logement="RPLS-0602900023"),
     ],
     ids=lambda x: type(x).__name__,
@@ -213,7 +213,7 @@ def test_reactivation_within_the_month_works_and_resets_the_anniversary(
     assert etat.filed_on == DEPOT  # survives reactivation
     assert etat.anniversaire == date(2027, 5, 20)
     # Commands work again.
-    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 6, 1), motifs=("SANS",)), numero)
+    executer(registre, "CANNES", c.Modifier(occurred_on=date(2026, 6, 1), motifs=("01",)), numero)
     # Nothing falls due until the new cycle's first notice.
     assert registre.rattraper(numero, AUJOURDHUI) is None
     horloge_test.regler(date(2027, 7, 1))

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from domain import calendrier
 from domain.cotation import Grille
-from domain.etat_demande import EtatDemande, Fait, prochaine_echeance
+from domain.etat_demande import EtatDemande, Fait
 from domain.foyer import DonneesPersonnelles
 from domain.menage import ressources_annuelles, unites_de_consommation
 from domain.territoire import Territoire
@@ -118,12 +118,12 @@ def prochain_changement(
         # next act, changes nothing of its row.
         return suivant
     candidats: list[date] = [] if suivant is None else [suivant]
-    # The schedule's RADREN radiation takes it out of every ranking on its own day (its notices
-    # before that change no score, so they are not a date here).
-    echeance = prochaine_echeance(etat, territoire.retention_donnees_mois)
-    if echeance is not None and echeance[0] > au:
-        candidats.append(echeance[0] if echeance[1] == "radiation" else
-                         calendrier.radiation_non_renouvellement(etat.anniversaire))
+    # The schedule's RADREN radiation (anniversary + 1 month, `prochaine_echeance`'s last act
+    # for an active demand) takes it out of every ranking on its own day; the notices before it
+    # change no score, so they are not a day here.
+    radiation = calendrier.radiation_non_renouvellement(etat.anniversaire)
+    if radiation > au:
+        candidats.append(radiation)
     if grille is not None:
         candidats += [v.effective_du for v in grille.versions if v.effective_du > au]
         ages, ans, quartile = _seuils_lus(grille)

@@ -125,6 +125,9 @@ def test_a_decote_stops_counting_a_year_after_its_fact(horloge_test, territoire,
     piece = incoherente(d, date(2024, 3, 1))
     horloge_test.regler(date(2024, 9, 2))
     d.appliquer_decote(acte(date(2024, 9, 2)), CodeDecote.decote_pieces, piece=piece)
+    horloge_test.regler(date(2024, 12, 20))
+    d.renouveler(acte(date(2024, 12, 20)))  # no RADREN radiation on 15 February 2025
+    horloge_test.regler(date(2025, 6, 1))
     # It counts from its own date.
     verifier(d, date(2024, 6, 1), date(2024, 9, 2), territoire, grille)
     # The anniversary (2025-01-15) and 1 January come first; from after them, the décote's end.

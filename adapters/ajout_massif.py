@@ -52,6 +52,11 @@ def ajouter(
     transaction; if its key is already stored, CleDejaEnregistree and nothing is written."""
     if not evenements and not cles:
         return None
+    if cles and registre.coffre.separe:
+        # Keys kept apart from the log (LEDGER_KEYS_URL): stored first, in their own store; a key
+        # whose events then fail to append is harmless, an event without its key would not be.
+        registre.coffre.enregistrer(cles)
+        cles = None
     if registre.stockage.postgres:
         return _ajouter_postgres(registre, evenements, cles or {}, idempotence)
     return _ajouter_sqlite(registre, evenements, cles or {}, idempotence)
@@ -273,8 +278,23 @@ class Depot:
         position = None
         for debut in range(1, self.groupes + 1, groupes_par_transaction):
             fin = debut + groupes_par_transaction - 1
+            if self.registre.coffre.separe:
+                self.registre.coffre.enregistrer(self._cles_du_depot(debut, fin))
             position = self._verser_postgres(debut, fin) if self.postgres else self._verser_sqlite(debut, fin)
         return position
+
+    def _cles_du_depot(self, debut: int, fin: int) -> dict[UUID, bytes]:
+        """The new demands' keys set aside for groups debut..fin (for a key store of its own)."""
+        if self.postgres:
+            with self._conn.cursor(row_factory=tuple_row) as cur:
+                rows = cur.execute(
+                    "SELECT demande_id, cle FROM depot_cles WHERE groupe BETWEEN %s AND %s", (debut, fin)
+                ).fetchall()
+        else:
+            rows = self._sqlite.execute(
+                "SELECT demande_id, cle FROM depot_cles WHERE groupe BETWEEN ? AND ?", (debut, fin)
+            ).fetchall()
+        return {UUID(str(i)): bytes(k) for i, k in rows}
 
     def _verser_postgres(self, debut: int, fin: int) -> int | None:
         import psycopg
@@ -284,12 +304,13 @@ class Depot:
         try:
             with self._conn.transaction(), self._conn.cursor(row_factory=tuple_row) as cur:
                 _verrouiller(cur, self.registre, table)
-                cur.execute(
-                    f"INSERT INTO {table_cles} (demande_id, cle, cree_le) "
-                    "SELECT demande_id::text, cle, %s FROM depot_cles WHERE groupe BETWEEN %s AND %s "
-                    "ON CONFLICT (demande_id) DO NOTHING",
-                    (maintenant, debut, fin),
-                )
+                if not self.registre.coffre.separe:
+                    cur.execute(
+                        f"INSERT INTO {table_cles} (demande_id, cle, cree_le) "
+                        "SELECT demande_id::text, cle, %s FROM depot_cles WHERE groupe BETWEEN %s AND %s "
+                        "ON CONFLICT (demande_id) DO NOTHING",
+                        (maintenant, debut, fin),
+                    )
                 cur.execute(
                     f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
                     "SELECT originator_id, originator_version, topic, state FROM depot_evenements "
@@ -308,11 +329,12 @@ class Depot:
         table = self.registre.recorder.events_table_name  # type: ignore[attr-defined]
         try:
             c.execute("BEGIN IMMEDIATE")
-            c.execute(
-                f"INSERT OR IGNORE INTO {TABLE_CLES} (demande_id, cle, cree_le) "
-                "SELECT demande_id, cle, ? FROM depot_cles WHERE groupe BETWEEN ? AND ?",
-                (_sqlite_instant(), debut, fin),
-            )
+            if not self.registre.coffre.separe:
+                c.execute(
+                    f"INSERT OR IGNORE INTO {TABLE_CLES} (demande_id, cle, cree_le) "
+                    "SELECT demande_id, cle, ? FROM depot_cles WHERE groupe BETWEEN ? AND ?",
+                    (_sqlite_instant(), debut, fin),
+                )
             c.execute(
                 f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
                 "SELECT originator_id, originator_version, topic, state FROM depot_evenements "

@@ -1,12 +1,22 @@
 """Per-demand keys for personal data (DOMAIN.md §8): created before the demand's first event,
-destroyed by the erasure, after which its personal fields read as erased for good."""
+destroyed by the erasure, after which its personal fields read as erased for good.
+
+No key is remembered between two reads: every decryption asks the key store, so an erasure made
+by any process holds for every other one the instant it is committed (CNIL: effacement; RGPD
+art. 17). A batch that decodes many demands at once (a rebuild, a follower's page, one demand's
+events) reads their keys in one query for that batch only (`lot`), and forgets them after it.
+
+Where the keys live: the ledger's own database by default, or another one named by
+LEDGER_KEYS_URL (`sqlite:///path` or `postgresql://…`), so that whoever holds a copy of the log
+does not hold the keys with it (docs/donnees-personnelles.md).
+"""
 
 from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -15,31 +25,46 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from adapters.tables import cles_demandes
 from domain import horloge
 
-_CACHE_SECONDES = 30.0  # another process's erasure is seen within this delay
-_CACHE_MAX = 100_000  # keys held at once (a rebuild loads them page by page)
+VARIABLE_CLES = "LEDGER_KEYS_URL"
 
 
 class CleEffacee(Exception):
     pass
 
 
+def _uuid(x: UUID | str) -> UUID:
+    return x if isinstance(x, UUID) else UUID(str(x))
+
+
 class Coffre:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, separe: bool = False) -> None:
         self._engine = engine
-        self._cache: dict[UUID, tuple[float, bytes | None]] = {}
-        self._verrou = threading.Lock()
+        # True when the keys live in a store of their own (LEDGER_KEYS_URL): a bulk append then
+        # writes them there before the events, not in the events' transaction.
+        self.separe = separe
+        self._local = threading.local()
         self._postgres = engine.dialect.name == "postgresql"
 
-    def creer(self, demande_id: UUID) -> None:
-        """Idempotent: an existing key (or an erased one) is never replaced."""
-        valeurs = {"demande_id": str(demande_id), "cle": AESGCM.generate_key(256), "cree_le": horloge.maintenant()}
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
+    def close(self) -> None:
+        if self.separe:
+            self._engine.dispose()
+
+    def _insert(self) -> sa.Insert:
         if self._postgres:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(cles_demandes).values(**valeurs).on_conflict_do_nothing()
+        return insert(cles_demandes).on_conflict_do_nothing()  # type: ignore[no-any-return]
+
+    def creer(self, demande_id: UUID) -> None:
+        """Idempotent: an existing key (or an erased one) is never replaced."""
+        valeurs = {"demande_id": str(demande_id), "cle": AESGCM.generate_key(256), "cree_le": horloge.maintenant()}
         with self._engine.begin() as conn:
-            conn.execute(stmt)
+            conn.execute(self._insert().values(**valeurs))
 
     @staticmethod
     def nouvelle_cle() -> bytes:
@@ -49,50 +74,21 @@ class Coffre:
 
     def creer_lot(self, demande_ids: Iterable[UUID]) -> None:
         """`creer` for many demands in one transaction (an import, a benchmark's fill)."""
+        self.enregistrer({i: AESGCM.generate_key(256) for i in demande_ids})
+
+    def enregistrer(self, cles: dict[UUID, bytes]) -> None:
+        """Stores keys made beforehand (a bulk append's, when the keys live apart from the log:
+        written before the events, so no event is ever stored without its key). Never replaces
+        an existing or erased key."""
+        if not cles:
+            return
         maintenant = horloge.maintenant()
-        valeurs = [
-            {"demande_id": str(i), "cle": AESGCM.generate_key(256), "cree_le": maintenant}
-            for i in demande_ids
-        ]
-        if not valeurs:
-            return
-        if self._postgres:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        valeurs = [{"demande_id": str(i), "cle": k, "cree_le": maintenant} for i, k in cles.items()]
         with self._engine.begin() as conn:
-            conn.execute(insert(cles_demandes).on_conflict_do_nothing(), valeurs)
+            conn.execute(self._insert(), valeurs)
 
-    def cle(self, demande_id: UUID) -> bytes | None:
-        maintenant = time.monotonic()
-        with self._verrou:
-            cached = self._cache.get(demande_id)
-        if cached is not None and maintenant - cached[0] < _CACHE_SECONDES:
-            return cached[1]
-        with self._engine.connect() as conn:
-            cle = conn.execute(
-                sa.select(cles_demandes.c.cle).where(cles_demandes.c.demande_id == str(demande_id))
-            ).scalar_one_or_none()
-        with self._verrou:
-            self._cache[demande_id] = (maintenant, cle)
-            if len(self._cache) > _CACHE_MAX:
-                self._cache.clear()
-        return cle
-
-    def charger(self, demande_ids: Iterable[UUID | str]) -> None:
-        """Warm the cache for a batch in one query per 900 demands (a rebuild decodes thousands
-        of demands): only the keys missing or older than the cache delay are read, and a demand
-        without a key is remembered as such, as `cle` does."""
-        maintenant = time.monotonic()
-        with self._verrou:
-            ids = [
-                i
-                for i in {x if isinstance(x, UUID) else UUID(str(x)) for x in demande_ids}
-                if (c := self._cache.get(i)) is None or maintenant - c[0] >= _CACHE_SECONDES
-            ]
-        if not ids:
-            return
-        trouvees: dict[str, bytes | None] = {}
+    def _lire(self, ids: list[UUID]) -> dict[UUID, bytes | None]:
+        trouvees: dict[UUID, bytes | None] = dict.fromkeys(ids)
         with self._engine.connect() as conn:
             for k in range(0, len(ids), 900):
                 rows = conn.execute(
@@ -100,18 +96,53 @@ class Coffre:
                         cles_demandes.c.demande_id.in_([str(i) for i in ids[k : k + 900]])
                     )
                 )
-                trouvees.update((r.demande_id, r.cle) for r in rows)
-        with self._verrou:
-            if len(self._cache) + len(ids) > _CACHE_MAX:
-                self._cache.clear()
-            for i in ids:
-                self._cache[i] = (maintenant, trouvees.get(str(i)))
+                trouvees.update((UUID(r.demande_id), r.cle) for r in rows)
+        return trouvees
+
+    def cle(self, demande_id: UUID) -> bytes | None:
+        lot: dict[UUID, bytes | None] | None = getattr(self._local, "lot", None)
+        if lot is not None and demande_id in lot:
+            return lot[demande_id]
+        with self._engine.connect() as conn:
+            return conn.execute(  # type: ignore[no-any-return]
+                sa.select(cles_demandes.c.cle).where(cles_demandes.c.demande_id == str(demande_id))
+            ).scalar_one_or_none()
+
+    @contextmanager
+    def lot(self, demande_ids: Iterable[UUID | str]) -> Iterator[None]:
+        """Within the block, and in this thread only, the keys of these demands are read once
+        (one query per 900): what a batch that decodes them all needs. They are forgotten when
+        the block ends, so an erasure is never hidden beyond the batch being decoded."""
+        ids = list({_uuid(i) for i in demande_ids})
+        avant: dict[UUID, bytes | None] | None = getattr(self._local, "lot", None)
+        manquants = [i for i in ids if avant is None or i not in avant]
+        courant = dict(avant or {})
+        if manquants:
+            courant.update(self._lire(manquants))
+        self._local.lot = courant
+        try:
+            yield
+        finally:
+            self._local.lot = avant
 
     def oublier(self) -> None:
-        """Forget every cached key: the next reads go to the database, as in a fresh process (the
-        benchmark's cold reads of the log)."""
-        with self._verrou:
-            self._cache.clear()
+        """Nothing is kept between reads any more: kept for the benchmark's "cold" reads."""
+
+    def effacees(self, demande_ids: Iterable[UUID | str]) -> set[UUID]:
+        """Which of these demands have had their key destroyed (erased for good); a demand that
+        never had a key is not among them."""
+        ids = [_uuid(i) for i in demande_ids]
+        out: set[UUID] = set()
+        with self._engine.connect() as conn:
+            for k in range(0, len(ids), 900):
+                rows = conn.execute(
+                    sa.select(cles_demandes.c.demande_id).where(
+                        cles_demandes.c.demande_id.in_([str(i) for i in ids[k : k + 900]]),
+                        cles_demandes.c.cle.is_(None),
+                    )
+                )
+                out.update(UUID(r.demande_id) for r in rows)
+        return out
 
     def effacer(self, demande_id: UUID) -> None:
         with self._engine.begin() as conn:
@@ -120,8 +151,6 @@ class Coffre:
                 .where(cles_demandes.c.demande_id == str(demande_id))
                 .values(cle=None, efface_le=horloge.maintenant())
             )
-        with self._verrou:
-            self._cache[demande_id] = (time.monotonic(), None)
 
     def chiffrer(self, demande_id: UUID, aad: bytes, clair: bytes) -> bytes:
         cle = self.cle(demande_id)
@@ -135,6 +164,30 @@ class Coffre:
         if cle is None:
             return None
         return AESGCM(cle).decrypt(chiffre[:12], chiffre[12:], aad)
+
+
+def coffre_depuis_env(engine: sa.Engine, url: str | None = None) -> Coffre:
+    """The ledger's key store: in its own database (`engine`) unless LEDGER_KEYS_URL (or `url`)
+    names another SQLite file or PostgreSQL database (and schema), where the keys' table is
+    created if missing."""
+    from adapters.database import ConfigurationError, depuis_url, sans_mot_de_passe
+
+    url = url or os.environ.get(VARIABLE_CLES)
+    if not url:
+        return Coffre(engine)
+    try:
+        stockage = depuis_url(url)
+    except ConfigurationError as e:
+        raise ConfigurationError(str(e).replace("LEDGER_DATABASE_URL", VARIABLE_CLES)) from None
+    if stockage.sqlalchemy_url == engine.url and stockage.schema is None:
+        return Coffre(engine)
+    autre = stockage.engine(pool_size=2)
+    try:
+        cles_demandes.create(autre, checkfirst=True)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
+        autre.dispose()
+        raise ConfigurationError(f"{VARIABLE_CLES} {sans_mot_de_passe(url)!r}: cannot reach the key store: {e}") from None
+    return Coffre(autre, separe=True)
 
 
 class CoffreDeLot(Coffre):

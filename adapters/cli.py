@@ -464,8 +464,11 @@ def importer_sne(args: argparse.Namespace) -> int:
 
 def exporter_sne(args: argparse.Namespace) -> int:
     """Write the demands, as of a date, in the national exchange format."""
+    import getpass
+
     from adapters.sne.exportation import exporter
     from domain import horloge
+    from projections.lectures_personnelles import EXPLOITATION, Lecteur, noter
 
     registre = _registre(args)
     try:
@@ -475,6 +478,8 @@ def exporter_sne(args: argparse.Namespace) -> int:
                 r = exporter(registre, f, args.au, args.numeros or None, radiees=args.radiees)
         else:
             r = exporter(registre, sys.stdout.buffer, args.au, args.numeros or None, radiees=args.radiees)
+        # An export is a read of every exported demand's personal data, by whoever runs it.
+        noter(registre, Lecteur(None, getpass.getuser(), EXPLOITATION), r.exportees, "export_sne")
         print(
             f"{r.demandes} demand(s) as of {(args.au or horloge.aujourdhui()).isoformat()} written"
             + (f" to {args.sortie}" if args.sortie else "")

@@ -1,6 +1,14 @@
 """Stored events encoded with msgspec, typed: dates, datetimes, decimals, enums and nested
 structures come back exactly as written. A field named `personnel` holds personal data and is
-encrypted with its demand's own key before it reaches the store (DOMAIN.md §8)."""
+encrypted with its demand's own key before it reaches the store (docs/donnees-personnelles.md).
+
+Free text an organisation writes about a demand (a recours decision's motivation, a retraction's
+motif, a missing pièce) is personal data too: the fields an event class names in
+`champs_personnels` are taken out of the stored state and encrypted together under the demand's
+key, in `prives`. They read back as written while the key exists, and as empty (their default,
+else "") once it is destroyed. Rows written before (those fields in clear in the state) decode as
+they always did, except that once their demand is erased the mapper reads them as empty too: the
+bytes of an old row cannot change (the log is immutable), but no read shows them any more."""
 
 from __future__ import annotations
 
@@ -17,7 +25,8 @@ from eventsourcing.utils import get_topic, resolve_topic
 from adapters.cles import Coffre
 
 CHAMP_PERSONNEL = "personnel"
-CHIFFRE = b'"chiffre"'  # how an encrypted personal field shows in a stored state
+CHAMP_PRIVES = "prives"  # the encrypted free-text fields of an event (`champs_personnels`)
+CHIFFRE = b'"chiffre"'  # how an encrypted personal field (or free text) shows in a stored state
 _EFFACE = {"type": "efface"}
 _EFFACE_JSON = msgspec.json.encode(_EFFACE)
 _MARQUE = b'"personnel":{"chiffre":"'  # an encrypted personal field, as `to_stored_event` writes it
@@ -50,6 +59,14 @@ class LedgerMapper(Mapper[UUID]):
             clair = self._encoder.encode(etat[CHAMP_PERSONNEL])
             chiffre = self.coffre.chiffrer(originator_id, aad(originator_id, version), clair)
             etat[CHAMP_PERSONNEL] = {"chiffre": base64.b64encode(chiffre).decode()}
+        noms = champs_personnels(type(domain_event))
+        if noms:
+            # Only what holds text: an empty or absent field stays as it was ("" or null).
+            prives = {n: etat.pop(n) for n in noms if etat.get(n)}
+            if prives:
+                clair = self._encoder.encode(prives)
+                chiffre = self.coffre.chiffrer(originator_id, aad_prives(originator_id, version), clair)
+                etat[CHAMP_PRIVES] = {"chiffre": base64.b64encode(chiffre).decode()}
         return StoredEvent(
             originator_id=originator_id,
             originator_version=version,
@@ -72,6 +89,9 @@ class LedgerMapper(Mapper[UUID]):
                     base64.b64decode(personnel["chiffre"]),
                 )
                 etat[CHAMP_PERSONNEL] = _EFFACE if clair is None else self._decoder.decode(clair)
+            noms = champs_personnels(cls)
+            if noms:
+                self._prives(cls, etat, noms, originator_id, stored_event.originator_version)
             etat["originator_id"] = originator_id
             etat["originator_version"] = stored_event.originator_version
             return msgspec.convert(etat, type=cls)
@@ -81,6 +101,21 @@ class LedgerMapper(Mapper[UUID]):
                 f"({stored_event.topic}): {e}"
             ) from e
 
+    def _prives(
+        self, cls: type, etat: dict[str, Any], noms: frozenset[str], originator_id: UUID, version: int
+    ) -> None:
+        prives = etat.pop(CHAMP_PRIVES, None)
+        if isinstance(prives, dict) and "chiffre" in prives:
+            clair = self.coffre.dechiffrer(
+                originator_id, aad_prives(originator_id, version), base64.b64decode(prives["chiffre"])
+            )
+            if clair is not None:
+                etat.update(self._decoder.decode(clair))
+            else:
+                etat.update(vides(cls))  # erased: the fields read as empty
+        elif any(etat.get(n) for n in noms) and self.coffre.cle(originator_id) is None:
+            # A row written before these fields were encrypted, of a demand since erased.
+            etat.update({n: v for n, v in vides(cls).items() if etat.get(n)})
 
     def depuis_ligne(self, originator_id: Any, version: int, topic: str, state: bytes) -> Any:
         """The domain event of a stored row, as `to_domain_event` gives it, decoded in one step
@@ -111,7 +146,12 @@ class LedgerMapper(Mapper[UUID]):
         except KeyError:
             pass
         try:
-            decodeur: msgspec.json.Decoder[Any] | None = msgspec.json.Decoder(resolve_topic(topic))
+            cls = resolve_topic(topic)
+            # A class with free text in the encrypted part (`champs_personnels`) goes the
+            # ordinary way: its fields are spliced back from `prives`, or read empty once erased.
+            decodeur: msgspec.json.Decoder[Any] | None = (
+                None if champs_personnels(cls) else msgspec.json.Decoder(cls)
+            )
         except Exception:  # noqa: BLE001 - an unknown topic: the ordinary way says so
             decodeur = None
         self._types[topic] = decodeur
@@ -130,6 +170,23 @@ class LedgerMapper(Mapper[UUID]):
 
 
 @cache
+def champs_personnels(cls: type) -> frozenset[str]:
+    """The free-text fields of an event class stored in its encrypted part."""
+    return frozenset(getattr(cls, "champs_personnels", frozenset()))
+
+
+@cache
+def vides(cls: type) -> dict[str, Any]:
+    """What each free-text field of `cls` reads as once erased: its default, else ""."""
+    noms = champs_personnels(cls)
+    return {
+        f.name: "" if f.default is dataclasses.MISSING else f.default
+        for f in dataclasses.fields(cls)
+        if f.name in noms
+    }
+
+
+@cache
 def champs_recents(cls: type) -> dict[str, Any]:
     """The fields added to an event class since logs were written with it, with their defaults."""
     noms: frozenset[str] = getattr(cls, "champs_recents", frozenset())
@@ -141,3 +198,8 @@ def champs_recents(cls: type) -> dict[str, Any]:
 def aad(originator_id: UUID, version: int) -> bytes:
     # Binds each ciphertext to its event, so a personal field cannot be moved to another row.
     return originator_id.bytes + version.to_bytes(8, "big")
+
+
+def aad_prives(originator_id: UUID, version: int) -> bytes:
+    # Bound to the event and to this part: it cannot be swapped with the event's `personnel`.
+    return aad(originator_id, version) + b"prives"

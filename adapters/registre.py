@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, Notification, RecordConflictError
 
 from adapters import ajout_massif, chaine
-from adapters.cles import Coffre, CoffreDeLot
+from adapters.cles import Coffre, CoffreDeLot, coffre_depuis_env
 from adapters.database import APP_NAME, BaseInjoignable, Stockage, lecture_depuis_env
 from adapters.grid_file import load_grid
 from adapters.idempotence import Idempotence
@@ -70,7 +70,8 @@ class Registre(Application[UUID]):
         if stockage.postgres:
             with self.engine.begin() as conn:
                 conn.exec_driver_sql("CREATE SEQUENCE IF NOT EXISTS ledger_numero_seq")
-        self.coffre = Coffre(self.engine)
+        # The keys: in this database, or in the store LEDGER_KEYS_URL names (adapters/cles.py).
+        self.coffre = coffre_depuis_env(self.engine)
         self.grille = load_grid(territoire.grille) if territoire.grille else None
         super().__init__(env=stockage.eventsourcing_env)
         proteger(stockage, self.engine)
@@ -81,6 +82,7 @@ class Registre(Application[UUID]):
 
     def close(self) -> None:
         super().close()
+        self.coffre.close()
         self.engine.dispose()
         if self.lecture is not self.engine:
             self.lecture.dispose()
@@ -88,12 +90,22 @@ class Registre(Application[UUID]):
     # -- reading ---------------------------------------------------------------------------
 
     def demande(self, numero_unique: str) -> Demande:
+        ident = Demande.id_pour(numero_unique)
         try:
-            return self.repository.get(Demande.id_pour(numero_unique))
+            # The demand's key is read once for its events, and forgotten after (no cache).
+            with self.coffre.lot([ident]):
+                d = self.repository.get(ident)
+                survivante = d.etat.effacee and self.coffre.cle(ident) is not None
         except AggregateNotFoundError:
             raise Introuvable(
                 "demande_inconnue", f"no demand with numéro unique {numero_unique!r}"
             ) from None
+        if survivante:
+            # Erased in the log, but its key survived (the process stopped between the erasure
+            # event and the key's destruction): destroy it now, and read the demand without it.
+            self.coffre.effacer(ident)
+            d = self.repository.get(ident)
+        return d  # type: ignore[no-any-return]
 
     def logement(self, identifiant: str) -> Logement | None:
         try:
@@ -259,6 +271,8 @@ class Registre(Application[UUID]):
         for _ in range(TENTATIVES):
             identifiant = commande.identifiant or self._identifiant_session(org.code, acte.occurred_on)
             session = traitements.ouvrir_session(self._contexte(org, acte), commande, identifiant)
+            # The session's own key, for its members' names (an existing one is never replaced).
+            self.coffre.creer(session.id)
             try:
                 self.save(session)
                 return session
@@ -551,8 +565,14 @@ class Lot:
         if cles or (r.stockage.postgres and len(evenements) >= self.COPIE_DES):
             mapper = LedgerMapper(CoffreDeLot(r.coffre, cles)) if cles else r.mapper
             position = ajout_massif.ajouter(r, [mapper.to_stored_event(e) for e in evenements], cles)
+            cache = r.repository.cache if not r.repository.fastforward else None
             for a in agregats:
                 a.collect_events()  # saved: as the library's save leaves an aggregate
+                if cache is not None:
+                    # As the library's save does: the lot worked on copies, so without this a
+                    # Registre with an aggregate cache (the generator's) would read the version
+                    # before the lot next time, and append on top of it a version that exists.
+                    cache.put(a.id, a)
         else:
             recordings = r.save(*agregats)
             position = max((x.notification.id for x in recordings), default=None)

@@ -40,6 +40,23 @@ idempotence = sa.Table(
     sa.Column("cree_le", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
+# The journal of the reads of personal data (RGPD art. 5.1.f and 32, traceability of access):
+# who (organisation and agent, or the demandeur with their access code) read which demand's
+# personal data, when, and through what. A table beside the log, never in it: a read is not a
+# fact of the demand. It holds no personal data of the applicant but the numéro unique.
+lectures_personnelles = sa.Table(
+    "ledger_lectures_personnelles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("demande", sa.String(64), nullable=False),
+    sa.Column("lu_le", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("organisation", sa.String(64), nullable=False),
+    sa.Column("agent", sa.String(100), nullable=False),
+    sa.Column("quoi", sa.String(40), nullable=False),  # vue, historique, flux, sne, demandeur…
+    sa.Index("ledger_lectures_personnelles_demande", "demande", "id"),
+    sqlite_autoincrement=True,
+)
+
 # The files of the dossier unique's pièces, when uploaded (CCH R.441-2-4): personal data,
 # encrypted under the demand's key (adapters/pieces.py), so that erasing the key makes them
 # unreadable while the pièce's event (type, member, SHA-256, size) stays in the log.

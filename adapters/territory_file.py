@@ -21,7 +21,15 @@ import msgspec
 
 from adapters.fichier_toml import FichierInvalide, lire_toml
 from domain.codes import TypeOrganisation, TypeReservataire
-from domain.territoire import Agent, Commune, Convention, LogementSocial, Organisation, Territoire
+from domain.territoire import (
+    Agent,
+    Cible,
+    Commune,
+    Convention,
+    LogementSocial,
+    Organisation,
+    Territoire,
+)
 
 # The Etat's share of a bailleur's flux, and within it the share for public servants
 # (L.441-1, R.441-5: at most 30 %, including at most 5 % for agents civils et militaires).
@@ -126,6 +134,8 @@ def _check_nested_keys(raw: dict[str, Any]) -> None:
         _check_keys(logement, LogementSocial, f"logements[{i}]")
     for i, convention in _items(raw, "conventions"):
         _check_keys(convention, Convention, f"conventions[{i}]")
+    for i, cible in _items(raw, "cibles"):
+        _check_keys(cible, Cible, f"cibles[{i}]")
 
 
 def _items(table: dict[str, Any], key: str) -> Iterator[tuple[int, Any]]:
@@ -176,6 +186,9 @@ def _normalise_parts(raw: dict[str, Any]) -> None:
     for i, convention in _items(raw, "conventions"):
         if isinstance(convention, dict) and "part" in convention:
             convention["part"] = _decimal(convention["part"], f"conventions[{i}].part")
+    for i, cible in _items(raw, "cibles"):
+        if isinstance(cible, dict) and "valeur" in cible:
+            cible["valeur"] = _decimal(cible["valeur"], f"cibles[{i}].valeur")
 
 
 def _decimal(value: Any, location: str) -> Decimal:

@@ -49,13 +49,14 @@ from projections import modeles
 from projections.explication import ReponseCotation
 from projections.flux import PageFlux
 from projections.historique import EntreeHistorique
+from projections.lectures_personnelles import LecturePersonnelle
 from projections.suivi import ModeleEnPanne, Suiveur
 from projections.vue_demande import VueDemande
 
 # The structs whose schemas are the document's components (`#/components/schemas/<name>`).
 TYPES_SCHEMAS: list[Any] = [
     Probleme, Resultat, VueDemande, EntreeHistorique, ReponseCotation, RapportImport, PageFlux,
-    PointDeControle, PreuveInclusion, PreuveCoherence,
+    PointDeControle, PreuveInclusion, PreuveCoherence, LecturePersonnelle,
 ] + [t for _, t, _ in COMMANDES] + [
     c.Enregistrer,
     c.DeclarerVacance,

@@ -32,6 +32,7 @@ from projections.commissions import (
 )
 from projections.indicateurs import BilanFlux, Periode
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import Lecteur
 from projections.vue_statistiques import lire_bilan_flux
 
 routeur = APIRouter(tags=["commissions"])
@@ -158,7 +159,7 @@ def clore(
 def lire_proces_verbal(
     session: str, qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)
 ) -> Response:
-    return reponses.json(proces_verbal(registre, session))
+    return reponses.json(proces_verbal(registre, session, Lecteur(qui.organisation, qui.agent.identifiant)))
 
 
 @routeur.get(
@@ -169,7 +170,8 @@ def lire_proces_verbal(
 def lire_proces_verbal_pdf(
     session: str, qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)
 ) -> Response:
-    return Response(pdf_proces_verbal(proces_verbal(registre, session)), media_type="application/pdf")
+    pv = proces_verbal(registre, session, Lecteur(qui.organisation, qui.agent.identifiant))
+    return Response(pdf_proces_verbal(pv), media_type="application/pdf")
 
 
 @routeur.get(

@@ -25,8 +25,15 @@ from domain import commandes as c
 from domain import horloge, permissions
 from projections.historique import EntreeHistorique
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import (
+    Lecteur,
+    LecturePersonnelle,
+    historique_pour,
+    lectures,
+    vue_pour,
+)
 from projections.listes import page_historique
-from projections.vue_demande import VueDemande, vue_courante
+from projections.vue_demande import VueDemande
 
 routeur = APIRouter()
 # The command endpoints, included after the cotation router: the OpenAPI document (and /docs)
@@ -42,7 +49,9 @@ COMMANDES: list[tuple[str, type[c.Commande], str]] = [
     ("radiations", c.Radier, "Radiation RADABA, RADCON (guichet) or RADIRR (bailleur)"),
     ("reactivations", c.Reactiver, "Réactivation within a month of a RADREN radiation (guichet)"),
     ("reconnaissances-dalo", c.ReconnaitreDalo, "DALO or priority recognition (Etat)"),
-    ("justifications", c.Justifier, "Justification of a criterion: justifie or rejete"),
+    ("justifications", c.Justifier, "Justification of a criterion: justifie or rejete; a criterion that requires one counts from its justifie (CCH L.441-2-8)"),
+    ("priorites", c.ReconnaitrePriorite, "Caractère prioritaire (Etat or labelling instance): CCH L.441-1 category a–m or DALO, source, from/until"),
+    ("eligibilites", c.DeclarerEligibilite, "Contingents éligibles: a réservataire states the demand eligible to its contingent or flux share, or withdraws it"),
     ("designations", c.Designer, "Désignation on a dwelling (its bailleur, the holder of its contingent, or in flux the réservataire its vacancy was oriented to)"),
     ("reponses", c.Accepter, "The candidate's favourable answer: before the CAL (counts towards three) or to the offer"),
     ("inscriptions-cal", c.InscrireCAL, "Inscription à une CAL: the candidate on a session's agenda (bailleur)"),
@@ -174,8 +183,12 @@ def enregistrer(
 def lire(
     numero_unique: str, qui: Appelant = Depends(appelant), registre: Registre = Depends(dep.registre)
 ) -> Response:
-    v = vue_courante(registre, numero_unique, horloge.aujourdhui())
+    v = vue_pour(registre, lecteur(qui), numero_unique, horloge.aujourdhui())
     return reponses.json(v, headers={"ETag": f'"{v.version}"'})
+
+
+def lecteur(qui: Appelant) -> Lecteur:
+    return Lecteur(qui.organisation, qui.agent.identifiant)
 
 
 @routeur.get(
@@ -204,10 +217,39 @@ def lire_historique(
     registre: Registre = Depends(dep.registre),
 ) -> Response:
     d = registre.demande(numero_unique)
-    # An auditeur reads the facts, never the persons (permissions.lecture_personnelle).
-    personnel = permissions.lecture_personnelle(qui.organisation)
-    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur, personnel))
+    # An auditeur reads the facts, never the persons; a read that shows them is journaled.
+    entrees = historique_pour(registre, lecteur(qui), d)
+    p = reponses.paginer(lambda: page_historique(d, type, organisation, limite, curseur, entrees=entrees))
     return reponses.page(p, request, {"ETag": f'"{d.version}"'})
+
+
+@routeur.get(
+    "/demandes/{numero_unique}/lectures",
+    summary="The journal of the reads of the demand's personal data: who, when, through what",
+    description="Oldest first, a page at a time (`limite`, `curseur`). Every read that showed "
+    "the demand's personal data (its state, its history, the feed, the SNE export, the "
+    "demandeur's own page) is listed. For guichets and auditeurs (docs/donnees-personnelles.md).",
+    tags=["demandes"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The reads, oldest first",
+            "content": {"application/json": {"schema": {"type": "array", "items": reponses.ref(LecturePersonnelle)}}},
+        },
+        **reponses.ERREURS,
+    },
+)
+def lire_lectures(
+    request: Request,
+    numero_unique: str,
+    limite: int | None = reponses.LIMITE,
+    curseur: str | None = reponses.CURSEUR,
+    qui: Appelant = Depends(appelant),
+    registre: Registre = Depends(dep.registre),
+) -> Response:
+    permissions.journal_des_lectures(qui.organisation)
+    p = reponses.paginer(lambda: lectures(registre, numero_unique, limite, curseur))
+    return reponses.page(p, request)
 
 
 def _route_commande(segment: str, type_commande: type[c.Commande], resume: str) -> None:

@@ -30,6 +30,7 @@ from projections.information_demandeur import (
     information_demandeur,
 )
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import LECTEUR_DEMANDEUR, noter
 
 routeur = APIRouter(tags=["demandeur"])
 
@@ -136,4 +137,5 @@ def lire_demandeur(
     attentes: AttentesParAnnee = Depends(dep.attentes),
 ) -> Response:
     corps = information_demandeur(registre, lecteurs, attentes, numero_unique, horloge.aujourdhui())
+    noter(registre, LECTEUR_DEMANDEUR, [numero_unique], "demandeur")
     return reponses.json(corps, headers=PAS_DE_CACHE)

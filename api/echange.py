@@ -25,6 +25,7 @@ from api.garde import exiger_type
 from api.problemes import TYPE_MEDIA, ErreurHTTP
 from domain.permissions import lecture_personnelle
 from projections.flux import LIMITE_MAX, PageFlux, page
+from projections.lectures_personnelles import Lecteur, noter
 
 routeur = APIRouter()
 XML = "application/xml"
@@ -110,6 +111,7 @@ def exporter_sne(
         d = exportation.demande(registre, numero_unique, au)
     except NonExportable as e:
         raise ErreurHTTP(410, "donnees_effacees", str(e)) from None
+    noter(registre, Lecteur(qui.organisation, qui.agent.identifiant), [numero_unique], "sne")
     return Response(document(exportation.entete(au), [d]), media_type=XML)
 
 
@@ -136,7 +138,7 @@ async def flux(
     registre: Registre = Depends(dep.registre),
     veilleur: Veilleur = Depends(dep.veilleur),
 ) -> Response:
-    p: PageFlux = await run_in_threadpool(page, registre, qui.organisation, apres, limite)
+    p: PageFlux = await run_in_threadpool(page, registre, qui.organisation, apres, limite, qui.agent.identifiant)
     if not p.evenements and attente > 0 and await veilleur.attendre(apres, attente):
-        p = await run_in_threadpool(page, registre, qui.organisation, apres, limite)
+        p = await run_in_threadpool(page, registre, qui.organisation, apres, limite, qui.agent.identifiant)
     return Response(msgspec.json.encode(p), media_type="application/json")

@@ -11,6 +11,7 @@ import msgspec
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from adapters.registre import Registre
 from api import dependances as dep
 from api import reponses
 from api.auth import Appelant, appelant
@@ -18,6 +19,7 @@ from api.garde import exiger_json
 from api.problemes import ErreurHTTP
 from domain import bornes, permissions
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import Lecteur, noter
 from projections.repertoire import rechercher
 
 routeur = APIRouter(tags=["demandes"])
@@ -58,8 +60,10 @@ def chercher(
     qui: Appelant = Depends(appelant),
     r: Recherche = Depends(_recherche),
     lecteurs: Lecteurs = Depends(dep.lecteurs),
+    registre: Registre = Depends(dep.registre),
 ) -> Response:
     permissions.donnees_personnelles(qui.organisation)
-    return reponses.page(
-        reponses.paginer(lambda: rechercher(lecteurs, r.nom, r.date_naissance, limite, curseur)), request
-    )
+    page = reponses.paginer(lambda: rechercher(lecteurs, r.nom, r.date_naissance, limite, curseur))
+    # A match tells who the demand's applicant is: a read of its personal data.
+    noter(registre, Lecteur(qui.organisation, qui.agent.identifiant), page.lignes, "recherche")
+    return reponses.page(page, request)

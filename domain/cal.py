@@ -6,8 +6,9 @@ date) and the decisions taken within it, until it is closed.
 Everything of a session is dated on the session's date. The minutes (procès-verbal) are this
 aggregate's events up to its closing (`projections/commissions.py`): a retraction recorded
 later is mirrored here (`DecisionRetractee`) but comes after the closing, so the minutes of a
-closed session never change. The session holds no personal data: candidates are named by their
-numéro unique, motifs by their codes (free text stays on the demand, encrypted).
+closed session never change. The session holds no personal data of the applicants: candidates
+are named by their numéro unique, motifs by their codes (free text stays on the demand,
+encrypted); the members' names are encrypted under the session's own key (`Ouverte.noms`).
 
 The decisions themselves are the demand's facts (`Demande.DecisionCAL`, with the session's
 identifier) and the dwelling's (`Logement.DecisionEnregistree`): the handler
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -115,9 +116,15 @@ class SessionCAL(Aggregate):
         identifiant: str
         bailleur: str
         forme: FormeSession
-        membres: tuple[MembreCAL, ...]
+        membres: tuple[MembreCAL, ...]  # without their names since issue 12 (see `noms`)
         # The organisation whose member holds the casting vote (territory rules), if present.
         voix_preponderante: str | None
+        # The members' names, in the order of `membres`: personal data of the officials, stored
+        # in the event's encrypted part under the session's own key (adapters/mapper.py), not in
+        # clear in the log. Sessions opened before keep the names inside `membres`.
+        noms: tuple[str | None, ...] | None = None
+        champs_recents: ClassVar[frozenset[str]] = frozenset({"noms"})
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"noms"})
 
         def apply(self, s: SessionCAL) -> None:
             s.identifiant = self.identifiant
@@ -125,6 +132,10 @@ class SessionCAL(Aggregate):
             s.date = self.occurred_on
             s.forme = self.forme
             s.membres = self.membres
+            if self.noms is not None:
+                s.membres = tuple(
+                    msgspec.structs.replace(m, nom=n) for m, n in zip(self.membres, self.noms, strict=False)
+                )
             s.voix_preponderante = self.voix_preponderante
             s.ordre_du_jour = {}
             s.close = False
@@ -211,6 +222,7 @@ class SessionCAL(Aggregate):
                 raise RegleEnfreinte("membre_en_double", f"member {m.organisation} ({m.qualite}) is listed twice")
             vus.add(cle)
         tenant = next((m.organisation for m in membres if m.qualite is voix_preponderante), None)
+        noms = tuple(m.nom for m in membres) if any(m.nom for m in membres) else None
         return cls._create(
             cls.Ouverte,
             id=cls.id_pour(identifiant),
@@ -218,8 +230,9 @@ class SessionCAL(Aggregate):
             identifiant=identifiant,
             bailleur=acte.organisation,
             forme=forme,
-            membres=membres,
+            membres=tuple(msgspec.structs.replace(m, nom=None) for m in membres),
             voix_preponderante=tenant,
+            noms=noms,
         )
 
     # -- queries ---------------------------------------------------------------------------

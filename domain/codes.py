@@ -324,3 +324,33 @@ class CategorieLogement(StrEnum):
 
 class RessourceVersee(StrEnum):
     PAV = "PAV"  # pension alimentaire versée
+
+
+class CategoriePrioritaire(StrEnum):
+    """The priority categories of CCH L.441-1 (a to m, g bis), and DALO (L.441-2-3)."""
+
+    a = "a"  # handicap
+    b = "b"  # sortie d'appartement de coordination thérapeutique
+    c = "c"  # mal logés, défavorisés, difficultés financières ou d'insertion
+    d = "d"  # hébergés ou logés temporairement (établissement, logement de transition)
+    e = "e"  # reprise d'activité après chômage de longue durée
+    f = "f"  # habitat indigne
+    g = "g"  # violences au sein du couple, mariage forcé
+    g_bis = "g_bis"  # victimes de viol ou d'agression sexuelle au domicile
+    h = "h"  # parcours de sortie de la prostitution
+    i = "i"  # traite des êtres humains, proxénétisme
+    j = "j"  # enfant mineur et logement sur-occupé ou non décent
+    k = "k"  # dépourvus de logement, y compris hébergés par des tiers
+    l = "l"  # menacés d'expulsion sans relogement  # noqa: E741
+    m = "m"  # moins de 21 ans pris en charge par l'aide sociale à l'enfance
+    dalo = "dalo"  # reconnu prioritaire et urgent par la commission de médiation
+
+
+class SourcePriorite(StrEnum):
+    """Who labelled the priority: the Etat itself or the instance the territory uses."""
+
+    etat = "etat"  # the préfet's services (DDETS)
+    commission_mediation = "commission_mediation"  # the DALO commission (COMED)
+    syplo = "syplo"  # labelled in SYPLO, the préfet's priority public system
+    accord_collectif = "accord_collectif"  # accord collectif intercommunal
+    examen_particulier = "examen_particulier"  # the instance for situations needing it (PPGDID)

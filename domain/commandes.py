@@ -9,6 +9,7 @@ import msgspec
 from domain.cal import MembreCAL
 from domain.codes import (
     CanalNotification,
+    CategoriePrioritaire,
     CodeDecote,
     DecisionRecours,
     FormeSession,
@@ -20,6 +21,7 @@ from domain.codes import (
     QualificationRefus,
     RaisonMoinsDeTrois,
     RetraitFlux,
+    SourcePriorite,
     SousMotifIrrecevabilite,
     StadeRefus,
     StadeReponse,
@@ -103,6 +105,24 @@ class ReconnaitreDalo(Commande):
 class Justifier(Commande):
     critere: str
     justification: Justification
+
+
+class ReconnaitrePriorite(Commande):
+    """Caractère prioritaire (CCH L.441-1 a–m, or DALO), recognised by the Etat or the instance
+    that labels (`source`), from `du` until `jusqua` (inclusive; None: until retracted)."""
+
+    categorie: CategoriePrioritaire
+    source: SourcePriorite
+    du: date
+    jusqua: date | None = None
+
+
+class DeclarerEligibilite(Commande):
+    """A réservataire states the demand eligible to its contingent or flux share (`eligible`
+    true), or withdraws it (false)."""
+
+    contingent: TypeReservataire
+    eligible: bool = True
 
 
 class Designer(Commande):

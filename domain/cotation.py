@@ -47,8 +47,18 @@ class Critere(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     points: int
     regle: str
     parametres: dict[str, Any] = msgspec.field(default_factory=dict)
+    # Points only when justified (CCH L.441-2-8; docs/rules.md): the criterion counts from the
+    # date of a `justifie` justification of it until a later `rejete`.
+    justification_requise: bool = False
+    # The pièces that justify it, as the demandeur is told (arrêté of 6 August 2022).
+    justificatifs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.justificatifs and not self.justification_requise:
+            raise ValueError(
+                f"criterion {self.code!r}: justificatifs are listed but justification_requise "
+                "is not set"
+            )
         if not self.code or not self.code.replace("_", "").isalnum() or not self.code.islower():
             raise ValueError(f"criterion code {self.code!r} must be lower_snake_case")
         regle = REGLES.get(self.regle)
@@ -132,6 +142,18 @@ class Remarque(msgspec.Struct, frozen=True):
     sources: list[int] = msgspec.field(default_factory=list)
 
 
+class EnAttente(msgspec.Struct, frozen=True):
+    """A criterion that applies but needs a justification not (or no longer) given: its points
+    are not in the score; `points` is what a `justifie` justification would bring."""
+
+    code: str
+    libelle: str
+    points: int
+    sources: list[int]
+    detail: str
+    justificatifs: list[str]
+
+
 class Cotation(msgspec.Struct, frozen=True):
     numero_unique: str
     au: date
@@ -139,6 +161,7 @@ class Cotation(msgspec.Struct, frozen=True):
     points: int
     explications: list[Explication]
     remarques: list[Remarque] = msgspec.field(default_factory=list)
+    en_attente: list[EnAttente] = msgspec.field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -592,6 +615,7 @@ def coter(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille) -
     version = grille.version_en_vigueur(au)
     explications: list[Explication] = []
     remarques: list[Remarque] = []
+    en_attente: list[EnAttente] = []
     for critere in version.criteres:
         regle = REGLES[critere.regle]
         ctx = _Contexte(etat, au, territoire, critere)
@@ -612,6 +636,20 @@ def coter(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille) -
             continue
         sources = list(constat.sources)
         detail = constat.detail
+        if critere.justification_requise and justification is not Justification.justifie:
+            # The fold is as of `au`: the latest justification by then decides (a `justifie`
+            # dated after `au` is not in `etat`, so the criterion is still awaiting it).
+            en_attente.append(
+                EnAttente(
+                    critere.code,
+                    critere.libelle,
+                    critere.points,
+                    sources,
+                    f"{detail}: en attente de justification",
+                    list(critere.justificatifs),
+                )
+            )
+            continue
         if justification is Justification.justifie:
             sources = sorted({*sources, etat.sources[cle]})
             detail += " (justifie)"
@@ -625,6 +663,7 @@ def coter(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille) -
         points=sum(e.points for e in explications),  # no floor
         explications=explications,
         remarques=remarques,
+        en_attente=en_attente,
     )
 
 

@@ -32,6 +32,7 @@ from domain.acte import SYSTEME, Acte
 from domain.codes import (
     Canal,
     CanalNotification,
+    CategoriePrioritaire,
     CodeDecote,
     DecisionRecours,
     Justification,
@@ -42,6 +43,7 @@ from domain.codes import (
     MotifRefus,
     QualificationRefus,
     RaisonMoinsDeTrois,
+    SourcePriorite,
     SousMotifIrrecevabilite,
     StadeRefus,
     StadeReponse,
@@ -56,6 +58,7 @@ from domain.etat_demande import (
     Candidature,
     Decote,
     EtatDemande,
+    Priorite,
     SituationAttribution,
     appliquer,
     champs,
@@ -85,6 +88,7 @@ from domain.regles_candidature import ReglesDeCandidature
 from domain.regles_decotes import ReglesDesDecotes
 from domain.regles_dossier import CRITERES_DERIVES, ReglesDuDossier
 from domain.regles_pieces import ReglesDesPieces
+from domain.regles_priorite import ReglesDePriorite
 
 # Imported from here before the split; they keep working from here.
 __all__ = [
@@ -102,7 +106,9 @@ __all__ = [
 ESPACE_DEMANDES = uuid5(NAMESPACE_URL, "urn:demand-ledger:demande")
 
 
-class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDecotes, Aggregate):
+class Demande(
+    ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDecotes, ReglesDePriorite, Aggregate
+):
     """A demande de logement social, identified by its numéro unique."""
 
     @staticmethod
@@ -133,6 +139,10 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
         # Fields added after the event was first stored: written only when set, so that an old
         # event is encoded back to the bytes it was stored with (adapters/mapper.py).
         champs_ajoutes: ClassVar[frozenset[str]] = frozenset()
+        # Free text an organisation writes about the demand: personal data, stored in the
+        # event's encrypted part under the demand's key and erased with it (adapters/mapper.py).
+        # Rows written before keep them in clear; they read as empty once the demand is erased.
+        champs_personnels: ClassVar[frozenset[str]] = frozenset()
 
         def evoluer(self, etat: EtatDemande) -> None:
             pass
@@ -159,10 +169,12 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
         situations: tuple[str, ...]
         personnel: Personnel | None
         complements: Complements | None = None  # what the national files carry besides (SNE)
+        # The demandeur's age band on that day, in clear for the statistics (no birth date).
+        tranche_age: str | None = None
 
         retractable: ClassVar[bool] = False
         creation: ClassVar[bool] = True
-        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"complements"})
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"complements", "tranche_age"})
 
         def apply(self, aggregate: Demande) -> None:
             aggregate.faits = []
@@ -197,6 +209,9 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
                 etat.complements, etat.sources["complements"] = self.complements, v
 
     class Renouvelee(Event):
+        tranche_age: str | None = None  # the demandeur's age band that day (statistics)
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"tranche_age"})
+
         def evoluer(self, etat: EtatDemande) -> None:
             etat.anniversaire = calendrier.anniversaire(self.occurred_on)
             # Renewing answers the ledger's correspondence: a warning for no answer lapses.
@@ -227,6 +242,9 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
             etat.radiee_le = self.occurred_on
 
     class Reactivee(Event):
+        tranche_age: str | None = None  # the demandeur's age band that day (statistics)
+        champs_ajoutes: ClassVar[frozenset[str]] = frozenset({"tranche_age"})
+
         def evoluer(self, etat: EtatDemande) -> None:
             etat.active = True
             etat.radiation = None
@@ -255,6 +273,37 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
         def evoluer(self, etat: EtatDemande) -> None:
             etat.effacee = True
             etat.personnel = Efface()
+
+    # -- priority and eligibility, shared with every partner (regles_priorite.py) ----------
+
+    class CaracterePrioritaireReconnu(Event):
+        """A priority recognised by the Etat or a labelling instance (CCH L.441-1, L.441-2-3):
+        the category, the source, and the days it holds (`jusqua` inclusive, None: open)."""
+
+        categorie: CategoriePrioritaire
+        source: SourcePriorite
+        du: date
+        jusqua: date | None = None
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            etat.priorites[self.originator_version] = Priorite(
+                self.originator_version, self.categorie, self.source, self.du, self.jusqua,
+                self.organisation,
+            )
+
+    class EligibiliteContingent(Event):
+        """A réservataire states the demand eligible to its contingent or flux share, or
+        withdraws that (`eligible` false)."""
+
+        contingent: TypeReservataire
+        eligible: bool
+
+        def evoluer(self, etat: EtatDemande) -> None:
+            cle = (self.organisation, self.contingent)
+            if self.eligible:
+                etat.contingents_eligibles[cle] = self.originator_version
+            else:
+                etat.contingents_eligibles.pop(cle, None)
 
     # -- candidacies (regles_candidature.py) ---------------------------------------------
 
@@ -352,6 +401,9 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
         champs_recents: ClassVar[frozenset[str]] = frozenset(
             {"code_motif", "code_moins_de_trois", "session", "personnel"}
         )
+        champs_personnels: ClassVar[frozenset[str]] = frozenset(
+            {"piece_manquante", "motif", "moins_de_trois_candidats"}
+        )
 
         @property
         def motif_code(self) -> MotifNonAttribution | None:
@@ -409,6 +461,7 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
         champs_recents: ClassVar[frozenset[str]] = frozenset(
             {"code", "personnel", "typologie", "loyer", "adapte_composition", "adapte_ressources"}
         )
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motif"})
 
         @property
         def texte(self) -> str | None:
@@ -484,6 +537,7 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
         decote: int
         decision: DecisionRecours
         motivation: str
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motivation"})
 
         def evoluer(self, etat: EtatDemande) -> None:
             d = etat.decotes.get(self.decote)
@@ -590,6 +644,7 @@ class Demande(ReglesDuDossier, ReglesDesPieces, ReglesDeCandidature, ReglesDesDe
         cible: int
         motif: str
         retractable: ClassVar[bool] = False
+        champs_personnels: ClassVar[frozenset[str]] = frozenset({"motif"})
 
         def retracte(self) -> int | None:
             return self.cible

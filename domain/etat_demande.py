@@ -20,6 +20,7 @@ import msgspec
 from domain import calendrier
 from domain.acte import Acte
 from domain.codes import (
+    CategoriePrioritaire,
     CodeDecote,
     DecisionRecours,
     Financement,
@@ -27,6 +28,7 @@ from domain.codes import (
     MotifMiseEnDemeure,
     MotifPreavis,
     MotifRadiation,
+    SourcePriorite,
     StatutDalo,
     TypeReservataire,
     Typologie,
@@ -58,6 +60,10 @@ class SituationAttribution(msgspec.Struct, frozen=True, omit_defaults=True):
     # whether the vacancy was in flux; absent from attributions recorded before the flux.
     reservataire: str | None = None
     flux: bool = False
+    # The household's profile (docs/statistics.md): the demandeur's age band (None: unknown)
+    # and the kind of household; absent from attributions recorded before issue 10.
+    tranche_age: str | None = None
+    type_menage: str | None = None
 
 
 @dataclass
@@ -89,6 +95,21 @@ class Decote:
 
     def compte_le(self, jour: date) -> bool:
         return self.date <= jour < self.fin
+
+
+@dataclass(frozen=True)
+class Priorite:
+    """A priority recognised by the Etat or a labelling instance (CCH L.441-1)."""
+
+    version: int
+    categorie: CategoriePrioritaire
+    source: SourcePriorite
+    du: date
+    jusqua: date | None
+    organisation: str
+
+    def vaut_le(self, jour: date) -> bool:
+        return self.du <= jour and (self.jusqua is None or jour <= self.jusqua)
 
 
 @dataclass
@@ -133,6 +154,10 @@ class EtatDemande:
     justifications: dict[str, Justification] = field(default_factory=dict)
     candidatures: dict[tuple[str, int], Candidature] = field(default_factory=dict)
     decotes: dict[int, Decote] = field(default_factory=dict)
+    # Recognised priorities by event version; contingents stated eligible, by (réservataire
+    # organisation, contingent) -> event version.
+    priorites: dict[int, Priorite] = field(default_factory=dict)
+    contingents_eligibles: dict[tuple[str, TypeReservataire], int] = field(default_factory=dict)
     dossier: DossierUnique = field(default_factory=DossierUnique)  # pièces, visits, attestations
     effacee: bool = False
     dernier_jour: date = date.min
@@ -146,6 +171,9 @@ class EtatDemande:
 
     def candidature(self, logement: str, vacance: int) -> Candidature | None:
         return self.candidatures.get((logement, vacance))
+
+    def priorite_reconnue_le(self, jour: date) -> bool:
+        return any(p.vaut_le(jour) for p in self.priorites.values())
 
 
 # ----------------------------------------------------------------------------------------------

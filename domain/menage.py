@@ -73,9 +73,12 @@ def premier_quartile(par_uc: Decimal, seuil: Decimal | None) -> bool:
 def prioritaire(
     situations: frozenset[str],
     logement_actuel: LogementActuel | None,
+    justifies: frozenset[str],
     rejetes: frozenset[str],
 ) -> bool:
-    declares = (situations & CRITERES_PRIORITAIRES) - rejetes
+    """A priority criterion of L.441-1 admitted (docs/rules.md): a declared one once justified
+    (its latest justification `justifie`), a derived one unless its latest is `rejete`."""
+    declares = (situations & CRITERES_PRIORITAIRES) & justifies
     derives: set[str] = set()
     if logement_actuel is not None:
         if logement_actuel.modele in SANS_LOGEMENT:
@@ -85,6 +88,32 @@ def prioritaire(
         if logement_actuel.modele in HEBERGE_STRUCTURE:
             derives.add("heberge_structure")
     return bool(declares or (derives - rejetes))
+
+
+# Profiles the statistics count (docs/statistics.md): the demandeur's age band and the kind of
+# household, never a birth date. A dependant counts as a child (product rule: roles only).
+TRANCHES_AGE = ("moins_30", "30_59", "60_plus")
+TYPES_MENAGE = ("isole", "couple", "parent_isole", "couple_enfants", "autre")
+
+
+def tranche_age(membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None, au: date) -> str | None:
+    """The demandeur's age band on `au`; None when the birth date is unknown or erased."""
+    demandeur = next((m for m in membres if m.role is RoleMembre.demandeur), None)
+    naissance = personnel.naissance(demandeur.id) if personnel and demandeur else None
+    if naissance is None:
+        return None
+    age = age_au(naissance, au)
+    return "moins_30" if age < 30 else ("30_59" if age < 60 else "60_plus")
+
+
+def type_menage(membres: tuple[Membre, ...]) -> str:
+    cotitulaires = sum(1 for m in membres if m.role is RoleMembre.cotitulaire)
+    a_charge = sum(1 for m in membres if m.role is RoleMembre.personne_a_charge)
+    if cotitulaires == 0:
+        return "isole" if a_charge == 0 else "parent_isole"
+    if cotitulaires == 1:
+        return "couple" if a_charge == 0 else "couple_enfants"
+    return "autre"
 
 
 def dalo(statut: StatutDalo) -> bool:

@@ -91,6 +91,16 @@ def dalo(org: Organisation) -> None:
     _exiger(org, {E}, "etat_requis", "a DALO or priority decision")
 
 
+def priorite(org: Organisation) -> None:
+    """The caractère prioritaire: the Etat, or the labelling instance it hosts (an organisation
+    of kind etat in the territory file: the DALO commission, the SYPLO service…)."""
+    _exiger(org, {E}, "etat_requis", "a caractère prioritaire")
+
+
+def eligibilite(org: Organisation) -> None:
+    _exiger(org, {R}, "reservataire_requis", "a statement of eligibility to a contingent")
+
+
 def bailleur_du_logement(org: Organisation, logement: LogementSocial, quoi: str) -> None:
     if B not in org.types or logement.bailleur != org.code:
         raise Interdit(
@@ -316,6 +326,8 @@ REGLES: dict[type[c.Commande], _Regle] = {
     c.Reactiver: _de_guichet("a reactivation"),
     c.ReconnaitreDalo: _dalo,
     c.Justifier: _de_guichet("a justification"),
+    c.ReconnaitrePriorite: lambda org, *_: priorite(org),
+    c.DeclarerEligibilite: lambda org, *_: eligibilite(org),
     c.Designer: _designation,
     c.DeciderCAL: _sur_logement("a CAL decision"),
     c.LeverCondition: _sur_logement("meeting a suspensive condition"),
@@ -388,7 +400,22 @@ def lecture_personnelle(org: Organisation) -> bool:
     text: DOMAIN.md §8). Every organisation of the territory reads its demands (R.441-2-6), but
     only those that instruct them or decide on them need to know who the applicants are: the
     guichets, bailleurs, réservataires and the Etat. An auditeur (the CIL, an inspection, the
-    EPCI's observatory) reads and replays the facts, never the persons; the systeme reads
-    nothing. Product rule (docs/rules.md); the one place that decides it, for the feed, the SNE
-    export and any other read that minimises."""
-    return bool(org.types & {G, B, R, E})
+    EPCI's observatory) reads and replays the facts, never the persons, unless the territory
+    file grants it (`lecture_donnees_personnelles`); the systeme reads nothing. Product rule
+    (docs/donnees-personnelles.md); the one place that decides it, for the JSON API, the pages,
+    the feed, the SNE export and any other read that minimises."""
+    if TypeOrganisation.systeme in org.types:
+        return False
+    return bool(org.types & {G, B, R, E}) or org.lecture_donnees_personnelles
+
+
+def journal_des_lectures(org: Organisation) -> None:
+    """Who reads the journal of a demand's personal-data reads (GET /demandes/{n}/lectures): the
+    guichets, which answer the applicant's right of access (RGPD art. 15), and the auditeurs
+    (CIL, inspection), who control the access. Product rule (docs/donnees-personnelles.md)."""
+    if not org.types & {G, TypeOrganisation.auditeur}:
+        raise Interdit(
+            "journal_des_lectures_reserve",
+            f"the journal of personal-data reads is read by a guichet or an auditeur; {org.code} is "
+            f"{_kinds(org)}",
+        )

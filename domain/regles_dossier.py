@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain import bornes, calendrier, horloge, verifications
+from domain import bornes, calendrier, horloge, menage, verifications
 from domain.acte import Acte, acte_systeme
 from domain.codes import (
     Canal,
@@ -116,6 +116,7 @@ class ReglesDuDossier:
             situations=situations,
             personnel=personnel,
             complements=complements,
+            tranche_age=menage.tranche_age(membres, personnel, acte.occurred_on),
         )
         return demande
 
@@ -209,7 +210,7 @@ class ReglesDuDossier:
     def renouveler(self: Demande, acte: Acte) -> None:
         self._verifier_acte(acte)
         self._verifier_active("renouvellement")
-        self.trigger_event(self.Renouvelee, **champs(acte))
+        self.trigger_event(self.Renouvelee, **champs(acte), tranche_age=self._tranche_age(acte.occurred_on))
 
     def mettre_en_demeure(self: Demande, acte: Acte, motif: MotifMiseEnDemeure) -> None:
         self._verifier_acte(acte)
@@ -274,7 +275,10 @@ class ReglesDuDossier:
                 f"{etat.radiee_le.isoformat()} + 1 month)",
                 possible_jusqua=limite.isoformat(),
             )
-        self.trigger_event(self.Reactivee, **champs(acte))
+        self.trigger_event(self.Reactivee, **champs(acte), tranche_age=self._tranche_age(acte.occurred_on))
+
+    def _tranche_age(self: Demande, jour: date) -> str | None:
+        return menage.tranche_age(self.etat.membres, _lisible(self.etat.personnel), jour)
 
     def reconnaitre_dalo(self: Demande, acte: Acte, statut: StatutDalo) -> None:
         self._verifier_acte(acte)

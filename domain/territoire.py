@@ -28,6 +28,9 @@ class Organisation(msgspec.Struct, frozen=True):
     # dwelling whose contingent it holds).
     code_guichet: str | None = None  # 5 characters, closes the numéro unique it mints
     agents: tuple[Agent, ...] = ()
+    # An auditeur reads the facts, never the persons, unless the territory grants it this (a CIL
+    # handling an applicant's request, an inspection that must name whom it controls).
+    lecture_donnees_personnelles: bool = False
 
     def est(self, type_: TypeOrganisation) -> bool:
         return type_ in self.types
@@ -76,6 +79,19 @@ class Convention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         )
 
 
+class Cible(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A target of the observatory for a year (docs/statistics.md): the law's default for the
+    territory, or a commitment of the convention intercommunale d'attribution (CCH L.441-1-6)
+    for one bailleur or one réservataire organisation ("pourcentages adaptables")."""
+
+    indicateur: str  # premier_quartile_hors_qpv, hors_premier_quartile_qpv, prioritaires_dalo…
+    annee: int
+    valeur: Decimal  # %
+    bailleur: str | None = None
+    reservataire: str | None = None  # organisation code
+    source: str = "cia"  # cia | loi
+
+
 class Territoire(msgspec.Struct, frozen=True, dict=True):
     code: str  # 3 characters, opens every numéro unique minted here
     nom: str
@@ -94,6 +110,8 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
     conventions: tuple[Convention, ...] = ()
     # Who holds the casting vote at a CAL on a tie (territory rules): the mayor by default.
     voix_preponderante: QualiteMembre = QualiteMembre.maire
+    # Targets per year (docs/statistics.md); where none is given, the law's defaults apply.
+    cibles: tuple[Cible, ...] = ()
     # Whether a demand may wish communes outside the EPCI (a territory that shares its demands
     # with its neighbours); by default its wishes name the territory's communes only.
     souhaits_hors_epci: bool = False
@@ -118,6 +136,12 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
                 raise ValueError(
                     f"dwelling {lgt.identifiant}: commune {lgt.commune!r} is not in the EPCI"
                 )
+        for i, c in enumerate(self.cibles):
+            for qui in (c.bailleur, c.reservataire):
+                if qui is not None and qui not in known:
+                    raise ValueError(f"cibles[{i}]: unknown organisation {qui!r}")
+            if c.bailleur is not None and c.reservataire is not None:
+                raise ValueError(f"cibles[{i}]: a target is for a bailleur or a réservataire, not both")
 
     def en_flux(self, jour: date | None) -> bool:
         """Whether a vacancy opened on `jour` is managed in flux (None: opened before the ledger

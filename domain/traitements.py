@@ -304,6 +304,18 @@ def _justifier(ctx: Contexte, d: Demande, cmd: c.Justifier) -> list[Agregat]:
     return [d]
 
 
+def _reconnaitre_priorite(ctx: Contexte, d: Demande, cmd: c.ReconnaitrePriorite) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.reconnaitre_priorite(ctx.acte, cmd.categorie, cmd.source, cmd.du, cmd.jusqua)
+    return [d]
+
+
+def _declarer_eligibilite(ctx: Contexte, d: Demande, cmd: c.DeclarerEligibilite) -> list[Agregat]:
+    exiger(ctx.organisation, cmd, d.etat)
+    d.declarer_eligibilite(ctx.acte, cmd.contingent, cmd.eligible)
+    return [d]
+
+
 def _designer(ctx: Contexte, d: Demande, cmd: c.Designer) -> list[Agregat]:
     spec = ctx.spec(cmd.logement)
     lgt = ctx.agregat(spec)
@@ -414,9 +426,8 @@ def _decider_cal(ctx: Contexte, d: Demande, cmd: c.DeciderCAL) -> list[Agregat]:
     session.decider(
         ctx.acte, spec.identifiant, vacance, d.numero_unique, decision=cmd.decision, rang=cmd.rang,
         motif=cmd.motif, sous_motif_irrecevabilite=cmd.sous_motif_irrecevabilite,
-        piece_manquante=cmd.piece_manquante, delai_jours=cmd.delai_jours,
-        moins_de_trois_candidats=cmd.moins_de_trois_candidats,
-    )
+        delai_jours=cmd.delai_jours, moins_de_trois_candidats=cmd.moins_de_trois_candidats,
+    )  # the missing pièce is free text: on the demand only, encrypted (the minutes read it there)
     return [d, lgt, session]
 
 
@@ -562,6 +573,8 @@ TRAITEMENTS: dict[type[c.Commande], Traitement] = {
     c.Reactiver: _reactiver,
     c.ReconnaitreDalo: _reconnaitre_dalo,
     c.Justifier: _justifier,
+    c.ReconnaitrePriorite: _reconnaitre_priorite,
+    c.DeclarerEligibilite: _declarer_eligibilite,
     c.Designer: _designer,
     c.DeciderCAL: _decider_cal,
     c.LeverCondition: _lever_condition,
@@ -599,12 +612,15 @@ def situation_a_l_attribution(
     personnel = etat.personnel if isinstance(etat.personnel, DonneesPersonnelles) else None
     par_uc = menage.ressources_par_uc(etat.membres, personnel, jour)
     rejetes = frozenset(k for k, v in etat.justifications.items() if v is Justification.rejete)
+    justifies = frozenset(k for k, v in etat.justifications.items() if v is Justification.justifie)
     return SituationAttribution(
         ressources_par_uc=menage.arrondi(par_uc),
         premier_quartile=menage.premier_quartile(
             par_uc, ctx.territoire.seuil_premier_quartile(jour.year)
         ),
-        prioritaire=menage.prioritaire(etat.situations, etat.logement_actuel, rejetes),
+        # Priority admitted (justified criteria) or recognised by the Etat on that day (§6).
+        prioritaire=menage.prioritaire(etat.situations, etat.logement_actuel, justifies, rejetes)
+        or etat.priorite_reconnue_le(jour),
         dalo=menage.dalo(etat.statut_dalo),
         contingent=contingent,
         commune=spec.commune,
@@ -616,6 +632,8 @@ def situation_a_l_attribution(
         mutation=etat.mutation,
         reservataire=candidature.reservataire if candidature else None,
         flux=bool(candidature and candidature.flux),
+        tranche_age=menage.tranche_age(etat.membres, personnel, jour),
+        type_menage=menage.type_menage(etat.membres),
     )
 
 

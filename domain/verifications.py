@@ -22,6 +22,10 @@ from domain.territoire import Territoire
 
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 _CODE_CRITERE = re.compile(r"^[a-z][a-z0-9_]*$")
+# A household member's id links the readable facts to the encrypted identity: a short code (a
+# letter and up to three digits, m1, p2, e3), never anything that could name the person — it is
+# stored in clear and kept after the erasure (docs/donnees-personnelles.md).
+_ID_MEMBRE = re.compile(r"^[a-z][0-9]{0,3}$")
 
 
 def pas_dans_le_futur(jour: date) -> None:
@@ -40,6 +44,13 @@ def foyer(membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None) ->
             "foyer_invalide", f"the household needs exactly one demandeur, found {len(demandeurs)}"
         )
     ids = [m.id for m in membres]
+    for x in ids:
+        if not _ID_MEMBRE.match(x):
+            raise RegleEnfreinte(
+                "id_membre_invalide",
+                f"household member id {x[:20]!r} must be a short code, a letter and up to three digits "
+                "(m1, p2): it is stored in clear, so a name belongs in the personal data, not here",
+            )
     if len(set(ids)) != len(ids):
         raise RegleEnfreinte("foyer_invalide", "household member ids must be unique")
     for m in membres:

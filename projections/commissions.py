@@ -10,7 +10,10 @@ it in the session's events or elsewhere, so the minutes of a closed session come
 any later date, to the byte. An open session's minutes are a draft of what it holds so far.
 
 They hold no personal data: candidates by numéro unique, motifs by code. The free text beside a
-motif stays on the demand, encrypted and erased with it.
+motif, and the pièce a conditional attribution waits for, stay on the demand, encrypted and
+erased with it: the minutes read the pièce there. Once a candidate's personal data are erased
+(RGPD art. 17), the minutes show that candidate anonymised: no numéro unique, no pièce; their
+order, points, rank and decision stay, since they are the commission's own acts.
 
 The same functions serve the JSON endpoints, the PDF (`adapters/proces_verbal.py`) and the
 pages (the CAL workspace of a dwelling, the minutes' printable page: `api/pages/commissions.py`).
@@ -35,6 +38,8 @@ from domain.codes import (
 from domain.demande import Demande
 from domain.erreurs import Introuvable
 from domain.territoire import Territoire
+from projections.historique import RESERVE
+from projections.lectures_personnelles import Lecteur, noter, peut_lire
 
 LIBELLES_DECISION = {
     TypeDecisionCAL.attribution: "attribution",
@@ -106,6 +111,10 @@ class CandidatPV(msgspec.Struct, frozen=True):
     sous_motif_irrecevabilite: str | None
     piece_manquante: str | None
     delai_jours: int | None
+    efface: bool = False  # the candidate's personal data are erased: shown anonymised
+
+
+ANONYME = "candidat anonymisé"
 
 
 class LogementPV(msgspec.Struct, frozen=True):
@@ -149,8 +158,41 @@ def session_a_sa_cloture(registre: Registre, identifiant: str) -> SessionCAL:
     return s
 
 
-def proces_verbal(registre: Registre, identifiant: str) -> ProcesVerbal:
-    return proces_verbal_de(session_a_sa_cloture(registre, identifiant), registre.territoire)
+def proces_verbal(registre: Registre, identifiant: str, lecteur: Lecteur | None = None) -> ProcesVerbal:
+    """The minutes; for `lecteur`, the missing pièces (free text about a candidate) only if it
+    may read personal data — `réservé` otherwise — and each candidate whose pièce it is shown
+    journaled (projections/lectures_personnelles.py)."""
+    s = session_a_sa_cloture(registre, identifiant)
+    numeros = {c.demande for p in s.ordre_du_jour.values() for c in p.candidats}
+    ids_effaces = registre.coffre.effacees(Demande.id_pour(n) for n in numeros)
+    effaces = {n for n in numeros if Demande.id_pour(n) in ids_effaces}
+    pieces: dict[tuple[str, int, str], str] = {}
+    for p in s.ordre_du_jour.values():
+        for c in p.candidats:
+            d = c.decision
+            if d is None or c.demande in effaces or d.decision is not TypeDecisionCAL.attribution_sous_condition:
+                continue
+            for f in registre.demande(c.demande).faits:
+                if (
+                    isinstance(f, Demande.DecisionCAL) and f.session == identifiant
+                    and (f.logement, f.vacance) == (p.logement.logement, p.logement.vacance) and f.piece_manquante
+                ):
+                    pieces[(f.logement, f.vacance, c.demande)] = f.piece_manquante
+    pv = proces_verbal_de(s, registre.territoire, effaces, pieces)
+    if lecteur is None:
+        return pv
+    montrees = [c.numero_unique for lg in pv.logements for c in lg.candidats if c.piece_manquante]
+    if peut_lire(lecteur):
+        noter(registre, lecteur, montrees, "proces_verbal")
+        return pv
+    if not montrees:
+        return pv
+    return msgspec.structs.replace(pv, logements=tuple(
+        msgspec.structs.replace(lg, candidats=tuple(
+            msgspec.structs.replace(c, piece_manquante=RESERVE) if c.piece_manquante else c for c in lg.candidats
+        ))
+        for lg in pv.logements
+    ))
 
 
 def rangs(candidats: list[CandidatSession]) -> dict[str, int]:
@@ -162,7 +204,18 @@ def rangs(candidats: list[CandidatSession]) -> dict[str, int]:
     return {c.demande: i for i, c in enumerate(notes, 1)}
 
 
-def proces_verbal_de(s: SessionCAL, territoire: Territoire) -> ProcesVerbal:
+def proces_verbal_de(
+    s: SessionCAL,
+    territoire: Territoire,
+    effaces: set[str] | None = None,
+    pieces: dict[tuple[str, int, str], str] | None = None,
+) -> ProcesVerbal:
+    """`effaces`: the candidates whose personal data are erased (anonymised); `pieces`: the
+    missing pièce of each conditional attribution, read on the demand (older sessions held it
+    themselves)."""
+    effaces = effaces or set()
+    pieces = pieces or {}
+
     def nom_org(code: str) -> str:
         try:
             return territoire.organisation(code).nom
@@ -183,10 +236,14 @@ def proces_verbal_de(s: SessionCAL, territoire: Territoire) -> ProcesVerbal:
             if d is not None:
                 n_decisions += 1
                 raison = raison or d.moins_de_trois_candidats
+            efface = c.demande in effaces
+            piece = None if d is None or efface else (
+                pieces.get((lg.logement, lg.vacance, c.demande)) or d.piece_manquante
+            )
             lignes.append(
                 CandidatPV(
                     ordre=c.ordre,
-                    numero_unique=c.demande,
+                    numero_unique=ANONYME if efface else c.demande,
                     points=c.points,
                     rang=r.get(c.demande),
                     favorable=c.favorable,
@@ -198,8 +255,9 @@ def proces_verbal_de(s: SessionCAL, territoire: Territoire) -> ProcesVerbal:
                     sous_motif_irrecevabilite=(
                         d.sous_motif_irrecevabilite.value if d and d.sous_motif_irrecevabilite else None
                     ),
-                    piece_manquante=d.piece_manquante if d else None,
+                    piece_manquante=piece,
                     delai_jours=d.delai_jours if d else None,
+                    efface=efface,
                 )
             )
         logements.append(

@@ -219,9 +219,10 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 class ProjectionCotation(Projection):
     nom = "cotation"
     topics = TOPICS_DEMANDE
-    # 2: a demand owed its RADREN radiation is out of the ranking at once; 3: each row keeps
-    # the day its score can next change, and the day's recompute rescores only those due.
-    version = 3
+    # 2: a demand owed its RADREN radiation is out of the ranking at once; 3: a criterion that
+    # requires a justification counts only once justified; 4: each row keeps the day its score
+    # can next change, and the day's recompute rescores only those due.
+    version = 4
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre

@@ -43,6 +43,18 @@ class ExplicationDetaillee(msgspec.Struct, frozen=True):
     provenance: list[Provenance]
 
 
+class CritereEnAttente(msgspec.Struct, frozen=True):
+    """A criterion that applies but awaits its justification (CCH L.441-2-8; docs/rules.md):
+    the points it would bring, not in `points`, and the pièces that would justify it."""
+
+    code: str
+    libelle: str
+    points: int
+    detail: str
+    justificatifs: list[str]
+    provenance: list[Provenance]
+
+
 class ReponseCotation(msgspec.Struct, frozen=True):
     numero_unique: str
     au: date
@@ -57,6 +69,7 @@ class ReponseCotation(msgspec.Struct, frozen=True):
     sur: int | None = None
     rang_typologie: int | None = None
     sur_typologie: int | None = None
+    en_attente: list[CritereEnAttente] = msgspec.field(default_factory=list)
 
 
 def expliquer(
@@ -78,6 +91,22 @@ def expliquer(
     etat = d.etat_au(au, connu_a)
     cot = coter(etat, au, registre.territoire, registre.grille)
     entrees = {e.evenement: e for e in historique(d)}
+
+    def provenance(sources: list[int]) -> list[Provenance]:
+        return [
+            Provenance(
+                evenement=v,
+                type=entrees[v].type,
+                occurred_on=entrees[v].occurred_on,
+                recorded_at=entrees[v].recorded_at,
+                organisation=entrees[v].organisation,
+                agent=entrees[v].agent,
+                details=entrees[v].details,
+            )
+            for v in sources
+            if v in entrees
+        ]
+
     return ReponseCotation(
         numero_unique=numero_unique,
         au=au,
@@ -92,23 +121,15 @@ def expliquer(
                 points=x.points,
                 detail=x.detail,
                 version_grille=cot.version,
-                provenance=[
-                    Provenance(
-                        evenement=v,
-                        type=entrees[v].type,
-                        occurred_on=entrees[v].occurred_on,
-                        recorded_at=entrees[v].recorded_at,
-                        organisation=entrees[v].organisation,
-                        agent=entrees[v].agent,
-                        details=entrees[v].details,
-                    )
-                    for v in x.sources
-                    if v in entrees
-                ],
+                provenance=provenance(x.sources),
             )
             for x in cot.explications
         ],
         remarques=[msgspec.to_builtins(r) for r in cot.remarques],
+        en_attente=[
+            CritereEnAttente(a.code, a.libelle, a.points, a.detail, a.justificatifs, provenance(a.sources))
+            for a in cot.en_attente
+        ],
     )
 
 

@@ -45,6 +45,9 @@ class Bail(Fait, tag="bail"):
     organisation: str = SANS_RESERVATAIRE
     flux: bool = False
     vacance: int = 0
+    # The household's profile at attribution ("inconnue" before it was kept, or unknown).
+    tranche_age: str = "inconnue"
+    type_menage: str = "inconnue"
 
 
 class Attribution(Fait, tag="attribution"):
@@ -60,6 +63,9 @@ class Attribution(Fait, tag="attribution"):
     dalo: bool
     organisation: str = SANS_RESERVATAIRE
     flux: bool = False
+    tranche_age: str = "inconnue"
+    type_menage: str = "inconnue"
+    mutation: bool = False
 
 
 class Proposition(Fait, tag="proposition"):
@@ -122,6 +128,10 @@ class Changement(Fait, tag="changement"):
     # The anniversary this event sets (registration, renewal, reactivation): a demand whose
     # RADREN radiation fell due counts as radiated even before the schedule appends it.
     anniversaire: date | None = None
+    # The profile (docs/statistics.md): the age band registration, renewal and reactivation
+    # state; the kind of household, from the members whenever they are set.
+    tranche_age: str | None = None
+    type_menage: str | None = None
 
 
 class Enregistrement(Fait, tag="enregistrement"):
@@ -286,13 +296,16 @@ def extraire(
                 typologie=str(s.typologies[0]) if s.typologies else None,
                 mutation=la is not None and str(la.modele) == "HLM",
                 anniversaire=evenement.anniversaire,
+                tranche_age=evenement.tranche_age,
+                type_menage=_type_menage(evenement.membres),
             )
         ]
     if genre == "Renouvelee":
-        return [Changement(demande, v, jour, "renouvelee", anniversaire=calendrier.anniversaire(jour))]
+        return [Changement(demande, v, jour, "renouvelee", anniversaire=calendrier.anniversaire(jour),
+                           tranche_age=evenement.tranche_age)]
     if genre == "Modifiee":
         s, la = evenement.souhaits, evenement.logement_actuel
-        if s is None and la is None:
+        if s is None and la is None and evenement.membres is None:
             return []
         return [
             Changement(
@@ -300,6 +313,7 @@ def extraire(
                 premier_choix=(s.communes[0] if s.communes else None) if s is not None else None,
                 typologie=(str(s.typologies[0]) if s.typologies else None) if s is not None else None,
                 mutation=str(la.modele) == "HLM" if la is not None else None,
+                type_menage=_type_menage(evenement.membres) if evenement.membres is not None else None,
             )
         ]
     if genre == "Radiee":
@@ -308,7 +322,8 @@ def extraire(
             Radiation(demande, v, jour, str(evenement.motif)),
         ]
     if genre == "Reactivee":
-        return [Changement(demande, v, jour, "reactivee", anniversaire=calendrier.anniversaire(jour))]
+        return [Changement(demande, v, jour, "reactivee", anniversaire=calendrier.anniversaire(jour),
+                           tranche_age=evenement.tranche_age)]
     if genre == "Designee":
         return [
             Proposition(
@@ -337,7 +352,7 @@ def extraire(
                     str(evenement.decision), s.bailleur, str(s.contingent), s.commune, s.qpv,
                     s.premier_quartile, s.prioritaire, s.dalo,
                     organisation_reservataire(territoire, evenement.logement, str(s.contingent), s.reservataire),
-                    s.flux,
+                    s.flux, s.tranche_age or "inconnue", s.type_menage or "inconnue", s.mutation,
                 )
             )
         return faits
@@ -362,12 +377,23 @@ def extraire(
                 s.qpv, str(s.typologie), s.premier_quartile, s.prioritaire, s.dalo, s.filed_on,
                 s.mutation,
                 organisation_reservataire(territoire, evenement.logement, str(s.contingent), s.reservataire),
-                s.flux, evenement.vacance,
+                s.flux, evenement.vacance, s.tranche_age or "inconnue", s.type_menage or "inconnue",
             )
         ]
     if genre == "Retractee":
         return [Retraction(demande, v, jour, evenement.cible)]
     return []
+
+
+def _type_menage(membres: Any) -> str:
+    """`domain.menage.type_menage` on roles, whichever decoding gives them (enum or text)."""
+    roles = [str(m.role) for m in membres]
+    cotitulaires, a_charge = roles.count("cotitulaire"), roles.count("personne_a_charge")
+    if cotitulaires == 0:
+        return "isole" if a_charge == 0 else "parent_isole"
+    if cotitulaires == 1:
+        return "couple" if a_charge == 0 else "couple_enfants"
+    return "autre"
 
 
 def _bailleur(territoire: Territoire, logement: str) -> str:

@@ -9,8 +9,12 @@ Each event is given with its position, its demand (numéro unique) or dwelling, 
 dates (occurred_on, recorded_at), who recorded it (organisation, agent, channel), its public
 fields as stored, and its personal data only for an organisation that may read them
 (`domain.permissions.lecture_personnelle`): for any other, the personal data are never even
-decrypted, and the entry says only that there were some. Every organisation of the territory
-sees every event of its demands (R.441-2-6)."""
+decrypted, and the entry says only that there were some. The free text an event holds (a
+recours decision's motivation, a retraction's motif: `champs_personnels`) is personal data too:
+decrypted into `champs` for a reader who may read it, `réservé` for any other, and empty once
+the demand is erased, including in rows written before it was encrypted. Every read of personal
+data through the feed is recorded (projections/lectures_personnelles.py). Every organisation of
+the territory sees every event of its demands (R.441-2-6)."""
 
 from __future__ import annotations
 
@@ -21,13 +25,15 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from eventsourcing.utils import resolve_topic
 from psycopg.rows import tuple_row
 
 from adapters.chaine import empreintes_de
-from adapters.mapper import CHAMP_PERSONNEL, aad
+from adapters.mapper import CHAMP_PERSONNEL, CHAMP_PRIVES, aad, aad_prives, champs_personnels
 from adapters.registre import Registre
-from domain.permissions import lecture_personnelle
 from domain.territoire import Organisation
+from projections.historique import RESERVE
+from projections.lectures_personnelles import Lecteur, noter, peut_lire
 
 LIMITE_MAX = 1000
 _ENTETE = ("occurred_on", "organisation", "agent", "canal", "timestamp")
@@ -90,12 +96,14 @@ class _Noms:
 _NOMS = _Noms()
 
 
-def page(registre: Registre, organisation: Organisation, apres: int, limite: int = 100) -> PageFlux:
+def page(registre: Registre, organisation: Organisation, apres: int, limite: int = 100, agent: str = "") -> PageFlux:
     limite = max(1, min(limite, LIMITE_MAX))
     fin = registre.position()
     notifications = registre.notifications(apres, limite)
     noms = _NOMS.de(registre, {_uuid(n.originator_id) for n in notifications})
-    personnel_lisible = lecture_personnelle(organisation)
+    lecteur = Lecteur(organisation, agent)
+    personnel_lisible = peut_lire(lecteur)
+    lus: list[str] = []  # the demands whose personal data this page shows
     hashes = empreintes_de(registre.stockage, registre.engine, notifications[0].id, notifications[-1].id) if notifications else {}
     out = []
     for n in notifications:
@@ -113,8 +121,18 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
                     entree["personnel_efface"] = True
                 else:
                     entree["personnel"] = _decodeur.decode(clair)
+                    if agregat == "demande":
+                        lus.append(nom)
             else:
                 entree["personnel_masque"] = True
+        textes = _textes_libres(registre, n, oid, etat, personnel_lisible)
+        if textes == "lu":
+            if agregat == "demande":
+                lus.append(nom)
+        elif textes == "masque":
+            entree["personnel_masque"] = True
+        elif textes == "efface":
+            entree["personnel_efface"] = True
         out.append(
             EvenementFlux(
                 position=n.id,
@@ -133,7 +151,40 @@ def page(registre: Registre, organisation: Organisation, apres: int, limite: int
                 **entree,
             )
         )
+    noter(registre, lecteur, lus, "flux")
     return PageFlux(evenements=out, suivant=out[-1].position if out else apres, fin=max(fin, out[-1].position if out else 0))
+
+
+def _textes_libres(registre: Registre, n: Any, oid: UUID, etat: dict[str, Any], lisible: bool) -> str | None:
+    """The event's free text in `etat` as the reader may see it: "lu" (shown), "masque" (there
+    is some, not shown to this reader), "efface" (erased with the demand's key), None (none)."""
+    try:
+        noms = champs_personnels(resolve_topic(n.topic))
+    except Exception:  # a topic this version does not know: shown as stored
+        return None
+    if not noms:
+        return None
+    prives = etat.pop(CHAMP_PRIVES, None)
+    if isinstance(prives, dict) and "chiffre" in prives:
+        if not lisible:
+            return "masque"
+        clair = registre.coffre.dechiffrer(
+            oid, aad_prives(oid, n.originator_version), base64.b64decode(prives["chiffre"])
+        )
+        if clair is None:
+            return "efface"
+        etat.update(_decodeur.decode(clair))
+        return "lu"
+    ecrits = [k for k in noms if etat.get(k)]  # a row written before the text was encrypted
+    if not ecrits:
+        return None
+    if registre.coffre.cle(oid) is None:
+        etat.update(dict.fromkeys(ecrits, ""))
+        return "efface"
+    if not lisible:
+        etat.update(dict.fromkeys(ecrits, RESERVE))
+        return "masque"
+    return "lu"
 
 
 def _uuid(x: Any) -> UUID:

@@ -23,6 +23,8 @@ NOMS = {
     Demande.Reactivee: "reactivation",
     Demande.DaloReconnu: "reconnaissance_dalo",
     Demande.CritereJustifie: "justification",
+    Demande.CaracterePrioritaireReconnu: "caractere_prioritaire",
+    Demande.EligibiliteContingent: "contingent_eligible",
     Demande.Designee: "designation",
     Demande.DecisionCAL: "decision_cal",
     Demande.ConditionLevee: "condition_levee",
@@ -102,7 +104,7 @@ def historique(demande: Demande) -> list[EntreeHistorique]:
                 organisation=f.organisation,
                 agent=f.agent,
                 canal=str(f.canal),
-                details=details(f),
+                details=_efface(details(f), f) if demande.etat.effacee else details(f),
                 changements=changements,
                 supprime=None
                 if r is None
@@ -112,7 +114,7 @@ def historique(demande: Demande) -> list[EntreeHistorique]:
                     enregistree_le=r.timestamp,
                     organisation=r.organisation,
                     agent=r.agent,
-                    motif=r.motif,
+                    motif=r.motif or EFFACE,
                 ),
             )
         )
@@ -129,6 +131,17 @@ def details(f: Demande.Event) -> dict[str, Any]:
             continue  # a field added since, unused by this event: shown as it always was
         out[k] = EFFACE if isinstance(v, Efface) else msgspec.to_builtins(v)
     return out
+
+
+# Free text every such event holds when recorded: empty, it was erased with the demand's key.
+_TEXTE_REQUIS = {Demande.RecoursDecide: "motivation", Demande.Retractee: "motif"}
+
+
+def _efface(d: dict[str, Any], f: Demande.Event) -> dict[str, Any]:
+    champ = _TEXTE_REQUIS.get(type(f))
+    if champ is not None and not d.get(champ):
+        d[champ] = EFFACE
+    return d
 
 
 def _changements(etat: EtatDemande, f: Demande.Modifiee) -> list[Changement]:
@@ -168,10 +181,21 @@ def sans_donnees_personnelles(entrees: list[EntreeHistorique]) -> list[EntreeHis
     reads `réservé`; the facts, dates and authors stay."""
     out = []
     for e in entrees:
-        details = {k: (RESERVE if k == "personnel" and v is not None else v) for k, v in e.details.items()}
+        prives = _PRIVES.get(e.type, frozenset())
+        details = {
+            k: (RESERVE if (k == "personnel" or k in prives) and v not in (None, "") else v)
+            for k, v in e.details.items()
+        }
         changements = None if e.changements is None else [
             Changement(x.champ, RESERVE, RESERVE) if x.champ.split(".")[0] == "personnel" else x
             for x in e.changements
         ]
-        out.append(msgspec.structs.replace(e, details=details, changements=changements))
+        supprime = e.supprime
+        if supprime is not None and supprime.motif:
+            supprime = msgspec.structs.replace(supprime, motif=RESERVE)
+        out.append(msgspec.structs.replace(e, details=details, changements=changements, supprime=supprime))
     return out
+
+
+# The free-text fields of each type of event (`champs_personnels`): personal data too.
+_PRIVES = {nom: frozenset(getattr(k, "champs_personnels", ())) for k, nom in NOMS.items()}

@@ -91,6 +91,8 @@ class DemandeActive(msgspec.Struct, frozen=True):
     premier_choix: str | None
     typologie: str | None
     mutation: bool
+    tranche_age: str = "inconnue"
+    type_menage: str = "inconnue"
 
 
 @dataclass
@@ -107,6 +109,8 @@ class Faits:
     recours_deposes: list[RecoursDepose] = field(default_factory=list)
     recours_decides: list[RecoursDecide] = field(default_factory=list)
     recours_en_attente: int = 0  # filed by `au`, undecided on `au`
+    # (decision, days from the filing to the decision) of the recours decided in the period.
+    recours_delais: list[tuple[str, int]] = field(default_factory=list)
     examens: list[ExamenCAL] = field(default_factory=list)
     actives: list[DemandeActive] = field(default_factory=list)  # on `au`
     vacances: list[VacanceOuverte] = field(default_factory=list)  # opened in the period
@@ -127,7 +131,8 @@ def replier(changements: Iterable[Changement], au: date) -> DemandeActive | None
         if c.genre == "enregistree":
             actif = True
             etat = DemandeActive(
-                c.demande, c.filed_on or c.jour, c.premier_choix, c.typologie, bool(c.mutation)
+                c.demande, c.filed_on or c.jour, c.premier_choix, c.typologie, bool(c.mutation),
+                c.tranche_age or "inconnue", c.type_menage or "inconnue",
             )
         elif etat is None:
             continue
@@ -138,11 +143,15 @@ def replier(changements: Iterable[Changement], au: date) -> DemandeActive | None
                 c.premier_choix if c.souhaits else etat.premier_choix,
                 c.typologie if c.souhaits else etat.typologie,
                 c.mutation if c.mutation is not None else etat.mutation,
+                etat.tranche_age,
+                c.type_menage or etat.type_menage,
             )
         elif c.genre == "radiee":
             actif = False
         elif c.genre == "reactivee":
             actif = True
+        if c.genre in ("renouvelee", "reactivee") and c.tranche_age is not None:
+            etat = msgspec.structs.replace(etat, tranche_age=c.tranche_age)
     if anniversaire is not None and calendrier.radiation_non_renouvellement(anniversaire) <= au:
         actif = False
     return etat if actif else None
@@ -169,6 +178,7 @@ class Collecte:
         changements: dict[str, list[Changement]] = defaultdict(list)
         deposes: dict[tuple[str, int], date] = {}
         decides: dict[tuple[str, int], date] = {}
+        depots: dict[tuple[str, int], list[RecoursDepose]] = defaultdict(list)
         retractes = self.retractes
         for f in self.faits:
             if (f.demande, f.version) in retractes:
@@ -186,6 +196,7 @@ class Collecte:
                     r.recours_deposes.append(f)
                 if f.jour <= periode.au:
                     deposes[(f.demande, f.decote)] = f.jour
+                    depots[(f.demande, f.decote)].append(f)
             elif isinstance(f, RecoursDecide):
                 if dans:
                     r.recours_decides.append(f)
@@ -197,6 +208,7 @@ class Collecte:
             elif dans:
                 _liste(r, f).append(f)
         r.recours_en_attente = recours_en_attente(deposes, decides)
+        r.recours_delais = delais_recours(depots, r.recours_decides)
         for cs in changements.values():
             cs.sort(key=lambda c: c.version)
             etat = replier(cs, periode.au)
@@ -208,6 +220,19 @@ class Collecte:
 def recours_en_attente(deposes: dict[tuple[str, int], date], decides: dict[tuple[str, int], date]) -> int:
     # A recours filed again after a decision is pending again (one pending per décote).
     return sum(1 for k, jour in deposes.items() if k not in decides or decides[k] < jour)
+
+
+def delais_recours(
+    depots: dict[tuple[str, int], list[RecoursDepose]], decisions: list[RecoursDecide]
+) -> list[tuple[str, int]]:
+    """Days from filing to decision: the decision's recours is the last one filed on its décote
+    before it (a recours may be filed again after a decision)."""
+    out: list[tuple[str, int]] = []
+    for d in decisions:
+        avant = [x for x in depots.get((d.demande, d.decote), ()) if x.version < d.version]
+        if avant:
+            out.append((d.decision, (d.jour - max(avant, key=lambda x: x.version).jour).days))
+    return out
 
 
 def _liste(r: Faits, f: Fait) -> list[Any]:
@@ -347,6 +372,7 @@ class Figure(msgspec.Struct, frozen=True):
     unite: str  # "%" | "ratio" | "jours" | "nombre"
     cible: Decimal | None = None
     sens: str | None = None  # ">=": the result should be at least the target
+    origine_cible: str | None = None  # loi (the law's default) | cia (the territory's commitment)
 
     @property
     def atteinte(self) -> bool | None:
@@ -376,6 +402,8 @@ INDICATEURS: tuple[tuple[str, str, str], ...] = (
     ("premier_quartile_hors_qpv", "%", "baux hors QPV à des ménages du premier quartile"),
     ("hors_premier_quartile_qpv", "%", "attributions en QPV à des ménages hors premier quartile"),
     ("prioritaires_dalo", "%", "attributions à des ménages DALO ou prioritaires"),
+    ("mutations", "%", "baux à des demandes de mutation"),
+    ("demandes_actives", "nombre", "demandes actives"),
     ("baux", "nombre", "baux signés"),
     ("attributions", "nombre", "attributions en CAL"),
     ("tension", "ratio", "demandes actives / baux des 12 mois précédents"),
@@ -387,6 +415,8 @@ INDICATEURS: tuple[tuple[str, str, str], ...] = (
     ("radiations", "nombre", "radiations"),
     ("decotes", "nombre", "décotes appliquées"),
     ("recours", "nombre", "recours"),
+    ("recours_delai_moyen", "jours", "délai moyen du dépôt du recours à sa décision"),
+    ("recours_delai_median", "jours", "délai médian du dépôt du recours à sa décision"),
     ("delai_anormalement_long", "%", "demandes actives au-delà du délai anormalement long"),
     ("cal_moins_de_trois", "%", "CAL examinant moins de trois candidats"),
     ("flux_vacances", "nombre", "vacances du flux (hors retraits)"),
@@ -401,7 +431,7 @@ LIBELLES = {nom: libelle for nom, _, libelle in INDICATEURS}
 DIMENSIONS = (
     "territoire", "bailleur", "reservataire", "organisation", "organisation_gestion", "commune",
     "typologie", "typologie_commune", "decision", "stade", "motif", "qualification", "code",
-    "issue", "raison", "convention", "retrait",
+    "issue", "raison", "convention", "retrait", "tranche_age", "type_menage",
 )
 CIBLES: dict[str, Decimal] = {
     "premier_quartile_hors_qpv": Decimal(25),  # L.441-1, CIA
@@ -443,8 +473,27 @@ def attente(baux: Iterable[Bail]) -> tuple[int, Decimal | None, Decimal | None]:
     return len(delais), moyenne, jours(Decimal(str(statistics.median(delais))))
 
 
+def cible(territoire: Territoire, nom: str, dimension: str, cle: str, annee: int) -> tuple[Decimal | None, str | None]:
+    """The target of a figure for the year and where it comes from: a commitment of the
+    territory file for that bailleur or réservataire organisation, the territory's own target
+    for the year, else the law's default where it applies (CCH L.441-1)."""
+    for c in territoire.cibles:
+        if c.indicateur != nom or c.annee != annee:
+            continue
+        if dimension == "bailleur" and c.bailleur == cle and c.reservataire is None:
+            return c.valeur, c.source
+        if dimension == "organisation" and c.reservataire == cle and c.bailleur is None:
+            return c.valeur, c.source
+        if dimension == "territoire" and c.bailleur is None and c.reservataire is None:
+            return c.valeur, c.source
+    if dimension in _CIBLE_DIMENSIONS.get(nom, {dimension}) and nom in CIBLES:
+        return CIBLES[nom], "loi"
+    return None, None
+
+
 def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Figure, ...]:
     figures: list[Figure] = []
+    annee = periode.au.year
 
     def taux(nom: str, faits_: list[Any], dans: Callable[[Any], bool], dims: dict[str, Callable[[Any], str]]) -> None:
         for dim, cle in dims.items():
@@ -454,9 +503,9 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
                 g[1] += 1
                 g[0] += dans(f)
             for k, (n, d) in groupes.items():
-                cible = CIBLES.get(nom) if dim in _CIBLE_DIMENSIONS.get(nom, {dim}) else None
+                c, origine = cible(territoire, nom, dim, k, annee)
                 figures.append(
-                    Figure(nom, dim, k, n, d, pourcentage(n, d), "%", cible, ">=" if cible is not None else None)
+                    Figure(nom, dim, k, n, d, pourcentage(n, d), "%", c, ">=" if c is not None else None, origine)
                 )
 
     def compte(nom: str, faits_: list[Any], dims: dict[str, Callable[[Any], str]]) -> None:
@@ -485,9 +534,15 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
     for nom, liste in (("premier_quartile_hors_qpv", hors_qpv), ("hors_premier_quartile_qpv", en_qpv),
                        ("prioritaires_dalo", faits.attributions)):
         if not liste:
-            figures.append(Figure(nom, "territoire", "", 0, 0, None, "%", CIBLES[nom], ">="))
-    compte("baux", faits.baux, {**partenaires, "typologie": lambda b: b.typologie})
-    compte("attributions", faits.attributions, {**partenaires, "decision": lambda a: a.decision})
+            c, origine = cible(territoire, nom, "territoire", "", annee)
+            figures.append(Figure(nom, "territoire", "", 0, 0, None, "%", c, ">=" if c is not None else None, origine))
+    profils: dict[str, Callable[[Any], str]] = {
+        "tranche_age": lambda f: f.tranche_age, "type_menage": lambda f: f.type_menage,
+    }
+    taux("mutations", faits.baux, lambda b: b.mutation, {**tout, "bailleur": lambda b: b.bailleur})
+    compte("baux", faits.baux, {**partenaires, "typologie": lambda b: b.typologie, **profils})
+    compte("attributions", faits.attributions, {**partenaires, "decision": lambda a: a.decision, **profils})
+    compte("demandes_actives", faits.actives, {**tout, **profils})
 
     # Registration within a month of the dépôt (R.441-2-4: 30 days, day 30 included), per guichet.
     guichets: dict[str, Callable[[Any], str]] = {**tout, "guichet": lambda e: e.guichet}
@@ -565,6 +620,13 @@ def calculer(faits: Faits, periode: Periode, territoire: Territoire) -> tuple[Fi
     }
     for k, n in issues.items():
         figures.append(Figure("recours", "issue", k, n, None, Decimal(n), "nombre"))
+    delais: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for decision, j in faits.recours_delais:
+        delais[("territoire", "")].append(j)
+        delais[("issue", "annulees" if decision == "annulee" else "maintenues")].append(j)
+    for (dim, k), js in sorted(delais.items()):
+        figures.append(Figure("recours_delai_moyen", dim, k, None, len(js), jours(Decimal(sum(js)) / len(js)), "jours"))
+        figures.append(Figure("recours_delai_median", dim, k, None, len(js), jours(Decimal(str(statistics.median(js)))), "jours"))
 
     delai = territoire.delai_anormalement_long_mois
     long_ = sum(1 for a in faits.actives if ajouter_mois(a.filed_on, delai) <= periode.au)

@@ -28,7 +28,10 @@ from domain.codes import DecisionRecours, QualificationRefus, TypeDecisionCAL
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
 from domain.pieces import LIBELLES_PIECES
+from projections import demandeur_suivi as suivi
+from projections.commissions import ExamenEnCAL
 from projections.cotation import rang_courant
+from projections.demandeur_suivi import DelaiAnormalementLong, LogementPropose
 from projections.explication import expliquer
 from projections.historique import EntreeHistorique, historique
 from projections.indicateurs import Bail, Periode, attente
@@ -46,6 +49,17 @@ class Critere(msgspec.Struct, frozen=True):
     detail: str
 
 
+class CritereEnAttente(msgspec.Struct, frozen=True):
+    """A criterion of the grid the demand meets but whose points wait for its justification,
+    and the pièces that would earn them (docs/demandeur.md)."""
+
+    code: str
+    libelle: str
+    points: int
+    justificatifs: list[str]
+    message: str
+
+
 class Cotation(msgspec.Struct, frozen=True):
     au: date
     points: int | None  # None: no grid in force, or not scored
@@ -57,6 +71,7 @@ class Cotation(msgspec.Struct, frozen=True):
     rang_typologie: int | None = None
     sur_typologie: int | None = None
     message: str = ""
+    en_attente: list[CritereEnAttente] = msgspec.field(default_factory=list)
 
 
 class Attente(msgspec.Struct, frozen=True):
@@ -161,6 +176,11 @@ class ReponseDemandeur(msgspec.Struct, frozen=True):
     refus: list[Refus]
     decotes: list[Decote]
     historique: list[EntreeHistorique]
+    # How the demand goes (projections/demandeur_suivi.py).
+    examens_cal: list[ExamenEnCAL] = msgspec.field(default_factory=list)
+    logements_proposes: list[LogementPropose] = msgspec.field(default_factory=list)
+    consequences_refus: str = ""
+    delai_anormalement_long: DelaiAnormalementLong | None = None
     pieces_demandees: list[PiecesDemandees] = []
     attestations: list[AttestationDelivree] = []
 
@@ -217,6 +237,10 @@ def information_demandeur(
         refus=refus,
         decotes=decotes,
         historique=historique(d),
+        examens_cal=suivi.examens(registre, numero_unique),
+        logements_proposes=suivi.logements_proposes(registre, d),
+        consequences_refus=suivi.consequences_d_un_refus(registre, e, jour),
+        delai_anormalement_long=suivi.delai_anormalement_long(registre, e, jour),
         pieces_demandees=[
             PiecesDemandees(p.version, p.demandee_le, p.du_le, [LIBELLES_PIECES[x] for x in p.pieces], bool(p.reponses))
             for p in e.dossier.demandes.values()
@@ -311,7 +335,15 @@ def cotation_du_demandeur(
     except RegleEnfreinte as e:
         return Cotation(jour, None, None, [], typologie, message=e.message)
     criteres = [Critere(x.code, x.libelle, x.points, x.detail) for x in r.explications]
-    c = Cotation(jour, r.points, r.version_grille, criteres, typologie)
+    en_attente = [
+        CritereEnAttente(
+            x.code, x.libelle, x.points, list(x.justificatifs),
+            f"{x.points} points de plus dès qu'une de ces pièces aura été validée par votre guichet "
+            f"ou un bailleur : {' ; '.join(x.justificatifs) or 'pièce justificative du critère'}",
+        )
+        for x in r.en_attente
+    ]
+    c = Cotation(jour, r.points, r.version_grille, criteres, typologie, en_attente=en_attente)
     if not r.active:
         return msgspec.structs.replace(
             c, message="demande radiée : elle garde ses points mais ne figure plus dans aucun classement"

@@ -48,6 +48,10 @@ class _LogementActuel(msgspec.Struct):
     modele: str
 
 
+class _Membre(msgspec.Struct):
+    role: str
+
+
 class _Situation(msgspec.Struct):
     premier_quartile: bool
     prioritaire: bool
@@ -61,6 +65,8 @@ class _Situation(msgspec.Struct):
     mutation: bool
     reservataire: str | None = None
     flux: bool = False
+    tranche_age: str | None = None
+    type_menage: str | None = None
 
 
 class _Evenement(msgspec.Struct):
@@ -73,13 +79,20 @@ class _Enregistree(_Evenement):
     filed_on: date
     anniversaire: date
     souhaits: _Souhaits
+    membres: tuple[_Membre, ...]
     logement_actuel: _LogementActuel | None = None
+    tranche_age: str | None = None
     canal: str = "api"  # an import's dépôt is not a registration delay
 
 
 class _Modifiee(_Evenement):
     souhaits: _Souhaits | None = None
     logement_actuel: _LogementActuel | None = None
+    membres: tuple[_Membre, ...] | None = None
+
+
+class _Renouvelee(_Evenement):
+    tranche_age: str | None = None
 
 
 class _Radiee(_Evenement):
@@ -136,9 +149,9 @@ class _Retractee(_Evenement):
 _TYPES: dict[str, type[_Evenement]] = {
     "Enregistree": _Enregistree,
     "Modifiee": _Modifiee,
-    "Renouvelee": _Evenement,
+    "Renouvelee": _Renouvelee,
     "Radiee": _Radiee,
-    "Reactivee": _Evenement,
+    "Reactivee": _Renouvelee,
     "Designee": _Designee,
     "DecisionCAL": _DecisionCAL,
     "Refusee": _Refusee,

@@ -92,15 +92,20 @@ def page_historique(
     limite: int | None = None,
     apres: str | None = None,
     personnel: bool = True,
+    entrees: list[EntreeHistorique] | None = None,
 ) -> Page:
     """The partner-traceable history in event order, of one type or organisation if given;
-    without `personnel`, personal fields read `réservé` (an auditeur's reading)."""
+    without `personnel`, personal fields read `réservé` (an auditeur's reading); `entrees`: the
+    history as the reader may see it, already (projections/lectures_personnelles.py)."""
     n = borner(limite)
     cle = lire_curseur(apres, 1)
     depuis = int(cle[0]) if cle else 0
-    entrees = historique(demande)
+    if entrees is None:
+        entrees = historique(demande)
+        if not personnel:
+            entrees = sans_donnees_personnelles(entrees)
     lignes: list[EntreeHistorique] = [
-        e for e in (entrees if personnel else sans_donnees_personnelles(entrees))
+        e for e in entrees
         if e.evenement > depuis
         and (type is None or e.type == type)
         and (organisation is None or e.organisation == organisation)
@@ -141,7 +146,7 @@ class FaitSanctionne(msgspec.Struct, frozen=True):
     le: date | None = None  # the fact's date: the décote counts one year from it
     logement: str | None = None
     stade: str | None = None
-    motif: str | None = None
+    motif: str | None = None  # the refusal's motif code
     qualification: str | None = None
     # The proposal refused (typology, rent) or the pièce found incoherent (its type, its event).
     typologie: str | None = None
@@ -208,7 +213,8 @@ def fait_sanctionne(registre: Registre, numero: str, decote: int, d: Demande | N
         r = d.fait(f.refus)
         if isinstance(r, Demande.Refusee):
             return FaitSanctionne(
-                "refus", f.refus, r.occurred_on, r.logement, r.stade.value, r.motif or r.code.value,
+                # The refusal motif's code: its free text is personal data, not for this queue.
+                "refus", f.refus, r.occurred_on, r.logement, r.stade.value, r.code.value,
                 r.qualification.value, r.typologie.value if r.typologie else None,
                 str(r.loyer) if r.loyer is not None else None,
                 expire_le=calendrier.fin_decote(r.occurred_on),

@@ -423,10 +423,9 @@ def _demandes(
         res = conn.execution_options(stream_results=True, yield_per=PAGE).execute(q, params)
         for page in res.partitions(PAGE):
             a_dechiffrer = {r[0] for r in page if CHIFFRE in r[3]}
-            if a_dechiffrer:
-                coffre.charger(list(a_dechiffrer))
-            for oid, v, topic, state in page:
-                e = depuis_ligne(oid, v, topic, state)
+            with coffre.lot(a_dechiffrer):  # their keys in one query, for this page only
+                decodes = [(oid, depuis_ligne(oid, v, topic, state)) for oid, v, topic, state in page]
+            for oid, e in decodes:
                 if oid != courant:
                     if evenements:
                         yield evenements

@@ -567,8 +567,6 @@ def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:
     """Decode stored events with the ledger's mapper, after loading in one query the keys of
     the demands whose personal data the page holds (the mapper would ask one by one)."""
     a_dechiffrer = {n.originator_id for n in lot if CHIFFRE in n.state}
-    if a_dechiffrer:
-        registre.coffre.charger(list(a_dechiffrer))
     mapper = registre.mapper
     un: Callable[[Any], Any]
     if isinstance(mapper, LedgerMapper):
@@ -579,9 +577,10 @@ def decoder(registre: Registre, lot: Sequence[Any]) -> list[Any]:
     else:
         un = mapper.to_domain_event
     decodes: list[Any] = []
-    for n in lot:
-        try:
-            decodes.append(un(n))
-        except Exception as e:  # the read models that want it stop on it, the others go on
-            decodes.append(Indechiffrable(n, e))
+    with registre.coffre.lot(a_dechiffrer):  # their keys in one query, for this page only
+        for n in lot:
+            try:
+                decodes.append(un(n))
+            except Exception as e:  # the read models that want it stop on it, the others go on
+                decodes.append(Indechiffrable(n, e))
     return decodes

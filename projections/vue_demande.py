@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from adapters.registre import Registre
 
 
+class Reserve(msgspec.Struct, frozen=True, tag="reserve"):
+    """The personal data, as a reader who may not read them sees them (`{"type": "reserve"}`;
+    projections/lectures_personnelles.py)."""
+
+
 class VueDecote(msgspec.Struct, frozen=True):
     evenement: int
     code: CodeDecote
@@ -48,7 +53,29 @@ class VueCandidature(msgspec.Struct, frozen=True):
     bail: int | None
 
 
-class VueDemande(msgspec.Struct, frozen=True):
+class VuePriorite(msgspec.Struct, frozen=True):
+    """A caractère prioritaire recognised (CCH L.441-1), shared with every partner."""
+
+    evenement: int
+    categorie: str
+    source: str
+    du: date
+    jusqua: date | None
+    organisation: str
+    en_vigueur: bool  # on the view's day
+
+
+class VueEligibilite(msgspec.Struct, frozen=True):
+    """A contingent (or flux share) a réservataire states the demand eligible to."""
+
+    evenement: int
+    reservataire: str
+    contingent: TypeReservataire
+
+
+class VueDemande(msgspec.Struct, frozen=True, omit_defaults=True):
+    # omit_defaults: a demand without priority or eligibility reads as it did before they
+    # existed (the lists are left out when empty).
     numero_unique: str
     version: int
     filed_on: date
@@ -63,13 +90,15 @@ class VueDemande(msgspec.Struct, frozen=True):
     motifs: tuple[str, ...]
     situations: list[str]
     justifications: dict[str, Justification]
-    personnel: Personnel | None
+    personnel: Personnel | Reserve | None
     candidatures: list[VueCandidature]
     decotes: list[VueDecote]
     donnees_effacees: bool
+    priorites: list[VuePriorite] = msgspec.field(default_factory=list)
+    contingents_eligibles: list[VueEligibilite] = msgspec.field(default_factory=list)
 
 
-def vue(demande: Demande, etat: EtatDemande | None = None) -> VueDemande:
+def vue(demande: Demande, etat: EtatDemande | None = None, jour: date | None = None) -> VueDemande:
     e = etat or demande.etat
     return VueDemande(
         numero_unique=e.numero_unique,
@@ -117,6 +146,15 @@ def vue(demande: Demande, etat: EtatDemande | None = None) -> VueDemande:
             for d in e.decotes.values()
         ],
         donnees_effacees=e.effacee,
+        priorites=[
+            VuePriorite(p.version, str(p.categorie), str(p.source), p.du, p.jusqua, p.organisation,
+                        p.vaut_le(e.dernier_jour if jour is None else jour))
+            for p in e.priorites.values()
+        ],
+        contingents_eligibles=[
+            VueEligibilite(v, org, contingent)
+            for (org, contingent), v in sorted(e.contingents_eligibles.items(), key=lambda x: x[1])
+        ],
     )
 
 
@@ -124,7 +162,7 @@ def vue_courante(registre: Registre, numero_unique: str, jour: date) -> VueDeman
     """The demand on `jour` (today) as a command dated that day would find it: what the
     schedule owes by then (a RADREN that fell due, an erasure) counts as appended."""
     d = registre.demande(numero_unique)
-    return vue(d, d.etat_courant(jour, registre.territoire.retention_donnees_mois))
+    return vue(d, d.etat_courant(jour, registre.territoire.retention_donnees_mois), jour)
 
 
 def en_json(obj: Any) -> bytes:

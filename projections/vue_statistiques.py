@@ -20,6 +20,7 @@ differs.
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -58,6 +59,7 @@ from projections.indicateurs import (
     bilan_flux,
     calculer,
     comparer,
+    delais_recours,
     extraire,
     extraire_logement,
     recours_en_attente,
@@ -128,7 +130,8 @@ class ProjectionStatistiques(Projection):
     )
     # 2: renewals and anniversaries, for the RADREN that fell due; 3: coded motifs, réservataire
     # organisations, the flux's vacancies and orientations
-    version = 4  # 4: registrations and their delay from the dépôt
+    version = 5  # 4: registrations and their delay from the dépôt; 5: profiles (age band,
+    # household type), mutation on attributions, recours delays
 
     def __init__(self, registre: Registre) -> None:
         self.territoire: Territoire = registre.territoire
@@ -252,8 +255,10 @@ def faits_de_la_periode(conn: sa.Connection, t: sa.Table, periode: Periode) -> F
     # (in log order, so a recours filed again after its decision is pending again).
     deposes: dict[tuple[str, int], date] = {}
     decides: dict[tuple[str, int], date] = {}
+    depots: dict[tuple[str, int], list[RecoursDepose]] = defaultdict(list)
     for f in _lire(conn, t, GENRES[RecoursDepose], t.c.jour <= au):
         deposes[(f.demande, f.decote)] = f.jour
+        depots[(f.demande, f.decote)].append(f)
         if f.jour >= du:
             r.recours_deposes.append(f)
     for f in _lire(conn, t, GENRES[RecoursDecide], t.c.jour <= au):
@@ -261,6 +266,7 @@ def faits_de_la_periode(conn: sa.Connection, t: sa.Table, periode: Periode) -> F
         if f.jour >= du:
             r.recours_decides.append(f)
     r.recours_en_attente = recours_en_attente(deposes, decides)
+    r.recours_delais = delais_recours(depots, r.recours_decides)
 
     # Stocks on `au`: fold each demand's changes up to `au` in version order. occurred_on never
     # goes backwards on a demand, so the range (jour <= au) is exactly what `replier` keeps.

@@ -14,18 +14,21 @@ from typing import TYPE_CHECKING, Any
 from adapters.generation.dossiers import DecoteMiroir, Dossier
 from adapters.generation.menages import SITUATIONS, choix, generer_menage
 from adapters.registre import Lot
-from domain import calendrier
+from domain import calendrier, menage
 from domain import commandes as c
 from domain.codes import (
     Canal,
+    CategoriePrioritaire,
     CodeDecote,
     DecisionRecours,
     Justification,
     ModeleLogement,
     MotifMiseEnDemeure,
     MotifRadiation,
+    SourcePriorite,
     StatutDalo,
     TypeContratTravail,
+    TypeReservataire,
     Typologie,
 )
 from domain.foyer import LogementActuel, Membre, Ressource, Souhaits
@@ -58,6 +61,29 @@ P_RECOURS = 0.4  # of décotes, contested within 15 days
 P_ANNULEE = 0.4
 P_RETRACTE_JUSTIFICATION = 0.02
 P_RETRACTE_MODIFICATION = 0.01
+# Points only when justified (docs/rules.md): the instructing guichet or a bailleur checks the
+# pièces of most declared situations within weeks of their declaration; some are refused, the
+# rest wait for pièces never produced.
+P_PIECES_PRODUITES = 0.86
+P_PIECES_REJETEES = 0.08
+JUSTIFIE_SOUS = (4, 45)  # days after the declaration
+# Priority recognised by the Etat or a labelling instance (CCH L.441-1), of the households that
+# declare or live a priority situation; eligibility stated by réservataires.
+P_PRIORITE_RECONNUE = 0.1
+P_ELIGIBLE_COLACT = 0.22  # of households with an employed titulaire: Action Logement
+P_ELIGIBLE_PFONCT = 0.03  # a public servant: the Etat's PFONCT share
+P_ELIGIBILITE_RETIREE = 0.08
+CATEGORIES = {  # declared situation or derived criterion -> L.441-1 category
+    "handicap": CategoriePrioritaire.a, "sortie_act": CategoriePrioritaire.b,
+    "heberge_structure": CategoriePrioritaire.d, "chomage_longue_duree": CategoriePrioritaire.e,
+    "logement_indigne": CategoriePrioritaire.f, "violences_couple": CategoriePrioritaire.g,
+    "victime_viol": CategoriePrioritaire.g_bis, "sortie_prostitution": CategoriePrioritaire.h,
+    "victime_traite": CategoriePrioritaire.i, "non_decent_mineur": CategoriePrioritaire.j,
+    "sur_occupation_mineur": CategoriePrioritaire.j, "sans_logement": CategoriePrioritaire.k,
+    "heberge_tiers": CategoriePrioritaire.k, "menace_expulsion": CategoriePrioritaire.l,
+    "jeune_ase": CategoriePrioritaire.m,
+}
+SOURCES = (SourcePriorite.syplo, SourcePriorite.accord_collectif, SourcePriorite.examen_particulier)
 
 
 class VieDesDemandes(_Base):
@@ -112,7 +138,76 @@ class VieDesDemandes(_Base):
         self.planifier_cycle(d, jour)
         if d.prioritaire and self.rng.random() < P_DALO:
             self.planifier(self.ouvre(jour + timedelta(days=self.rng.randint(60, 400))), self.dalo, d)
+        self.planifier_pieces(d, d.situations, jour)
+        self.planifier_priorite_et_eligibilite(d, jour)
         return d
+
+    # -- pièces, priority, eligibility ----------------------------------------------------------
+
+    def planifier_pieces(self, d: Dossier, situations: tuple[str, ...], depuis: date) -> None:
+        """The pièces of each newly declared situation, checked within weeks (or never)."""
+        rng = self.rng
+        for s in situations:
+            if rng.random() < P_PIECES_PRODUITES:
+                jour = self.ouvre(depuis + timedelta(days=rng.randint(*JUSTIFIE_SOUS)))
+                self.planifier(jour, self.justifier_situation, d, s, d.cycle)
+
+    def justifier_situation(self, d: Dossier, situation: str, cycle: int) -> None:
+        if not d.active or situation not in d.situations or situation in d.justifies or situation in d.rejetes:
+            return
+        rejete = self.rng.random() < P_PIECES_REJETEES
+        self.justifier(d, d.guichet, (situation, Justification.rejete if rejete else Justification.justifie))
+
+    def planifier_priorite_et_eligibilite(self, d: Dossier, jour: date) -> None:
+        rng = self.rng
+        if self.categorie_prioritaire(d) is not None and rng.random() < P_PRIORITE_RECONNUE:
+            self.planifier(self.ouvre(jour + timedelta(days=rng.randint(20, 240))), self.reconnaitre_priorite, d)
+        employe = any(m.contrat in (TypeContratTravail.CDI, TypeContratTravail.CDD) for m in d.membres)
+        if employe and self.eligibilite_colact and rng.random() < P_ELIGIBLE_COLACT:
+            self.planifier(self.ouvre(jour + timedelta(days=rng.randint(5, 90))), self.declarer_eligibilite,
+                           d, self.eligibilite_colact, TypeReservataire.COLACT)
+        elif employe and rng.random() < P_ELIGIBLE_PFONCT:
+            self.planifier(self.ouvre(jour + timedelta(days=rng.randint(5, 90))), self.declarer_eligibilite,
+                           d, self.etat, TypeReservataire.PFONCT)
+
+    def categorie_prioritaire(self, d: Dossier) -> CategoriePrioritaire | None:
+        for s in d.situations:
+            if s in CATEGORIES:
+                return CATEGORIES[s]
+        lgt = d.logement_actuel
+        if lgt is not None and lgt.modele in menage.HEBERGE_STRUCTURE:
+            return CategoriePrioritaire.d
+        if lgt is not None and lgt.modele in menage.SANS_LOGEMENT | menage.HEBERGE_TIERS:
+            return CategoriePrioritaire.k
+        return None
+
+    def reconnaitre_priorite(self, d: Dossier) -> None:
+        categorie = self.categorie_prioritaire(d)
+        if not d.active or categorie is None or categorie in d.priorites:
+            return
+        jour = self.jour
+        jusqua = calendrier.ajouter_ans(jour, 1) if self.rng.random() < 0.5 else None
+        r = self.executer(self.etat, c.ReconnaitrePriorite(
+            occurred_on=jour, categorie=categorie, source=self.rng.choice(SOURCES), du=jour, jusqua=jusqua), d)
+        if r is not None:
+            d.priorites += (categorie,)
+
+    def declarer_eligibilite(self, d: Dossier, org: str, contingent: TypeReservataire) -> None:
+        if not d.active or (org, contingent) in d.eligibilites:
+            return
+        if self.executer(org, c.DeclarerEligibilite(occurred_on=self.jour, contingent=contingent), d) is None:
+            return
+        d.eligibilites += ((org, contingent),)
+        if self.rng.random() < P_ELIGIBILITE_RETIREE:
+            self.planifier(self.ouvre(self.jour + timedelta(days=self.rng.randint(30, 300))),
+                           self.retirer_eligibilite, d, org, contingent)
+
+    def retirer_eligibilite(self, d: Dossier, org: str, contingent: TypeReservataire) -> None:
+        if (org, contingent) not in d.eligibilites:
+            return
+        r = self.executer(org, c.DeclarerEligibilite(occurred_on=self.jour, contingent=contingent, eligible=False), d)
+        if r is not None:
+            d.eligibilites = tuple(x for x in d.eligibilites if x != (org, contingent))
 
     # -- guichets: registration and the yearly cycle --------------------------------------------
 
@@ -266,11 +361,13 @@ class VieDesDemandes(_Base):
             if r is not None:
                 d.statut_dalo = StatutDalo.CADUC
 
-    def justifier(self, d: Dossier, org: str) -> None:
+    def justifier(self, d: Dossier, org: str, choisi: tuple[str, Justification] | None = None) -> None:
         if not d.active:
             return
         a_verifier = [s for s in d.situations if s not in d.justifies and s not in d.rejetes]
-        if a_verifier:
+        if choisi is not None:
+            critere, justification = choisi
+        elif a_verifier:
             critere = self.rng.choice(a_verifier)
             justification = Justification.rejete if self.rng.random() < 0.15 else Justification.justifie
         elif "premier_quartile" not in d.justifies:
@@ -346,6 +443,8 @@ class VieDesDemandes(_Base):
             d.souhaits = champs["souhaits"]
             if disponible:
                 self._au_vivier(d)
+        if "situations" in champs:
+            self.planifier_pieces(d, champs["situations"][len(d.situations):], self.jour)
         d.situations = champs.get("situations", d.situations)
         d.logement_actuel = champs.get("logement_actuel", d.logement_actuel)
         d.membres = champs.get("membres", d.membres)

@@ -84,6 +84,8 @@ class Dossier:
     statut_dalo: StatutDalo = StatutDalo.NON
     rejetes: tuple[str, ...] = ()
     justifies: tuple[str, ...] = ()
+    priorites: tuple[Any, ...] = ()  # categories recognised by the Etat
+    eligibilites: tuple[tuple[str, Any], ...] = ()  # (réservataire, contingent) stated eligible
     decotes: dict[int, DecoteMiroir] = field(default_factory=dict)
     candidature: Any = None  # the vacancy in progress this demand is a candidate on
     cycle: int = 0  # bumped at every renewal/reactivation: plans of an older cycle lapse
@@ -154,7 +156,9 @@ class Dossier:
 
     @property
     def prioritaire(self) -> bool:
-        return menage.prioritaire(frozenset(self.situations), self.logement_actuel, frozenset(self.rejetes))
+        return menage.prioritaire(
+            frozenset(self.situations), self.logement_actuel, frozenset(self.justifies), frozenset(self.rejetes)
+        )
 
     @property
     def dalo(self) -> bool:

@@ -70,6 +70,7 @@ P_TARDIF = 0.08  # typed in one to three days after the fact
 # the same.
 EN_LOT = frozenset(
     {c.Renouveler, c.Modifier, c.Justifier, c.MettreEnDemeure, c.Radier, c.Reactiver, c.ReconnaitreDalo,
+     c.ReconnaitrePriorite, c.DeclarerEligibilite,
      c.DelivrerAttestation, c.DeposerPiece, c.ValiderPiece, c.RefuserPiece, c.DemanderPieces}
 )
 # What the guichets do in their back office, first thing in the day and saved together.
@@ -78,6 +79,8 @@ BUREAU = frozenset(
         VieDesDemandes.renouveler, VieDesDemandes.modifier, VieDesDemandes.reactiver,
         VieDesDemandes.renoncer, VieDesDemandes.mettre_en_demeure, VieDesDemandes.radcon,
         VieDesDemandes.dalo, VieDesDemandes.dalo_caduc, VieDesDemandes.justifier,
+        VieDesDemandes.justifier_situation, VieDesDemandes.reconnaitre_priorite,
+        VieDesDemandes.declarer_eligibilite, VieDesDemandes.retirer_eligibilite,
         VieDuDossier.attestation, VieDuDossier.deposer_piece, VieDuDossier.verifier_piece,
         VieDuDossier.demander_pieces,
     }
@@ -105,6 +108,11 @@ class Simulation(VieDuDossier, VieDesDemandes):
         if not etats:
             raise GenerationError("the territory has no organisation of kind etat for DALO decisions")
         self.etat = etats[0].code
+        # The réservataire holding the employers' contingent (Action Logement), which states
+        # employees eligible to it.
+        self.eligibilite_colact = next(
+            (x.reservataire for x in self.territoire.logements
+             if x.contingent is TypeReservataire.COLACT and x.reservataire in self.orgs), None)
         self._preparer_guichets()
         poids: dict[str, int] = {}
         for lgt in self.territoire.logements:

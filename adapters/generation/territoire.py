@@ -169,7 +169,7 @@ def rendre(raw: dict[str, Any], entete: list[str]) -> str:
     lignes = list(entete) + [""] + _scalaires(raw)
     lignes += ["", "[seuils_premier_quartile]"]
     lignes += [f"{a} = {_s(str(v))}" for a, v in raw["seuils_premier_quartile"].items()]
-    for nom in ("communes", "organisations", "conventions", "logements"):
+    for nom in ("communes", "organisations", "cibles", "conventions", "logements"):
         for table in raw.get(nom, ()):
             lignes += ["", f"[[{nom}]]"] + _scalaires(table)
             for agent in table.get("agents", []):

@@ -29,6 +29,8 @@ class RapportExport(msgspec.Struct, kw_only=True):
     inactives: int = 0  # not active on that date (left out unless asked for)
     effacees: int = 0  # personal data erased: no identity to export
     inconnues: int = 0  # not yet registered on that date
+    # The numéros written: whose personal data left the ledger (the journal of reads).
+    exportees: list[str] = msgspec.field(default_factory=list)
 
 
 def entete(au: date | None) -> m.Entete:
@@ -72,6 +74,7 @@ def exporter(
                 rapport.effacees += 1
                 continue
             rapport.demandes += 1
+            rapport.exportees.append(numero)
 
     ecrire(sortie, entete(au), demandes())
     return rapport

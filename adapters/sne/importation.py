@@ -279,7 +279,6 @@ class _Import:
         rec = self.registre.recorder
         table = rec.events_table_name  # type: ignore[attr-defined]
         liste = sorted(ids)
-        self.registre.coffre.charger(liste)
         lignes: list[tuple[Any, int, str, bytes]] = []
         if self.registre.stockage.postgres:
             schema = rec.datastore.schema  # type: ignore[attr-defined]
@@ -301,11 +300,12 @@ class _Import:
                     )
                     lignes += [(a, b, t, bytes(d)) for a, b, t, d in c.fetchall()]
         par_id: dict[UUID, list[Any]] = {}
-        for oid, version, topic, state in lignes:
-            i = oid if isinstance(oid, UUID) else UUID(str(oid))
-            par_id.setdefault(i, []).append(
-                self.registre.mapper.to_domain_event(StoredEvent(i, version, topic, state))
-            )
+        with self.registre.coffre.lot(liste):  # their keys in one query, for this batch only
+            for oid, version, topic, state in lignes:
+                i = oid if isinstance(oid, UUID) else UUID(str(oid))
+                par_id.setdefault(i, []).append(
+                    self.registre.mapper.to_domain_event(StoredEvent(i, version, topic, state))
+                )
         return {i: project_aggregate(None, evenements) for i, evenements in par_id.items()}  # type: ignore[misc]
 
     def _dans_le_log(self, ids: list[UUID]) -> set[UUID]:

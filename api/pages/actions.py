@@ -13,12 +13,14 @@ from datetime import date
 from domain import commandes as c
 from domain.codes import (
     CanalNotification,
+    CategoriePrioritaire,
     CodeDecote,
     DecisionRecours,
     Justification,
     MotifMiseEnDemeure,
     MotifRadiation,
     QualificationRefus,
+    SourcePriorite,
     SousMotifIrrecevabilite,
     StadeRefus,
     StadeReponse,
@@ -153,6 +155,23 @@ def actions_demande(
             ), {"code": CodeDecote.decote_pieces.value}))
     elif etat.radiation is MotifRadiation.RADREN and permis(c.Reactiver):
         out.append(Action("reactivations", "Réactiver la demande (radiée pour non-renouvellement)", (jour,)))
+    if etat.active and permis(c.ReconnaitrePriorite):
+        out.append(Action("priorites", "Reconnaître un caractère prioritaire (L.441-1)", (
+            jour,
+            Champ("categorie", "Catégorie (L.441-1 a à m, ou DALO)", "select",
+                  tuple((x.value, "DALO" if x is CategoriePrioritaire.dalo else x.value.replace("_", " "))
+                        for x in CategoriePrioritaire)),
+            Champ("source", "Source", "select", tuple((x.value, x.value.replace("_", " ")) for x in SourcePriorite)),
+            Champ("du", "Du", "date", valeur=aujourdhui.isoformat()),
+            Champ("jusqua", "Jusqu'au (vide : sans terme)", "date", requis=False),
+        )))
+    if etat.active and permis(c.DeclarerEligibilite):
+        out.append(Action("eligibilites", "Déclarer l'éligibilité à un contingent", (
+            jour,
+            Champ("contingent", "Contingent", "select",
+                  tuple((t.value, t.value) for t in TypeReservataire if t is not TypeReservataire.AUCUN)),
+            Champ("eligible", "Éligible", "select", (("true", "éligible"), ("false", "retirer l'éligibilité"))),
+        )))
     if permis(c.ReconnaitreDalo):
         out.append(Action("reconnaissances-dalo", "Reconnaître le statut DALO", (
             jour, Champ("statut", "Statut DALO", "select", _options({s: s.value for s in StatutDalo if s is not StatutDalo.NON})),

@@ -37,8 +37,8 @@ from api.problemes import ErreurHTTP
 from domain import horloge, permissions
 from domain.erreurs import RegleEnfreinte
 from projections.explication import cotation_expliquee
-from projections.historique import historique, sans_donnees_personnelles
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import Lecteur, noter, page_pour
 from projections.listes import CurseurInvalide
 from projections.repertoire import rechercher
 from projections.vue_demande import vue as vue_de
@@ -56,7 +56,10 @@ def page_recherche(request: Request, numero: str | None = None, qui: Connecte = 
 
 @routeur.post("/espace/recherche")
 async def rechercher_par_nom(
-    request: Request, qui: Connecte = Depends(connecte), lecteurs: Lecteurs = Depends(dep.lecteurs)
+    request: Request,
+    qui: Connecte = Depends(connecte),
+    lecteurs: Lecteurs = Depends(dep.lecteurs),
+    registre: Registre = Depends(dep.registre),
 ) -> Response:
     champs = await formulaire(request, qui)
     permissions.donnees_personnelles(qui.organisation)  # 403 for an auditeur, as the API
@@ -66,6 +69,7 @@ async def rechercher_par_nom(
         raise ErreurHTTP(422, "recherche_incomplete", "a name and a birth date are both required")
     try:
         page = rechercher(lecteurs, nom, naissance, 50, champs.get("curseur") or None)
+        noter(registre, Lecteur(qui.organisation, qui.agent.identifiant), page.lignes, "recherche")
     except CurseurInvalide as e:
         raise ErreurHTTP(422, "curseur_invalide", str(e)) from None
     return rendre(request, "recherche.html", {"resultats": page, "nom": nom, "date_naissance": naissance}, qui)
@@ -88,15 +92,14 @@ def page_demande(
     # Loaded once, read by every section (state, score, history, forms); nothing changes it.
     d = registre.demande(numero_unique)
     etat = d.etat_courant(aujourdhui, registre.territoire.retention_donnees_mois)
-    vue = vue_de(d, etat)  # what vue_courante (GET /demandes/{n}) answers, from the same state
+    # What vue_courante (GET /demandes/{n}) answers, from the same state, and the history, as
+    # this reader may see them (one read journaled for the page).
+    vue, entrees = page_pour(registre, Lecteur(qui.organisation, qui.agent.identifiant), d, vue_de(d, etat))
     try:
         cotation = cotation_expliquee(registre, lecteurs, numero_unique, jour, instant, False, d)
         probleme_cotation = None
     except RegleEnfreinte as e:
         cotation, probleme_cotation = None, e.message
-    entrees = historique(d)
-    if not qui.voit_donnees_personnelles:
-        entrees = sans_donnees_personnelles(entrees)
     return rendre(request, "demande.html", {
         "vue": vue,
         "cotation": cotation,

@@ -21,6 +21,7 @@ from api.problemes import ErreurHTTP
 from domain import horloge
 from projections.information_demandeur import AttentesParAnnee, information_demandeur
 from projections.lecteurs import Lecteurs
+from projections.lectures_personnelles import LECTEUR_DEMANDEUR, noter
 
 routeur = APIRouter(include_in_schema=False)
 
@@ -56,6 +57,7 @@ async def dossier_demandeur(
         }, None, 401)
         return avec_jeton_anonyme(request, r, jeton)
     info = information_demandeur(registre, lecteurs, attentes, numero, horloge.aujourdhui())
+    noter(registre, LECTEUR_DEMANDEUR, [numero], "page_demandeur")
     communes = {c.insee: c.nom for c in registre.territoire.communes}
     noms = {o.code: o.nom for o in registre.territoire.organisations}
     r = rendre(request, "demandeur.html", {"jeton": jeton, "info": info, "communes": communes, "noms": noms})

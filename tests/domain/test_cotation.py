@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from adapters.clock import HorlogeReglable
@@ -267,6 +268,9 @@ def test_work_and_home_communes(horloge_test, territoire, grille):
 
 def test_declared_criteria_and_qpv(horloge_test, territoire, grille):
     d = enregistrer(horloge_test, situations=("handicap", "actif_qpv"))
+    horloge_test.regler(date(2024, 2, 1))
+    d.justifier(acte(date(2024, 2, 1)), "handicap", Justification.justifie)
+    d.justifier(acte(date(2024, 2, 1)), "actif_qpv", Justification.justifie)
     c = score(d, date(2024, 6, 1), territoire, grille)
     assert {"handicap", "actif_qpv"} <= set(codes(c))
     assert c.points == 175 + 40 + 30
@@ -330,6 +334,60 @@ def test_rejete_earns_nothing(horloge_test, territoire, grille):
     assert {r.code for r in c.remarques} == {"heberge_tiers"}
     assert c.explications[codes(c).index("travaille_epci")].sources == [1, 3]
     assert score(d, date(2024, 1, 31), territoire, grille).points == 175
+
+
+def test_declared_criterion_counts_from_its_justification_until_a_later_rejete(
+    horloge_test, territoire, grille
+):
+    d = enregistrer(horloge_test, situations=("handicap",))
+    horloge_test.regler(date(2024, 3, 10))
+    d.justifier(acte(date(2024, 3, 10)), "handicap", Justification.justifie)
+    v = d.version
+    horloge_test.regler(date(2024, 9, 2))
+    d.justifier(acte(date(2024, 9, 2)), "handicap", Justification.rejete)
+
+    veille = score(d, date(2024, 3, 9), territoire, grille)
+    assert veille.points == 175 and "handicap" not in codes(veille)
+    (attente,) = veille.en_attente
+    assert (attente.code, attente.points, attente.sources) == ("handicap", 40, [1])
+    assert "en attente de justification" in attente.detail
+    assert "carte d'invalidité ou carte mobilité inclusion" in attente.justificatifs
+
+    jour = score(d, date(2024, 3, 10), territoire, grille)
+    assert jour.points == 215 and not jour.en_attente
+    assert jour.explications[codes(jour).index("handicap")].sources == [1, v]
+
+    apres = score(d, date(2024, 9, 2), territoire, grille)
+    assert apres.points == 175 and not apres.en_attente
+    assert {r.code for r in apres.remarques} == {"handicap"}
+
+
+def test_as_known_at_an_instant_the_justification_not_yet_recorded_is_pending(
+    horloge_test, territoire, grille
+):
+    d = enregistrer(horloge_test, situations=("violences_couple",))
+    horloge_test.regler(datetime(2024, 3, 12, 10, tzinfo=UTC))
+    d.justifier(acte(date(2024, 3, 10)), "violences_couple", Justification.justifie)  # typed in late
+    avant = datetime(2024, 3, 11, 12, tzinfo=UTC)
+    au = date(2024, 4, 1)
+    assert coter(d.etat_au(au, avant), au, territoire, grille).points == 175
+    assert coter(d.etat_au(au, avant), au, territoire, grille).en_attente[0].code == "violences_couple"
+    assert coter(d.etat_au(au), au, territoire, grille).points == 225
+
+
+def test_justificatifs_need_justification_requise() -> None:
+    with pytest.raises(ValueError, match="justification_requise"):
+        msgspec.convert(
+            {"code": "x", "libelle": "x", "points": 1, "regle": "declare", "justificatifs": ["a"]},
+            type=Critere,
+        )
+
+
+def test_cannes_grid_requires_a_justification_for_every_declared_criterion(grille):
+    for critere in grille.versions[0].criteres:
+        declare = critere.regle.startswith("declare")
+        assert critere.justification_requise is declare, critere.code
+        assert bool(critere.justificatifs) is declare, critere.code
 
 
 # -- décotes ---------------------------------------------------------------------------------------

@@ -221,3 +221,18 @@ def test_1_january_is_no_day_for_a_household_on_the_same_side_of_both_thresholds
         naissances={"m1": date(1980, 1, 1)},
     )
     verifier(d, date(2024, 6, 15), date(2025, 1, 15), territoire, grille)
+
+
+def test_a_criterion_requiring_justification_counts_from_its_justification_date(horloge_test, territoire, grille):
+    """Points only when justified: `handicap` declared earns nothing until a `justifie`
+    justification, and from that justification's date on."""
+    d = enregistrer(
+        horloge_test, naissances={"m1": date(1980, 1, 1), "m2": date(2016, 9, 1)}, situations=("handicap",)
+    )
+    assert "handicap" not in [e.code for e in coter(d.etat_au(date(2024, 2, 1)), date(2024, 2, 1), territoire, grille).explications]
+    horloge_test.regler(date(2024, 5, 6))
+    d.justifier(acte(date(2024, 5, 6)), "handicap", Justification.justifie)
+    horloge_test.regler(date(2024, 6, 1))
+    verifier(d, date(2024, 2, 1), date(2024, 5, 6), territoire, grille)
+    c = coter(d.etat_au(date(2024, 5, 6)), date(2024, 5, 6), territoire, grille)
+    assert "handicap" in [e.code for e in c.explications]

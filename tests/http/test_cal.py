@@ -140,9 +140,13 @@ def test_a_session_s_minutes_regenerate_byte_identical(
         "numero_unique": x, "occurred_on": SEANCE.isoformat(), "logement": A}, headers=jeton(t, "OPH-CPL")),
         422, "session_close")
 
-    pv = ok(client.get(f"/commissions/{session}/proces-verbal", headers=jeton(t, "CIL-CACPL")))
-    json_avant = client.get(f"/commissions/{session}/proces-verbal", headers=jeton(t, "CIL-CACPL")).content
-    pdf_avant = client.get(f"/commissions/{session}/proces-verbal.pdf", headers=jeton(t, "CIL-CACPL"))
+    pv = ok(client.get(f"/commissions/{session}/proces-verbal", headers=jeton(t, "ALS")))
+    json_avant = client.get(f"/commissions/{session}/proces-verbal", headers=jeton(t, "ALS")).content
+    pdf_avant = client.get(f"/commissions/{session}/proces-verbal.pdf", headers=jeton(t, "ALS"))
+    # The missing pièce is free text about the candidate: an auditeur's minutes say `réservé`.
+    audit = ok(client.get(f"/commissions/{session}/proces-verbal", headers=jeton(t, "CIL-CACPL")))
+    assert pv["logements"][1]["candidats"][0]["piece_manquante"] == "avis d'imposition"
+    assert audit["logements"][1]["candidats"][0]["piece_manquante"] == "réservé"
     assert pdf_avant.headers["content-type"] == "application/pdf" and pdf_avant.content.startswith(b"%PDF")
     assert pv["close"] is True and pv["date"] == "2026-11-05" and (pv["candidats"], pv["decisions"]) == (7, 7)
     assert [(m["organisation"], m["voix"]) for m in pv["membres"]] == [

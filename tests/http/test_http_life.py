@@ -761,7 +761,7 @@ def test_openapi_liste_chaque_endpoint_et_schema(client: TestClient) -> None:
     } | {(f"/demandes/{{numero_unique}}/{segment}", "post") for segment, _, _ in COMMANDES}
     presents = {(p, m) for p, ops in chemins.items() for m in ops}
     assert attendus <= presents, attendus - presents
-    assert len(COMMANDES) == 26
+    assert len(COMMANDES) == 28  # issue 10: the dossier unique; priorites, eligibilites
     dossier = {
         ("/demandes/{numero_unique}/pieces/{piece}/fichier", "put"),
         ("/demandes/{numero_unique}/pieces/{piece}/fichier", "get"),

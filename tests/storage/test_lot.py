@@ -173,3 +173,36 @@ def test_a_lot_lets_a_conflict_through_and_saves_nothing(registre: Registre) -> 
     with pytest.raises(RecordConflictError):
         lot.sauver()
     assert registre.position() == position and len(lot) == 0
+
+
+def test_a_large_lot_leaves_the_aggregate_cache_as_a_save_does(
+    stockage: Any, territoire: Territoire, horloge_test: Any
+) -> None:
+    """The generator's Registre keeps an aggregate cache (single writer). A lot large enough to be
+    appended with COPY on PostgreSQL (`Lot.COPIE_DES` events) must leave the cache holding what it
+    saved, as the library's save does; else the next read gets the version before the lot and
+    the next save appends a version that exists (a duplicate key)."""
+    from dataclasses import replace
+
+    avec_cache = replace(stockage, eventsourcing_env={
+        **stockage.eventsourcing_env, "AGGREGATE_CACHE_MAXSIZE": "1000",
+        "AGGREGATE_CACHE_FASTFORWARD": "n", "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"})
+    registre = Registre(avec_cache, territoire)
+    try:
+        numeros = [enregistrer(registre) for _ in range(3)]
+        versions = {n: registre.demande(n).version for n in numeros}  # now in the cache
+        lot = Lot(registre)
+        org = territoire.organisation("CANNES")
+        n_evenements = 0
+        while n_evenements < Lot.COPIE_DES:
+            for n in numeros:
+                lot.executer(org, "cannes-1", c.Modifier(occurred_on=DEPOT, motifs=(f"{n_evenements % 23 + 1:02d}",)), n)
+                n_evenements += 1
+        lot.sauver()
+        for n in numeros:
+            d = registre.demande(n)
+            assert d.version > versions[n] and not d.pending_events
+        # And the next command appends after what the lot saved.
+        registre.executer(org, "cannes-1", c.Renouveler(occurred_on=DEPOT), numero_unique=numeros[0])
+    finally:
+        registre.close()

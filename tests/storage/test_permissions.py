@@ -28,6 +28,7 @@ from domain import horloge
 from domain.cal import MembreCAL
 from domain.codes import (
     CanalNotification,
+    CategoriePrioritaire,
     CodeDecote,
     DecisionRecours,
     FormeSession,
@@ -41,6 +42,7 @@ from domain.codes import (
     RaisonMoinsDeTrois,
     RessourceRecue,
     RoleMembre,
+    SourcePriorite,
     SousMotifIrrecevabilite,
     StadeRefus,
     StadeReponse,
@@ -194,6 +196,9 @@ def preparer(registre: Registre) -> list[Essai]:
         Essai("dalo", c.ReconnaitreDalo(occurred_on=on, statut=StatutDalo.ACTIF), base),
         Essai("justification", c.Justifier(occurred_on=on, critere="handicap",
                                            justification=Justification.justifie), base),
+        Essai("priorite", c.ReconnaitrePriorite(occurred_on=on, categorie=CategoriePrioritaire.k,
+                                                source=SourcePriorite.syplo, du=on), base),
+        Essai("eligibilite", c.DeclarerEligibilite(occurred_on=on, contingent=TypeReservataire.COLACT), base),
         Essai("designation_sans_contingent", c.Designer(occurred_on=on, logement=LGT), base),
         Essai("designation_colact", c.Designer(occurred_on=on, logement=LGT_ALS), base),
         Essai("designation_pprior", c.Designer(occurred_on=on, logement=LGT_ETAT), base),
@@ -342,13 +347,14 @@ ACCEPTES: dict[str, set[str]] = {
     # pronounced the irrecevabilité and who sent the mise en demeure (OPH-CPL's here), no other's.
     "ERILIA": _GUICHET | {"enregistrement", "condition_levee"},
     "LOGIREM": _GUICHET | {"enregistrement"},
-    "ALS": {"designation_colact", "visite_proposee_colact"},
-    "ETAT-06": {"dalo", "designation_pprior"},
-    "CANNES": _GUICHET | {"enregistrement", "decision_recours", "retractation"},
-    "LE-CANNET": _GUICHET | {"enregistrement"},
-    "MANDELIEU": _GUICHET | {"enregistrement"},
-    "MOUGINS": _GUICHET | {"enregistrement"},
-    "THEOULE": _GUICHET | {"enregistrement"},
+    "ALS": {"designation_colact", "visite_proposee_colact", "eligibilite"},
+    "CACPL": {"eligibilite"},
+    "ETAT-06": {"dalo", "designation_pprior", "priorite", "eligibilite"},
+    "CANNES": _GUICHET | {"enregistrement", "decision_recours", "retractation", "eligibilite"},
+    "LE-CANNET": _GUICHET | {"enregistrement", "eligibilite"},
+    "MANDELIEU": _GUICHET | {"enregistrement", "eligibilite"},
+    "MOUGINS": _GUICHET | {"enregistrement", "eligibilite"},
+    "THEOULE": _GUICHET | {"enregistrement", "eligibilite"},
 }
 
 

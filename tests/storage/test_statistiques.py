@@ -13,6 +13,7 @@ from adapters.registre import Registre
 from domain import commandes as c
 from domain.codes import (
     DecisionRecours,
+    Justification,
     MotifRadiation,
     MotifRefus,
     QualificationRefus,
@@ -65,6 +66,9 @@ def histoire(registre: Registre, horloge_test: HorlogeReglable) -> dict[str, obj
     renonce = enregistrer(registre, date(2026, 3, 3), "1200", communes=("06030",))
     reste = enregistrer(registre, date(2026, 3, 4), "1500", communes=("06030", "06029"),
                         filed_on=date(2019, 1, 10), anniversaire=date(2027, 1, 10))
+    # A declared priority criterion counts once justified (docs/rules.md).
+    executer(registre, "CANNES", c.Justifier(occurred_on=date(2026, 3, 20), critere="handicap",
+             justification=Justification.justifie), riche)
     for n in (riche, pauvre):
         executer(registre, "OPH-CPL", c.Designer(occurred_on=date(2026, 4, 1), logement=LGT), n)
     executer(registre, "OPH-CPL", c.DeciderCAL(occurred_on=date(2026, 4, 10), logement=LGT,

@@ -227,12 +227,13 @@ def test_a_topic_filtered_read_model_moves_past_events_it_does_not_want(registre
     assert s.position() == registre.position()
 
 
-def test_charger_reads_only_missing_keys_and_remembers_demands_without_one(registre: Registre) -> None:
+def test_a_batch_reads_its_keys_once_and_forgets_them_after(registre: Registre) -> None:
+    """`Coffre.lot`: one query for the batch's keys, none more inside it, a demand without a key
+    remembered as such; after the block every read asks the store again (no cache window)."""
     numeros = peupler(registre, 10)
     ids = [Demande.id_pour(n) for n in numeros]
     inconnu = Demande.id_pour("inconnu")
     coffre = registre.coffre
-    coffre.oublier()
     lectures: list[Any] = []
 
     def compter(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
@@ -241,13 +242,15 @@ def test_charger_reads_only_missing_keys_and_remembers_demands_without_one(regis
 
     sa.event.listen(registre.engine, "before_cursor_execute", compter)
     try:
-        coffre.charger(ids + [inconnu, str(ids[0])])
-        coffre.charger(ids + [inconnu])  # all fresh: nothing read
-        assert [coffre.cle(i) is not None for i in ids] == [k != 7 for k in range(len(ids))]  # erased
-        assert coffre.cle(inconnu) is None
+        with coffre.lot(ids + [inconnu, str(ids[0])]):
+            with coffre.lot(ids + [inconnu]):  # all there already: nothing read
+                assert [coffre.cle(i) is not None for i in ids] == [k != 7 for k in range(len(ids))]  # erased
+                assert coffre.cle(inconnu) is None
+            assert len(lectures) == 1
+        coffre.cle(ids[0])
+        assert len(lectures) == 2
     finally:
         sa.event.remove(registre.engine, "before_cursor_execute", compter)
-    assert len(lectures) == 1
 
 
 def test_creer_lot_is_idempotent_and_never_revives_an_erased_key(registre: Registre) -> None:

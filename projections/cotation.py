@@ -1,8 +1,10 @@
 """Read model of current cotation scores, from which ranks are counted (DOMAIN.md §5.4).
 
 Scores depend on the day (ages, ancienneté, décotes expiring), not only on events: each row
-remembers the day it was computed for, and `recalculer` brings every active demand to a new day
-(the follower does it when the date changes, `ledger schedule` too).
+remembers the day it was computed for and the first day its score can change with no new event
+(`domain.changements_cotation.prochain_changement`); `recalculer` brings the read model to a new
+day by rescoring only the rows whose day has come (the follower does it when the date changes,
+`ledger schedule` too).
 
 One demand's rank is read without counting the whole territory: beside the scores, a small table
 (`vue_cotation_effectifs`) holds how many active scored demands have each (first-choice typology,

@@ -1,8 +1,10 @@
 """Read model of current cotation scores, from which ranks are counted (docs/rules.md "Ranks").
 
 Scores depend on the day (ages, ancienneté, décotes expiring), not only on events: each row
-remembers the day it was computed for, and `recalculer` brings every active demand to a new day
-(the follower does it when the date changes, `ledger schedule` too).
+remembers the day it was computed for and the first day its score can change with no new event
+(`domain.changements_cotation.prochain_changement`); `recalculer` brings the read model to a new
+day by rescoring only the rows whose day has come (the follower does it when the date changes,
+`ledger schedule` too).
 
 One demand's rank is read without counting the whole territory: beside the scores, a small table
 (`vue_cotation_effectifs`) holds how many active scored demands have each (first-choice typology,
@@ -16,7 +18,7 @@ concurrent writers (the follower, `recalculer` from several API threads) keep th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -25,6 +27,7 @@ import sqlalchemy as sa
 
 from adapters.registre import Registre
 from domain import horloge
+from domain.changements_cotation import prochain_changement
 from domain.cotation import Grille, coter
 from domain.demande import Demande, EtatDemande
 from domain.territoire import Territoire
@@ -50,6 +53,11 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
         sa.Column("typologie", sa.String(4), nullable=True),
         sa.Column("version_grille", sa.String(40), nullable=True),
         sa.Column("calcule_au", sa.Date, nullable=False),
+        # The first day on which this score can differ with no new event (None: never), from
+        # `domain.changements_cotation.prochain_changement`: the day's recompute rescores only
+        # the rows whose day has come. A row is the score of every day from `calcule_au` to the
+        # day before this one.
+        sa.Column("prochain_changement", sa.Date, nullable=True),
     )
     # The typology rides along (PostgreSQL): counting a rank's ties needs no visit of the table
     # where the visibility map is set (after the follower's VACUUM).
@@ -61,11 +69,17 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
         t.c.demande,
         postgresql_include=["typologie"],
     )
-    # `recalculer` asks on every score read whether any active row is not of the day: the first
-    # and last entries of this index, whatever the planner's statistics say.
+    # `recalculer` asks on every score read whether any active row is due: the first entries
+    # of these indexes, whatever the planner's statistics say.
     sa.Index(
         f"ix_vue_cotation{suffixe}_calcule_au",
         t.c.calcule_au,
+        postgresql_where=t.c.active,
+        sqlite_where=t.c.active,
+    )
+    sa.Index(
+        f"ix_vue_cotation{suffixe}_prochain",
+        t.c.prochain_changement,
         postgresql_where=t.c.active,
         sqlite_where=t.c.active,
     )
@@ -207,8 +221,10 @@ def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], in
 class ProjectionCotation(Projection):
     nom = "cotation"
     topics = TOPICS_DEMANDE
-    version = 3  # 2: a demand owed its RADREN radiation is out of the ranking at once;
-    # 3: a criterion that requires a justification counts only once justified
+    # 2: a demand owed its RADREN radiation is out of the ranking at once; 3: a criterion that
+    # requires a justification counts only once justified; 4: each row keeps the day its score
+    # can next change, and the day's recompute rescores only those due.
+    version = 4
 
     def __init__(self, registre: Registre) -> None:
         self.registre = registre
@@ -236,7 +252,7 @@ class ProjectionCotation(Projection):
         # What fell due by `au` counts as fallen due, so a demand whose RADREN the schedule has
         # not appended yet is already out of everyone's ranking.
         etat = d.etat_courant(au, self.registre.territoire.retention_donnees_mois)
-        return ligne_cotation(etat, au, self.registre.territoire, self.registre.grille)
+        return ligne_cotation(etat, au, self.registre.territoire, self.registre.grille, d.faits)
 
     def appliquer_lot(self, conn: sa.Connection, tables: list[sa.Table], evenements: list[Any]) -> None:
         (t,) = tables
@@ -250,20 +266,21 @@ class ProjectionCotation(Projection):
         return self.recalculer(conn, tables[0], jour)
 
     def recalculer(self, conn: sa.Connection, t: sa.Table, au: date) -> int:
-        """Bring every active demand's score to `au`; returns how many rows changed day."""
+        """Bring every active demand's score to `au`; returns how many rows were rescored: those
+        whose next change (`prochain_changement`) has come by `au`, and those computed for a
+        later day (a day moved backwards). The others' score as of `au` is the one they hold."""
+        a_refaire = sa.or_(t.c.prochain_changement <= au, t.c.calcule_au > au)
         # Two index probes (each its own subquery: SQLite optimises a lone min or max only).
         premier, dernier = conn.execute(
             sa.select(
-                sa.select(sa.func.min(t.c.calcule_au)).where(t.c.active).scalar_subquery(),
+                sa.select(sa.func.min(t.c.prochain_changement)).where(t.c.active).scalar_subquery(),
                 sa.select(sa.func.max(t.c.calcule_au)).where(t.c.active).scalar_subquery(),
             )
         ).one()
-        if premier is None or premier == dernier == au:
+        if (premier is None or premier > au) and (dernier is None or dernier <= au):
             return 0
         numeros = conn.execute(
-            sa.select(t.c.demande)
-            .where(t.c.active, sa.or_(t.c.calcule_au < au, t.c.calcule_au > au))
-            .order_by(t.c.demande)
+            sa.select(t.c.demande).where(t.c.active, a_refaire).order_by(t.c.demande)
         ).scalars().all()
         delta: Counter[tuple[str, int]] = Counter()
         for i in range(0, len(numeros), LOT_RECALCUL):
@@ -274,14 +291,17 @@ class ProjectionCotation(Projection):
             ecrire(conn, t, lignes, differer=delta)
         ajouter_effectifs(conn, t, delta)
         if len(numeros) >= ANALYSER_APRES and conn.dialect.name == "postgresql":
-            # The planner's statistics still say every row is of the old day.
+            # The planner's statistics still say these rows were due.
             conn.exec_driver_sql(f"ANALYZE {t.name}")
         return len(numeros)
 
 
-def ligne_cotation(etat: EtatDemande, au: date, territoire: Territoire, grille: Grille | None) -> dict[str, Any]:
-    """The score row of a demand from its state as of `au` (`Demande.etat_courant`): shared by
-    the follower and the bulk rebuild (projections.reconstruction), so both write the same row."""
+def ligne_cotation(
+    etat: EtatDemande, au: date, territoire: Territoire, grille: Grille | None, faits: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """The score row of a demand from its state as of `au` (`Demande.etat_courant`) and its
+    recorded facts (those dated after `au` are a change to come): shared by the follower and the
+    bulk rebuild (projections.reconstruction), so both write the same row."""
     points = version = None
     if etat.active and grille is not None and au >= grille.versions[0].effective_du:
         c = coter(etat, au, territoire, grille)
@@ -295,6 +315,7 @@ def ligne_cotation(etat: EtatDemande, au: date, territoire: Territoire, grille: 
         "typologie": typologies[0].value if typologies else None,
         "version_grille": version,
         "calcule_au": au,
+        "prochain_changement": prochain_changement(etat, au, territoire, grille, faits),
     }
 
 

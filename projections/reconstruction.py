@@ -179,12 +179,16 @@ def changer_de_jour(suiveur: Suiveur, jour: date) -> int:
     if isinstance(suiveur.projection, ProjectionCotation):
         (t,) = suiveur.tables
         with suiveur.engine.connect() as conn:
-            actives, du_jour = conn.execute(
-                sa.select(sa.func.count(), sa.func.count().filter(t.c.calcule_au == jour)).where(t.c.active)
-            ).one()
-        if actives >= SEUIL_RECALCUL_EN_MASSE and du_jour < actives:
+            # The rows the day's recompute would rescore (their next change has come, or they
+            # were computed for a later day): usually a few per thousand.
+            dues = conn.execute(
+                sa.select(sa.func.count()).where(
+                    t.c.active, sa.or_(t.c.prochain_changement <= jour, t.c.calcule_au > jour)
+                )
+            ).scalar_one()
+        if dues >= SEUIL_RECALCUL_EN_MASSE:
             recalculer_vite(suiveur, jour)
-            return int(actives)
+            return int(dues)
     return suiveur.changer_de_jour(jour)
 
 
@@ -331,7 +335,7 @@ def replier_tranche(
                 for k, lignes in enumerate(lignes_echeances(d, etat, tr.au, t)):
                     tampon[k].extend(tuple(x.values()) for x in lignes)
             if cotation is not None:
-                x = ligne_cotation(etat, tr.au, t, tr.grille)
+                x = ligne_cotation(etat, tr.au, t, tr.grille, d.faits)
                 tampon[3].append(tuple(x.values()))
                 cle = case_effectifs(x["active"], x["points"], x["typologie"])
                 if cle is not None:
@@ -350,7 +354,9 @@ _COLONNES_ECHEANCES = (
     ("demande", "decote", "code", "decote_le", "notifiee_le", "recours", "depose_le", "organisation"),
     ("demande", "echeance", "quoi", "calcule_au", "a_recalculer_le"),
 )
-_COLONNES_COTATION = ("demande", "active", "points", "filed_on", "typologie", "version_grille", "calcule_au")
+_COLONNES_COTATION = (
+    "demande", "active", "points", "filed_on", "typologie", "version_grille", "calcule_au", "prochain_changement",
+)
 
 
 def _vider(engine: sa.Engine, tr: _Tranche, tampon: tuple[list[tuple[Any, ...]], ...]) -> None:

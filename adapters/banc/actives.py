@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +39,8 @@ OBJECTIF_P95_MS = 10.0  # (d): score, explanation and rank over HTTP, p95
 OBJECTIF_RECALCUL_S = 60.0  # (e): every score brought to a new day
 # Above this many active demands, (e) times the bulk recompute only: the transactional one
 # (`recalculer`, one demand at a time, loading those the follower's cache lacks) would take an hour.
-RECALCUL_TRANSACTIONNEL_JUSQUA = 200_000
+# (e): days of the incremental recompute measured, one after the other.
+JOURS_INCREMENTAUX = 7
 ECHAUFFEMENT_HTTP = 50  # untimed reads before the timed ones: the server's first reads
 
 
@@ -231,13 +232,21 @@ def figure_e(m: Actives, requetes: int, rng: random.Random) -> list[Figure]:
     dems = [proj.demandes.get(Demande.id_pour(x)) or registre.demande(x)
             for x in rng.sample(numeros, min(2000, len(numeros)))]
     s_dom, _ = chrono(lambda: [proj.ligne(d, demain) for d in dems])
-    transactionnel = len(numeros) <= RECALCUL_TRANSACTIONNEL_JUSQUA
-    if transactionnel:
-        dire(f"(e) recomputing every score for {demain} in one transaction (recalculer)…")
+    # The day's recompute as the read model does it: `recalculer` rescores only the rows whose
+    # next change (`prochain_changement`) has come, each day in its own transaction, on the
+    # days after today; then back to today (the rows those days rewrote, untimed).
+    aujourdhui = horloge.aujourdhui()
+    dire(f"(e) the day's recompute, incremental (recalculer), {JOURS_INCREMENTAUX} days from {demain}…")
+    jours: list[tuple[float, int]] = []
+    for k in range(1, JOURS_INCREMENTAUX + 1):
         with registre.engine.begin() as conn:
-            s_rec, changees = chrono(proj.recalculer, conn, t, demain)
-        with registre.engine.begin() as conn:
-            proj.recalculer(conn, t, horloge.aujourdhui())
+            jours.append(chrono(proj.recalculer, conn, t, aujourdhui + timedelta(days=k)))
+    with registre.engine.begin() as conn:
+        proj.recalculer(conn, t, aujourdhui)
+        nouvel_an = date(aujourdhui.year + 1, 1, 1)
+        dus_nouvel_an = conn.execute(
+            sa.select(sa.func.count()).where(t.c.active, t.c.prochain_changement == nouvel_an)
+        ).scalar_one()
     dire(f"(e) recomputing every score for {demain} in bulk (recalculer_vite), then every rank…")
     registre.coffre.oublier()
     s_vite, lus_vite = chrono(recalculer_vite, m.suiveur, demain)
@@ -274,6 +283,21 @@ def figure_e(m: Actives, requetes: int, rng: random.Random) -> list[Figure]:
             details={"secondes": s_vite, "evenements": lus_vite, "actives": len(numeros)},
         ),
     ]
+    s_jours = [x for x, _ in jours]
+    rescorees = [n for _, n in jours]
+    s_moyen = statistics.fmean(s_jours)
+    figures.insert(0, Figure(
+        "e", f"the day's recompute, incremental (recalculer), {len(numeros):,} active", s_moyen, "s",
+        s_vite, "s", "every score in bulk (recalculer_vite), same run",
+        sens="moins", objectif=f"≤ {OBJECTIF_RECALCUL_S:g} s at {OBJECTIF_ACTIVES:,} active",
+        atteint=(max(s_jours) <= OBJECTIF_RECALCUL_S) if a_l_echelle else None,
+        note=f"mean of {JOURS_INCREMENTAUX} days from {demain} (max {max(s_jours):.2f} s), each in one "
+        f"transaction; rows rescored a day: mean {statistics.fmean(rescorees):,.0f}, max {max(rescorees):,} "
+        f"({100 * statistics.fmean(rescorees) / max(len(numeros), 1):.2f} % of the active); "
+        f"due on {nouvel_an} (households between two years' first-quartile thresholds): {dus_nouvel_an:,}",
+        details={"secondes": s_jours, "rescorees": rescorees, "actives": len(numeros),
+                 "dus_nouvel_an": dus_nouvel_an},
+    ))
     return figures + [
         Figure(
             "e", f"  cotation read model from zero ({m.rattrapage})",
@@ -283,11 +307,6 @@ def figure_e(m: Actives, requetes: int, rng: random.Random) -> list[Figure]:
                else "projections.reconstruction")
             + f", key cache cold; raw read: {lus:,} rows in {s_brut:.2f} s (best of 3)",
         ),
-        *([Figure(
-            "e", f"  every score to a new day in one transaction (recalculer), {changees:,} demands",
-            changees / s_rec, "demands/s", len(dems) / s_dom, "demands/s",
-            f"domain alone: fold + coter, {len(dems):,} demands", note=f"{s_rec:.1f} s, one transaction",
-        )] if transactionnel else []),
         Figure(
             "e", f"every rank at once: one window query, {len(lignes):,} demands", len(lignes) / s_fen,
             "demands/s", un_par_un, "demands/s", "rang() one demand at a time",

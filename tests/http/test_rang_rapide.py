@@ -57,6 +57,7 @@ def ligne(rng: random.Random, numero: str) -> dict[str, Any]:
         "typologie": rng.choice(TYPOLOGIES),
         "version_grille": "2024-01",
         "calcule_au": date(2026, 11, 23),
+        "prochain_changement": None,
     }
 
 
@@ -122,9 +123,12 @@ def test_rank_of_registered_demands_after_recompute_and_rebuild(registre: Regist
     with registre.engine.connect() as conn:
         verifier(conn, t, lignes_avant)
         avant = {n: rang(conn, t, n) for n in numeros}
-    # A week later: those filed on 27 November 2025 gain their ancienneté, not the others.
+    # A week later: those filed on 27 November 2025 gain their ancienneté, not the others; only
+    # they are due (their next change has come), the others' rows stand as they are.
+    dues = [n for n, x in lignes_avant.items() if x["active"] and x["prochain_changement"] <= date(2026, 11, 30)]
+    assert dues and all(lignes_avant[n]["filed_on"] == date(2025, 11, 27) for n in dues)
     with registre.engine.begin() as conn:
-        assert projection.recalculer(conn, t, date(2026, 11, 30)) == 29
+        assert projection.recalculer(conn, t, date(2026, 11, 30)) == len(dues) < 29
     apres = lignes()
     assert any(apres[n]["points"] != lignes_avant[n]["points"] for n in numeros if n != numeros[3])
     with registre.engine.connect() as conn:

@@ -287,5 +287,7 @@ def test_a_big_run_leaves_fresh_planner_statistics(registre: Registre, monkeypat
         assert reltuples(conn, t.name) == 10
         assert reltuples(conn, effectifs(t).name) > 0
     with registre.engine.begin() as conn:
-        assert s.projection.recalculer(conn, t, date(2026, 11, 30)) == 9  # the radiated one is out  # type: ignore[attr-defined]
-        assert s.projection.recalculer(conn, t, date(2026, 11, 30)) == 0  # type: ignore[attr-defined]
+        # A year on (1 January has come for every score): every active row is due; the
+        # radiated one is out.
+        assert s.projection.recalculer(conn, t, date(2027, 11, 30)) == 9  # type: ignore[attr-defined]
+        assert s.projection.recalculer(conn, t, date(2027, 11, 30)) == 0  # type: ignore[attr-defined]

@@ -6,6 +6,10 @@ permissions, preconditions, events), and saves every aggregate it returns in one
 retrying when another writer touched a dwelling meanwhile. A refused command saves nothing, so
 the log stays as it was. The Registre decides nothing itself: it loads, saves, mints numéros and
 keeps the demands' keys. `Lot` and `executer_lot` do the same for many commands in one transaction.
+
+It runs past 600 lines: loading, If-Match, the schedule's catch-up, saving with retries, the
+batch path and the keys' life are the one Application's, and splitting them would only spread
+its state across modules.
 """
 
 from __future__ import annotations

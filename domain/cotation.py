@@ -5,6 +5,9 @@ their points and the name of the RULE that decides whether they apply. Rules are
 adding a criterion whose rule exists, changing points or starting a new version is an edit of the
 grid file (docs/cotation.md). A score is always taken "as of" a date, with the version in force
 that day; before the first version there is no score, and asking for one is an error.
+
+It runs past 600 lines because the rule of every criterion of the grid lives here, one small
+function each, so that a grid file can name any of them.
 """
 
 from __future__ import annotations

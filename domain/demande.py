@@ -16,6 +16,8 @@ this module does not need to hold lives beside it, by what it is:
   (`domain/regles_decotes.py`). Retraction, which concerns every family, stays here.
 Who may record what is not the aggregate's business: `domain/permissions.py`, asked by the
 command handlers (`domain/traitements.py`) first.
+
+That is also why the module runs past 600 lines: the event classes cannot move out.
 """
 
 from __future__ import annotations

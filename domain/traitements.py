@@ -13,6 +13,9 @@ page asking what it may offer (`permissions.peut`) all go through the same rules
 `orienter_vacance`) and a CAL session's (`ouvrir_session`, `clore_session`) have handlers of
 their own shape. A command within a session (an inscription, a decision, the retraction of a
 decision taken in one) also gets the session's aggregate (`session_concernee` names it).
+
+It runs past 600 lines: one short handler per command, in one table, so that every command's
+way through permissions and preconditions reads in one place.
 """
 
 from __future__ import annotations

@@ -21,6 +21,11 @@ commands. A rebuild that meets such an event fails, naming it.
 
 A follower *follows* the log (`Suiveur.suivre`): the word `rattraper` is kept for the schedule's
 catch-up of a demand (`Demande.rattraper`, `Registre.rattraper`), a different thing.
+
+It runs past 600 lines because the follower's page loop, the rebuild beside the live tables and
+the rebuild's tenure (its locks, the cleaning of a killed rebuild's tables) all move the same
+position rows under the same locks; they are kept together so that one reading shows the
+exactly-once argument whole.
 """
 
 from __future__ import annotations

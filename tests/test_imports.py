@@ -175,3 +175,35 @@ def test_the_private_import_finder_sees_one(tmp_path: Path) -> None:
     f.write_text("from projections.suivi import _cache, decoder\nfrom os import _exit\n"
                  "def g():\n    from tests.conftest import _aide as aide\n")
     assert imports_prives([f]) == ["m.py: _cache from projections.suivi", "m.py: _aide from tests.conftest"]
+
+
+# -- modules of one idea: a module much over 600 lines says why in its docstring -------------------
+
+LIGNES_MAX = 600
+
+
+def modules_trop_longs(chemins: list[Path]) -> list[str]:
+    """The modules over LIGNES_MAX lines whose docstring gives no reason (a sentence that
+    speaks of its lines)."""
+    sans_raison = []
+    for chemin in chemins:
+        texte = chemin.read_text("utf-8")
+        if texte.count("\n") <= LIGNES_MAX:
+            continue
+        doc = ast.get_docstring(ast.parse(texte)) or ""
+        if "lines" not in doc:
+            sans_raison.append(f"{chemin.relative_to(RACINE) if chemin.is_relative_to(RACINE) else chemin}")
+    return sans_raison
+
+
+def test_a_long_module_says_why() -> None:
+    chemins = [p for d in ("domain", "projections", "adapters", "api") for p in sorted((RACINE / d).rglob("*.py"))]
+    assert not (trop := modules_trop_longs(chemins)), f"split them, or say why in the docstring: {trop}"
+
+
+def test_the_length_guard_sees_a_long_module(tmp_path: Path) -> None:
+    long = tmp_path / "long.py"
+    long.write_text('"""One idea."""\n' + "x = 1\n" * (LIGNES_MAX + 1))
+    justifie = tmp_path / "justifie.py"
+    justifie.write_text('"""One idea; it runs past 600 lines because of a table."""\n' + "x = 1\n" * (LIGNES_MAX + 1))
+    assert modules_trop_longs([long, justifie]) == [str(long)]

@@ -43,7 +43,7 @@ FICHIERS_CALENDRIER = frozenset({
     "test_schedule_cli.py", "test_statistiques.py", "test_statistiques_api.py",
     "test_statistiques_cli.py", "test_vue_statistiques.py", "test_serveur.py", "test_cal.py",
     "test_gestion_en_flux.py", "test_dossier_unique.py", "test_dossier_unique_api.py",
-    "test_jour_incremental.py", "test_prochain_changement.py",
+    "test_prochain_changement.py",
     "test_justification_priorite.py", "test_demandeur_suivi.py", "test_statistiques_profils.py",
 })
 

@@ -441,6 +441,8 @@ def rang_courant(lecteurs: Lecteurs, numero: str, jour: date) -> RangCourant | N
     the current rank is read, for GET /demandes/{n}/cotation and the demandeur's information."""
     suiveur = lecteurs.lecteur(ProjectionCotation.nom, jour)
     (t,) = suiveur.tables
-    with suiveur.lecture.connect() as conn:
+    # One statement: in autocommit, one round trip (no BEGIN, no ROLLBACK when the pool takes
+    # the connection back), the same snapshot a transaction would have given it.
+    with suiveur.lecture.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         r = rang(conn, t, numero)
     return None if r is None else RangCourant(*r)

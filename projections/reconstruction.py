@@ -508,9 +508,10 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> tuple[int, int]:
     ordre = 0
     lus = de_logements = 0
     retractions: list[dict[str, Any]] = []
-    with registre.engine.connect() as lecture:
+    with registre.engine.connect() as lecture, sans_ramasse_miettes():
         res = lecture.execution_options(stream_results=True, yield_per=PAGE).execute(q, {"fin": fin})
         for page in res.partitions(PAGE):
+            gc.collect()  # the previous page's cycles, if any, once per page
             lignes: list[tuple[Any, ...]] = []
             for oid, v, topic, state in page:
                 genre, decodeur, de_logement = DECODEURS_STATISTIQUES[topic]

@@ -8,8 +8,12 @@ whole history. So:
 
 - the demands' events are read straight from the events table **in (demand, version) order**
   (the table's primary key), in large pages, their personal-data keys loaded in one query per
-  page; each demand is folded once, its state as of today computed once (`etat_courant`) and
-  shared by the deadlines and the score rows, then dropped: memory stays flat whatever the log;
+  page; each demand's facts are folded once, straight into its state as of today
+  (`etat_du_jour`: no aggregate, no second fold for `etat_courant`, the aggregate's way kept for
+  the few demands the schedule owes something), shared by the deadlines and the score rows, then
+  dropped: memory stays flat whatever the log; the cyclic garbage collector is off during the
+  pass and run once a page (`sans_ramasse_miettes`), since a page's decoded events all live until
+  it is folded and every automatic collection walked them again;
 - the demand space is cut into ranges of aggregate ids, one per **process** (two cores, two
   processes), each writing its rows itself, in bulk (`COPY` on PostgreSQL, `executemany` on
   SQLite); the ranks' counts table is the sum of the processes' counts, written once;

@@ -387,7 +387,7 @@ class Registre(Application[UUID]):
             numero = composer(
                 self.territoire.code, cmd.filed_on or acte.occurred_on, self._sequence(), code_guichet
             )
-        demande = traitements.enregistrer(ctx, cmd, numero)
+        demande = traitements.enregistrer(ctx, cmd, numero, preparee=True)
         demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
         if cles is None:
             self.coffre.creer(demande.id)

@@ -33,7 +33,7 @@ from adapters.cles import CoffreDeLot
 from adapters.mapper import LedgerMapper
 from adapters.registre import Lot, Registre
 from adapters.sne.correspondance import Intraduisible, commandes
-from adapters.sne.lecteur_separe import dans_ce_processus, dans_un_processus, separe_par_defaut
+from adapters.sne.lecteur_separe import dans_ce_processus, dans_un_processus
 from adapters.sne.lecture import DemandeLue, FichierIllisible
 from adapters.sne.modele import Entete
 from adapters.sne.schema import ErreurSNE
@@ -102,12 +102,12 @@ def importer(
     progression: Callable[[int], None] | None = None,
     sur_erreur: Callable[[ErreurSNE], None] | None = None,
     phases: dict[str, float] | None = None,
-    separe: bool | None = None,
+    separe: bool = False,
 ) -> RapportImport:
     """`phases`, if given, gets the seconds spent reading the file (waiting for the reader, when
     it is a process of its own), in the domain (mapping and commands), encoding and setting
     aside, and moving into the log (the benchmark's breakdown). `separe`: read the file in a
-    process of its own (`lecteur_separe`); by default, a file on disk of some size is."""
+    process of its own (`lecteur_separe`): worth it with a core to spare (docs/sne.md)."""
     rapport = RapportImport(importe=False, partiel=partiel)
     ph = phases if phases is not None else {}
     for k in ("lecture", "domaine", "encodage", "versement"):
@@ -120,8 +120,6 @@ def importer(
         if sur_erreur is not None:
             sur_erreur(e)
 
-    if separe is None:
-        separe = separe_par_defaut(source)
     lire = dans_un_processus if separe else dans_ce_processus
     # Errors of the file itself (its root, its header, not well-formed XML) refuse it whole,
     # even with `partiel`: there is no telling what its demands mean.

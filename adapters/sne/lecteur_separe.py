@@ -23,7 +23,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -143,17 +143,6 @@ def _lecteur(taille: int, entree: BinaryIO, sortie: BinaryIO) -> None:
     except FichierIllisible as e:
         envoyer(Tranche(illisible=e.erreur))
 
-
-def separe_par_defaut(source: IO[bytes], seuil: int = 8 << 20) -> bool:
-    """A reader process pays off on a file of some size (its start costs a fraction of a second):
-    a file on disk of `seuil` bytes or more."""
-    try:
-        return os.fstat(source.fileno()).st_size >= seuil
-    except (AttributeError, OSError, ValueError, TypeError):
-        return False
-
-
-Lots = Callable[[IO[bytes], int], Iterator[Tranche]]
 
 if __name__ == "__main__":
     _lecteur(int(sys.argv[1]), sys.stdin.buffer, sys.stdout.buffer)

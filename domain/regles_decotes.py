@@ -122,6 +122,21 @@ class ReglesDesDecotes:
         )
 
 
+def statut_decote(jour: date, fait_le: date, annulee: bool) -> str:
+    """Where a décote stands on `jour`: `annulee` once a recours annulled it (it never counted),
+    `expiree` from its fact's date + 1 year (CCH L.441-2-8), else `en_vigueur`."""
+    if annulee:
+        return "annulee"
+    return "expiree" if jour >= calendrier.fin_decote(fait_le) else "en_vigueur"
+
+
+def recours_encore_possible(jour: date, notifiee_le: date, recours_depose: bool, annulee: bool) -> bool:
+    """May the demandeur still file a recours against the décote on `jour`: none filed yet, the
+    décote standing, and within 15 days of its notification (`recours` above checks the same
+    when it is filed)."""
+    return not recours_depose and not annulee and jour <= calendrier.recours_possible_jusqua(notifiee_le)
+
+
 def _piece_incoherente(demande: Demande, acte: Acte, piece: int | None) -> None:
     """A decote_pieces sanctions a pièce refused as incoherente, within a year of that refusal
     (the day the incoherence was established), once."""

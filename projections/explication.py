@@ -15,7 +15,7 @@ import msgspec
 
 from adapters.registre import Registre
 from domain import horloge
-from domain.cotation import coter
+from domain.cotation import coter, grille_en_place
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
 from domain.rang import Rang, candidat, classer
@@ -77,8 +77,7 @@ def expliquer(
 ) -> ReponseCotation:
     """`demande`: the demand already loaded by the caller, read and never changed (when the
     schedule owes it something, the catching up below works on a demand loaded for itself)."""
-    if registre.grille is None:
-        raise RegleEnfreinte("grille_absente", "this territory has no cotation grid")
+    grille_en_place(registre.grille)
     d = demande if demande is not None else registre.demande(numero_unique)
     if connu_a is None:
         # Never behind its own schedule: what fell due by that day counts even if the schedule

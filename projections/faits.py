@@ -14,6 +14,7 @@ import msgspec
 from domain import calendrier
 from domain.codes import ATTRIBUTIONS
 from domain.logement import Logement
+from domain.menage import type_menage_des_roles
 from domain.territoire import Territoire
 
 # -- facts: one per event that statistics count ------------------------------------------------
@@ -387,13 +388,7 @@ def extraire(
 
 def _type_menage(membres: Any) -> str:
     """`domain.menage.type_menage` on roles, whichever decoding gives them (enum or text)."""
-    roles = [str(m.role) for m in membres]
-    cotitulaires, a_charge = roles.count("cotitulaire"), roles.count("personne_a_charge")
-    if cotitulaires == 0:
-        return "isole" if a_charge == 0 else "parent_isole"
-    if cotitulaires == 1:
-        return "couple" if a_charge == 0 else "couple_enfants"
-    return "autre"
+    return type_menage_des_roles(str(m.role) for m in membres)
 
 
 def _bailleur(territoire: Territoire, logement: str) -> str:

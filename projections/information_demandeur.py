@@ -28,6 +28,7 @@ from domain.codes import DecisionRecours, QualificationRefus, TypeDecisionCAL
 from domain.demande import Demande
 from domain.erreurs import RegleEnfreinte
 from domain.pieces import LIBELLES_PIECES
+from domain.regles_decotes import recours_encore_possible, statut_decote
 from projections import demandeur_suivi as suivi
 from projections.commissions import ExamenEnCAL
 from projections.cotation import rang_courant
@@ -429,16 +430,15 @@ def decisions_refus_decotes(
             )
         points = _points_decote(registre, str(f.code), f.occurred_on)
         pts = f"{points} points" if points is not None else "des points"
-        if dec is not None and dec.decision is DecisionRecours.annulee:
-            statut = "annulee"
+        annulee = dec is not None and dec.decision is DecisionRecours.annulee
+        statut = statut_decote(aujourdhui, anc, annulee)
+        if dec is not None and statut == "annulee":
             message = (f"décote annulée sur recours le {_fr(dec.occurred_on)} : elle n'a jamais compté")
-        elif aujourdhui >= fin:
-            statut = "expiree"
+        elif statut == "expiree":
             message = f"décote de {pts} du {_fr(f.occurred_on)}, expirée le {_fr(fin)}"
         else:
-            statut = "en_vigueur"
             message = f"décote de {pts} du {_fr(f.occurred_on)} jusqu'au {_fr(fin)} (exclu)"
-        possible = r is None and aujourdhui <= limite and statut != "annulee"
+        possible = recours_encore_possible(aujourdhui, f.notifiee_le, r is not None, annulee)
         if statut != "annulee":
             if rec is None:
                 message += (f" ; recours possible jusqu'au {_fr(limite)}" if possible

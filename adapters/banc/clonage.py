@@ -4,8 +4,8 @@ the generator (≈ 1,300 events/s through the domain).
 
 Each clone of a demand is a demand of its own: numéro unique suffixed (`…X7`), its id derived
 from it as the domain derives ids, its own key row (the original's key bytes, so nothing new is
-drawn), its personal field decrypted and encrypted again under the clone's id (the ciphertext is
-bound to the event by its id and version); a demand whose key was erased stays erased. The
+drawn), its personal field and its encrypted free text decrypted and encrypted again under the
+clone's id (each ciphertext is bound to its event by its id and version); a demand whose key was erased stays erased. The
 dwellings' events are not cloned: the clones are more demands on the same territory. The clones'
 events are appended interleaved in the original log's order (event 1 of every clone, then event
 2…), as if the copies had lived side by side. Never for a real ledger: bench schemas only.
@@ -34,10 +34,11 @@ def cloner(base: str, schema: str, debut: int, fin: int, barre: bool = False) ->
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from tqdm import tqdm
 
-    from adapters.mapper import aad
+    from adapters.mapper import CHAMP_PERSONNEL, CHAMP_PRIVES, aad, aad_prives
     from domain.demande import Demande
 
     decodeur, encodeur = msgspec.json.Decoder(), msgspec.json.Encoder()
+    liens = {CHAMP_PERSONNEL: aad, CHAMP_PRIVES: aad_prives}  # each field's associated data
     with psycopg.connect(url_libpq(base)) as conn:
         conn.execute(f'SET search_path TO "{schema}"')
         # The originals: the demands whose numéro carries no clone suffix.
@@ -71,14 +72,16 @@ def cloner(base: str, schema: str, debut: int, fin: int, barre: bool = False) ->
                 copie.set_types(["uuid", "int8", "text", "bytea"])
                 for oid, v, topic, state in originaux:
                     etat: dict[str, Any] | None = None
-                    clair: bytes | None = None
+                    # The encrypted fields in clear: the personal part, the free text.
+                    clairs: dict[str, bytes] = {}
                     cle = cles.get(str(oid))
                     if v == 1 or (cle is not None and _CHIFFRE in state):
                         etat = decodeur.decode(state)
-                        p = etat.get("personnel")
-                        if cle is not None and isinstance(p, dict) and "chiffre" in p:
-                            brut = base64.b64decode(p["chiffre"])
-                            clair = AESGCM(cle).decrypt(brut[:12], brut[12:], aad(oid, v))
+                        for champ, lien in liens.items():
+                            p = etat.get(champ)
+                            if cle is not None and isinstance(p, dict) and "chiffre" in p:
+                                brut = base64.b64decode(p["chiffre"])
+                                clairs[champ] = AESGCM(cle).decrypt(brut[:12], brut[12:], lien(oid, v))
                     for k in copies:
                         nouveau = ids[(oid, k)]
                         sortie = state
@@ -86,10 +89,10 @@ def cloner(base: str, schema: str, debut: int, fin: int, barre: bool = False) ->
                             e = dict(etat)
                             if v == 1:
                                 e["numero_unique"] = f"{numeros[oid]}X{k}"
-                            if clair is not None:
+                            for champ, clair in clairs.items():
                                 nonce = os.urandom(12)
-                                e["personnel"] = {"chiffre": base64.b64encode(
-                                    nonce + AESGCM(cle).encrypt(nonce, clair, aad(nouveau, v))  # type: ignore[arg-type]
+                                e[champ] = {"chiffre": base64.b64encode(
+                                    nonce + AESGCM(cle).encrypt(nonce, clair, liens[champ](nouveau, v))  # type: ignore[arg-type]
                                 ).decode()}
                             sortie = encodeur.encode(e)
                         copie.write_row((nouveau, v, topic, bytes(sortie)))

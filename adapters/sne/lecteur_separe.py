@@ -147,5 +147,7 @@ def _lecteur(taille: int, entree: BinaryIO, sortie: BinaryIO) -> None:
 if __name__ == "__main__":
     import gc
 
-    gc.set_threshold(50_000, 50, 100)  # as the import's own process (importation.ramasse_miettes_espace)
+    gc.set_threshold(
+        50_000, 50, 100
+    )  # as the import's own process (importation.ramasse_miettes_espace)
     _lecteur(int(sys.argv[1]), sys.stdin.buffer, sys.stdout.buffer)

@@ -36,20 +36,46 @@ class Branche(msgspec.Struct, frozen=True):
 
 
 ACCEPTEES = [
-    None, True, 0, bornes.ENTIER_MAX, Decimal("1000000000"), Decimal("-1000000000"), Decimal("1.2345"),
-    Decimal("1.23450000"), Decimal("1E+3"), Decimal("0E-40"), 1.5, bornes.DATE_MIN, bornes.DATE_MAX,
-    datetime(2199, 12, 31, 23, 59, tzinfo=UTC), "x" * bornes.TEXTE_MAX, "ligne\nligne\ttab", "", (), frozenset({1}),
-    {"clé": "valeur"}, Couleur.BLEU,
+    None,
+    True,
+    0,
+    bornes.ENTIER_MAX,
+    Decimal("1000000000"),
+    Decimal("-1000000000"),
+    Decimal("1.2345"),
+    Decimal("1.23450000"),
+    Decimal("1E+3"),
+    Decimal("0E-40"),
+    1.5,
+    bornes.DATE_MIN,
+    bornes.DATE_MAX,
+    datetime(2199, 12, 31, 23, 59, tzinfo=UTC),
+    "x" * bornes.TEXTE_MAX,
+    "ligne\nligne\ttab",
+    "",
+    (),
+    frozenset({1}),
+    {"clé": "valeur"},
+    Couleur.BLEU,
 ]
 REFUSEES = [
-    (-1, "nombre_hors_bornes"), (bornes.ENTIER_MAX + 1, "nombre_hors_bornes"),
-    (Decimal("NaN"), "nombre_invalide"), (Decimal("Infinity"), "nombre_invalide"),
-    (Decimal("1e999999999"), "nombre_hors_bornes"), (Decimal("1000000000.0001"), "nombre_hors_bornes"),
-    (Decimal("1.23456"), "nombre_hors_bornes"), (Decimal("1E-70"), "nombre_hors_bornes"), (Decimal("0E-60"), "nombre_hors_bornes"),
-    (float("inf"), "nombre_invalide"), (1e300, "nombre_hors_bornes"),
-    (date(1899, 12, 31), "date_hors_bornes"), (datetime(2200, 1, 1), "date_hors_bornes"),
-    ("x" * (bornes.TEXTE_MAX + 1), "texte_trop_long"), ("a\x00b", "caractere_interdit"),
-    ("\u2028", "caractere_interdit"), ("\x85", "caractere_interdit"),
+    (-1, "nombre_hors_bornes"),
+    (bornes.ENTIER_MAX + 1, "nombre_hors_bornes"),
+    (Decimal("NaN"), "nombre_invalide"),
+    (Decimal("Infinity"), "nombre_invalide"),
+    (Decimal("1e999999999"), "nombre_hors_bornes"),
+    (Decimal("1000000000.0001"), "nombre_hors_bornes"),
+    (Decimal("1.23456"), "nombre_hors_bornes"),
+    (Decimal("1E-70"), "nombre_hors_bornes"),
+    (Decimal("0E-60"), "nombre_hors_bornes"),
+    (float("inf"), "nombre_invalide"),
+    (1e300, "nombre_hors_bornes"),
+    (date(1899, 12, 31), "date_hors_bornes"),
+    (datetime(2200, 1, 1), "date_hors_bornes"),
+    ("x" * (bornes.TEXTE_MAX + 1), "texte_trop_long"),
+    ("a\x00b", "caractere_interdit"),
+    ("\u2028", "caractere_interdit"),
+    ("\x85", "caractere_interdit"),
 ]
 
 
@@ -61,7 +87,13 @@ def test_a_value_within_bounds_is_accepted_wherever_it_is(valeur: Any) -> None:
 
 @pytest.mark.parametrize(("valeur", "regle"), REFUSEES, ids=lambda x: repr(x)[:30])
 def test_a_value_out_of_bounds_is_refused_naming_its_field(valeur: Any, regle: str) -> None:
-    champs = ["nom", "feuilles.1.valeur", "index.k", "index.<clé>", "feuilles.0.valeur.feuilles.0.valeur"]
+    champs = [
+        "nom",
+        "feuilles.1.valeur",
+        "index.k",
+        "index.<clé>",
+        "feuilles.0.valeur.feuilles.0.valeur",
+    ]
     for arbre, champ in zip(_places(valeur), champs, strict=True):
         with pytest.raises(RegleEnfreinte) as e:
             bornes.verifier(arbre)

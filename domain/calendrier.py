@@ -3,8 +3,12 @@
 
 import calendar
 from datetime import date, timedelta
+from functools import lru_cache
 
 
+# Remembered: a statistics pass or a rebuild asks the same few thousand dates over and over (every
+# demand's anniversary + 1 month), and the arithmetic is pure.
+@lru_cache(maxsize=1 << 16)
 def ajouter_mois(jour: date, mois: int) -> date:
     """31 January + 1 month = 28 or 29 February: clamp to the month's last day."""
     index = jour.year * 12 + (jour.month - 1) + mois

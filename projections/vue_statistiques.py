@@ -19,7 +19,6 @@ differs.
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from adapters.registre import Registre
 from domain.territoire import Territoire
@@ -85,8 +85,8 @@ _CLASSES: tuple[type[Fait], ...] = (
     ExamenCAL, Changement, Retraction, VacanceOuverte, Orientation, Enregistrement,
 )
 GENRES: dict[type[Fait], str] = {t: _genre(t) for t in _CLASSES}
-_DECODEURS: dict[str, msgspec.json.Decoder[Any]] = {
-    g: msgspec.json.Decoder(t) for t, g in GENRES.items()
+_DECODEURS_LISTES: dict[str, msgspec.json.Decoder[Any]] = {
+    g: msgspec.json.Decoder(list[t]) for t, g in GENRES.items()  # type: ignore[valid-type]
 }
 ENCODEUR = msgspec.json.Encoder()
 
@@ -210,13 +210,24 @@ def instantane(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 def _lire(conn: sa.Connection, t: sa.Table, genre: str, *conditions: Any) -> list[Any]:
-    decodeur = _DECODEURS[genre]
-    q = (
-        sa.select(t.c.fait)
-        .where(t.c.genre == genre, t.c.retracte.is_(False), *conditions)
-        .order_by(t.c.ordre)
-    )
-    return [decodeur.decode(x) for x in conn.execute(q).scalars()]
+    """The facts of one genre, in log order, decoded in one call: the rows' JSON texts are
+    joined into one array (by PostgreSQL itself, else here) that one typed decoder reads, which
+    costs a fraction of decoding and fetching them row by row."""
+    return _tableau(conn, t, genre, (t.c.ordre,), *conditions)
+
+
+def _tableau(
+    conn: sa.Connection, t: sa.Table, genre: str, ordre: tuple[Any, ...], *conditions: Any
+) -> list[Any]:
+    filtre = (t.c.genre == genre, t.c.retracte.is_(False), *conditions)
+    if conn.dialect.name == "postgresql":
+        q = sa.select(sa.func.string_agg(t.c.fait, aggregate_order_by(sa.literal_column("','"), *ordre)))
+        texte = conn.execute(q.where(*filtre)).scalar()
+        if texte is None:
+            return []
+    else:
+        texte = ",".join(conn.execute(sa.select(t.c.fait).where(*filtre).order_by(*ordre)).scalars())
+    return _DECODEURS_LISTES[genre].decode(f"[{texte}]")
 
 
 def position_appliquee(conn: sa.Connection) -> int:
@@ -270,14 +281,13 @@ def faits_de_la_periode(conn: sa.Connection, t: sa.Table, periode: Periode) -> F
 
     # Stocks on `au`: fold each demand's changes up to `au` in version order. occurred_on never
     # goes backwards on a demand, so the range (jour <= au) is exactly what `replier` keeps.
-    decodeur = _DECODEURS[GENRES[Changement]]
-    q = (
-        sa.select(t.c.demande, t.c.fait)
-        .where(t.c.genre == GENRES[Changement], t.c.retracte.is_(False), t.c.jour <= au)
-        .order_by(t.c.demande, t.c.version)
-    )
-    for _, lignes in itertools.groupby(conn.execute(q), key=lambda x: x[0]):
-        etat = replier((decodeur.decode(x[1]) for x in lignes), au)
+    # In log order, which is each demand's version order; grouped here rather than sorted by
+    # the database, which costs more.
+    par_demande: dict[str, list[Changement]] = defaultdict(list)
+    for c in _lire(conn, t, GENRES[Changement], t.c.jour <= au):
+        par_demande[c.demande].append(c)
+    for lignes in par_demande.values():
+        etat = replier(lignes, au)
         if etat is not None:
             r.actives.append(etat)
     return r

@@ -472,7 +472,7 @@ def importer_sne(args: argparse.Namespace) -> int:
 
                 rapport = importer(
                     registre, org, args.agent, f, partiel=args.partiel, progression=barre.update,
-                    sur_erreur=afficher,
+                    sur_erreur=afficher, separe=args.lecteur_separe,
                 )
             if args.json:
                 print(msgspec.json.encode({"fichier": str(chemin), **msgspec.structs.asdict(rapport)}).decode())
@@ -599,6 +599,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--partiel", action="store_true", help="import the valid demands and report the others")
     s.add_argument("--organisation", help="the guichet recorded on the events (default: the territory's first)")
     s.add_argument("--agent", default="import-sne", help="the agent recorded on the events")
+    s.add_argument(
+        "--lecteur-separe", action="store_true",
+        help="read and check the XML in a process of its own, on a second core (pays when one is free)",
+    )
     s.add_argument("--json", action="store_true", help="one JSON report per file on stdout")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(f=importer_sne)

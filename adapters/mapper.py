@@ -40,6 +40,7 @@ class LedgerMapper(Mapper[UUID]):
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder()
         self._types: dict[str, msgspec.json.Decoder[Any] | None] = {}  # per topic, for depuis_ligne
+        self._dernier: tuple[UUID | None, bytes] = (None, b"")  # depuis_ligne's last id, and its text
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         etat = dict(vars(domain_event))
@@ -131,7 +132,10 @@ class LedgerMapper(Mapper[UUID]):
             if corps is not None:
                 # The row's id and version go in front of the stored fields, as
                 # `to_domain_event` adds them to the decoded dict.
-                tete = b'{"originator_id":"%s","originator_version":%d' % (str(oid).encode(), version)
+                dernier = self._dernier  # one attribute, read and written whole: threads share it
+                if dernier[0] != oid:  # a rebuild reads a demand's rows one after another
+                    dernier = self._dernier = (oid, str(oid).encode())
+                tete = b'{"originator_id":"%s","originator_version":%d' % (dernier[1], version)
                 try:
                     return decodeur.decode(tete + (b"," + corps if corps != b"}" else corps))
                 except msgspec.DecodeError:

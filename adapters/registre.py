@@ -387,7 +387,7 @@ class Registre(Application[UUID]):
             numero = composer(
                 self.territoire.code, cmd.filed_on or acte.occurred_on, self._sequence(), code_guichet
             )
-        demande = traitements.enregistrer(ctx, cmd, numero)
+        demande = traitements.enregistrer(ctx, cmd, numero, preparee=True)
         demande.rattraper(acte.occurred_on, self.territoire.retention_donnees_mois)
         if cles is None:
             self.coffre.creer(demande.id)
@@ -519,6 +519,7 @@ class Lot:
         self.registre = registre
         self._agregats: dict[UUID, traitements.Agregat] = {}  # in the order first touched
         self._versions_lues: dict[UUID, int] = {}  # each demand's stored version when loaded
+        self._journal: list[tuple[UUID, Any]] = []  # what each `_garder` replaced (None: nothing), for `revenir`
         self.cles = cles
         self._absentes: set[UUID] = set()
 
@@ -603,6 +604,7 @@ class Lot:
     def abandonner(self) -> None:
         """Forgets everything not saved yet."""
         self._agregats = {}
+        self._journal = []
         if self.cles is not None:
             self.cles = {}
 
@@ -611,16 +613,27 @@ class Lot:
         registering them needs no look-up of its own."""
         self._absentes.update(Demande.id_pour(n) for n in numeros)
 
-    def marque(self) -> tuple[dict[UUID, Any], dict[UUID, int], frozenset[UUID]]:
+    def marque(self) -> tuple[int, int, int]:
         """Where the lot stands, to come back to with `revenir`: the commands of one demand of
         an import are all kept or none. The lot never changes an aggregate it holds in place
-        (each command works on a copy), so remembering which it holds is enough."""
-        return dict(self._agregats), dict(self._versions_lues), frozenset(self.cles or ())
+        (each command works on a copy), so what it holds is undone from a journal of what each
+        `_garder` replaced; the versions read and the new keys are only ever added, so their
+        count is enough (a mark costs nothing however large the lot: an import marks every
+        demand of a thousand-demand batch)."""
+        return len(self._journal), len(self._versions_lues), len(self.cles or ())
 
-    def revenir(self, marque: tuple[dict[UUID, Any], dict[UUID, int], frozenset[UUID]]) -> None:
-        self._agregats, self._versions_lues = dict(marque[0]), dict(marque[1])
+    def revenir(self, marque: tuple[int, int, int]) -> None:
+        journal, versions, cles = marque
+        while len(self._journal) > journal:
+            ident, avant = self._journal.pop()
+            if avant is None:
+                del self._agregats[ident]
+            else:
+                self._agregats[ident] = avant
+        for i in list(self._versions_lues)[versions:]:
+            del self._versions_lues[i]
         if self.cles is not None:
-            for i in set(self.cles) - marque[2]:
+            for i in list(self.cles)[cles:]:
                 del self.cles[i]
 
     def agregats(self) -> list[traitements.Agregat]:
@@ -649,6 +662,7 @@ class Lot:
 
     def _garder(self, agregats: list[traitements.Agregat]) -> None:
         for a in agregats:
+            self._journal.append((a.id, self._agregats.get(a.id)))
             self._agregats[a.id] = a  # an aggregate already held keeps its place in the order
 
     def _verifier_nouveau(self, numero: str) -> None:

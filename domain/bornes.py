@@ -50,13 +50,17 @@ def decimal(champ: str, x: Decimal) -> None:
         raise _refus("nombre_invalide", champ, f"{x} is not a finite number")
     # Compared through the exponent: arithmetic on 1e999999999 would itself overflow.
     if x and (x.adjusted() > DECIMAL_MAX.adjusted() or x.copy_abs() > DECIMAL_MAX):
-        raise _refus("nombre_hors_bornes", champ, f"{x} is beyond {DECIMAL_MAX:,} in absolute value")
+        raise _refus(
+            "nombre_hors_bornes", champ, f"{x} is beyond {DECIMAL_MAX:,} in absolute value"
+        )
     t = x.as_tuple()
     exposant = t.exponent
     assert isinstance(exposant, int)  # finite
     en_trop = -exposant - DECIMALES_MAX  # digits written beyond the fourth decimal place
     if en_trop > 0 and (en_trop > 50 or any(t.digits[-en_trop:])):
-        raise _refus("nombre_hors_bornes", champ, f"{x} has more than {DECIMALES_MAX} decimal places")
+        raise _refus(
+            "nombre_hors_bornes", champ, f"{x} has more than {DECIMALES_MAX} decimal places"
+        )
 
 
 def entier(champ: str, n: int) -> None:
@@ -67,7 +71,9 @@ def entier(champ: str, n: int) -> None:
 def jour(champ: str, d: date) -> None:
     if not DATE_MIN <= d <= DATE_MAX:
         raise _refus(
-            "date_hors_bornes", champ, f"{d.isoformat()} is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}"
+            "date_hors_bornes",
+            champ,
+            f"{d.isoformat()} is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}",
         )
 
 
@@ -76,7 +82,9 @@ def texte(champ: str, s: str) -> None:
         raise _refus("texte_trop_long", champ, f"{len(s)} characters, at most {TEXTE_MAX}")
     m = _CONTROLE.search(s)
     if m is not None:
-        raise _refus("caractere_interdit", champ, f"control character U+{ord(m.group()):04X} at {m.start()}")
+        raise _refus(
+            "caractere_interdit", champ, f"control character U+{ord(m.group()):04X} at {m.start()}"
+        )
 
 
 def numero_unique(n: str, champ: str = "numero_unique") -> None:
@@ -91,19 +99,114 @@ def numero_unique(n: str, champ: str = "numero_unique") -> None:
 
 
 def verifier(valeur: Any, champ: str = "") -> None:
-    """Every number, date and string in `valeur` (a command struct, recursively) within bounds."""
+    """Every number, date and string in `valeur` (a command struct, recursively) within bounds.
+
+    A first walk only answers whether everything holds, building no field path (a bulk import
+    checks hundreds of values per demand); when something does not, the walk that names the
+    field runs and raises the same refusal it always did."""
+    if not _tient(valeur):
+        _verifier(valeur, champ)
+
+
+# What each type of value is, decided once per type by the same tests, in the same order, as
+# `_verifier`'s (a bool is an int, a StrEnum a str: the first test that holds wins).
+_RIEN, _STRUCT, _SUITE, _DICT, _DECIMAL, _ENTIER, _FLOTTANT, _INSTANT, _DATE, _TEXTE = range(10)
+_GENRES: dict[type, int] = {}
+
+
+def _genre(t: type) -> int:
+    if issubclass(t, bool | Enum):
+        g = _RIEN
+    elif issubclass(t, msgspec.Struct):
+        g = _STRUCT
+    elif issubclass(t, tuple | list | frozenset | set):
+        g = _SUITE
+    elif issubclass(t, dict):
+        g = _DICT
+    elif issubclass(t, Decimal):
+        g = _DECIMAL
+    elif issubclass(t, int):
+        g = _ENTIER
+    elif issubclass(t, float):
+        g = _FLOTTANT
+    elif issubclass(t, datetime):
+        g = _INSTANT
+    elif issubclass(t, date):
+        g = _DATE
+    elif issubclass(t, str):
+        g = _TEXTE
+    else:
+        g = _RIEN
+    _GENRES[t] = g
+    return g
+
+
+def _tient(racine: Any) -> bool:
+    """Whether `_verifier(racine)` would accept it (that one says why when not): the same values,
+    walked with a stack rather than a call per value."""
+    pile = [racine]
+    pop, etendre, genres = pile.pop, pile.extend, _GENRES
+    while pile:
+        v = pop()
+        if v is None:
+            continue
+        t = type(v)
+        g = genres.get(t, -1)
+        if g < 0:
+            g = _genre(t)
+        if g == _TEXTE:
+            if len(v) > TEXTE_MAX or _CONTROLE.search(v) is not None:
+                return False
+        elif g == _STRUCT:
+            etendre(msgspec.structs.astuple(v))
+        elif g == _SUITE:
+            etendre(v)
+        elif g == _ENTIER:
+            if not 0 <= v <= ENTIER_MAX:
+                return False
+        elif g == _DATE:
+            if not DATE_MIN <= v <= DATE_MAX:
+                return False
+        elif g == _DECIMAL:
+            # The common case decided at once: finite, at most four decimal places, within the
+            # bound (which implies the exponent test of `decimal`); anything else asks it.
+            e = v.as_tuple().exponent
+            if not (
+                isinstance(e, int) and e >= -DECIMALES_MAX and v.copy_abs() <= DECIMAL_MAX
+            ) and not _decimal_tient(v):
+                return False
+        elif g == _DICT:
+            etendre(v)
+            etendre(v.values())
+        elif g == _INSTANT:
+            if not DATE_MIN <= v.date() <= DATE_MAX:
+                return False
+        elif g == _FLOTTANT and not _decimal_tient(Decimal(v)):
+            return False
+    return True
+
+
+def _decimal_tient(x: Decimal) -> bool:
+    try:
+        decimal("", x)
+    except RegleEnfreinte:
+        return False
+    return True
+
+
+def _verifier(valeur: Any, champ: str = "") -> None:
     if valeur is None or isinstance(valeur, bool | Enum):
         return
     if isinstance(valeur, msgspec.Struct):
         for nom in valeur.__struct_fields__:
-            verifier(getattr(valeur, nom), f"{champ}.{nom}" if champ else nom)
+            _verifier(getattr(valeur, nom), f"{champ}.{nom}" if champ else nom)
     elif isinstance(valeur, tuple | list | frozenset | set):
         for i, v in enumerate(valeur):
-            verifier(v, f"{champ}.{i}")
+            _verifier(v, f"{champ}.{i}")
     elif isinstance(valeur, dict):
         for k, v in valeur.items():
-            verifier(k, f"{champ}.<clé>")
-            verifier(v, f"{champ}.{k}")
+            _verifier(k, f"{champ}.<clé>")
+            _verifier(v, f"{champ}.{k}")
     elif isinstance(valeur, Decimal):
         decimal(champ, valeur)
     elif isinstance(valeur, int):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -114,6 +115,7 @@ class Demande(
     """A demande de logement social, identified by its numéro unique."""
 
     @staticmethod
+    @lru_cache(maxsize=8192)  # a bulk import asks several times per demand; bounded memory
     def id_pour(numero_unique: str) -> UUID:
         return uuid5(ESPACE_DEMANDES, numero_unique)
 

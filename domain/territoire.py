@@ -167,7 +167,12 @@ class Territoire(msgspec.Struct, frozen=True, dict=True):
 
     @property
     def communes_epci(self) -> frozenset[str]:
-        return frozenset(c.insee for c in self.communes)
+        # Asked at every registration (its wished communes) and every cotation: made once.
+        communes = self.__dict__.get("_communes_epci")
+        if communes is None:
+            communes = frozenset(c.insee for c in self.communes)
+            self.__dict__["_communes_epci"] = communes
+        return communes
 
     def organisation(self, code: str) -> Organisation:
         """Raises KeyError for an unknown code."""

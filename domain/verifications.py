@@ -63,12 +63,13 @@ def foyer(membres: tuple[Membre, ...], personnel: DonneesPersonnelles | None) ->
                 raise RegleEnfreinte("ressource_negative", f"member {m.id}: negative resource {r.code}")
     if personnel is not None:
         connus = set(ids)
+        today = horloge.aujourdhui() if personnel.identites else None  # once, not per member
         for i in personnel.identites:
             if i.membre not in connus:
                 raise RegleEnfreinte(
                     "identite_orpheline", f"identity for unknown household member {i.membre!r}"
                 )
-            if i.date_naissance > horloge.aujourdhui():
+            if today is not None and i.date_naissance > today:
                 raise RegleEnfreinte("naissance_future", f"member {i.membre}: birth date in the future")
 
 

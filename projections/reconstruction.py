@@ -8,8 +8,12 @@ whole history. So:
 
 - the demands' events are read straight from the events table **in (demand, version) order**
   (the table's primary key), in large pages, their personal-data keys loaded in one query per
-  page; each demand is folded once, its state as of today computed once (`etat_courant`) and
-  shared by the deadlines and the score rows, then dropped: memory stays flat whatever the log;
+  page; each demand's facts are folded once, straight into its state as of today
+  (`etat_du_jour`: no aggregate, no second fold for `etat_courant`, the aggregate's way kept for
+  the few demands the schedule owes something), shared by the deadlines and the score rows, then
+  dropped: memory stays flat whatever the log; the cyclic garbage collector is off during the
+  pass and run once a page (`sans_ramasse_miettes`), since a page's decoded events all live until
+  it is folded and every automatic collection walked them again;
 - the demand space is cut into ranges of aggregate ids, one per **process** (two cores, two
   processes), each writing its rows itself, in bulk (`COPY` on PostgreSQL, `executemany` on
   SQLite); the ranks' counts table is the sum of the processes' counts, written once;
@@ -27,11 +31,12 @@ Read models of other kinds are rebuilt by `projections.suivi.reconstruire_ensemb
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing import get_context
@@ -47,6 +52,7 @@ from adapters.registre import Registre
 from domain import horloge
 from domain.cotation import Grille
 from domain.depot import cle_depot, enregistrement_du
+from domain.etat_demande import EtatDemande, prochaine_echeance, replier
 from domain.territoire import Territoire
 from projections.cotation import (
     Case,
@@ -325,13 +331,17 @@ def replier_tranche(
         lus = 0
         effectifs: Counter[Case] = Counter()
         tampon: tuple[list[tuple[Any, ...]], ...] = ([], [], [], [])
+        jusquau = min(tr.au, horloge.aujourdhui())  # what `etat_courant` counts as fallen due
         for demandes, evenements in enumerate(_demandes(engine, stockage, tr, coffre, mapper), 1):
             lus += len(evenements)
-            d = None
-            for e in evenements:
-                d = e.mutate(d)
-            assert d is not None
-            etat = d.etat_courant(tr.au, ret)
+            d: Any = etat_du_jour(evenements, tr.au, jusquau, ret)
+            if d is not None:
+                etat = d.etat
+            else:  # the aggregate's way: the schedule owes something by then, or facts come later
+                for e in evenements:
+                    d = e.mutate(d)
+                assert d is not None
+                etat = d.etat_courant(tr.au, ret)
             if echeances is not None:
                 for k, lignes in enumerate(lignes_echeances(d, etat, tr.au, t)):
                     tampon[k].extend(tuple(x.values()) for x in lignes)
@@ -348,6 +358,31 @@ def replier_tranche(
     finally:
         if propre:
             engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class Pli:
+    """A demand folded once: what the rows of the day read of it (`lignes_echeances`)."""
+
+    numero_unique: str
+    etat: EtatDemande  # as stored, which is also its state of the day (`etat_du_jour`)
+    faits: list[Any]
+
+
+def etat_du_jour(faits: list[Any], au: date, jusquau: date, retention_mois: int) -> Pli | None:
+    """A demand's facts (version order) folded once, straight into its state as of `au`,
+    without the aggregate: when no fact is dated after `au` and the schedule owes nothing by
+    then, the stored state (the aggregate's fold), the state as of `au` and `etat_courant`'s
+    are one and the same fold (`replier`). None otherwise: the caller takes the aggregate's
+    way (`Demande.etat_courant`), which appends the schedule's due facts to a copy. `jusquau`:
+    min(au, today), up to which `etat_courant` counts the schedule's facts as fallen due."""
+    if any(f.occurred_on > au for f in faits):
+        return None
+    etat = replier(faits, au)
+    due = prochaine_echeance(etat, retention_mois)
+    if due is not None and due[0] <= jusquau:
+        return None
+    return Pli(etat.numero_unique, etat, faits)
 
 
 _COLONNES_ECHEANCES = (
@@ -422,7 +457,7 @@ def _demandes(
     courant: Any = None
     evenements: list[Any] = []
     depuis_ligne = mapper.depuis_ligne
-    with engine.connect() as conn:
+    with engine.connect() as conn, sans_ramasse_miettes():
         res = conn.execution_options(stream_results=True, yield_per=PAGE).execute(q, params)
         for page in res.partitions(PAGE):
             a_dechiffrer = {r[0] for r in page if CHIFFRE in r[3]}
@@ -435,8 +470,28 @@ def _demandes(
                     evenements = []
                     courant = oid
                 evenements.append(e)
+            del decodes, page
+            gc.collect()  # the page's cycles, if any, once per page
     if evenements:
         yield evenements
+
+
+@contextmanager
+def sans_ramasse_miettes() -> Iterator[None]:
+    """The cyclic garbage collector off for a bulk pass, which collects once a page itself:
+    decoding a page allocates hundreds of thousands of objects that all live until the page is
+    folded, and each automatic collection would walk them again (the page's decoding took twice
+    as long with it on). Reference counting still frees everything acyclic at once."""
+    avant = gc.isenabled()
+    gc.disable()
+    # What lived before the pass (modules, the application) is not walked by its collections.
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if avant:
+            gc.enable()
 
 
 # -- the statistics facts, in log order, in this process -----------------------------------------
@@ -458,9 +513,10 @@ def _statistiques(registre: Registre, t: sa.Table, fin: int) -> tuple[int, int]:
     ordre = 0
     lus = de_logements = 0
     retractions: list[dict[str, Any]] = []
-    with registre.engine.connect() as lecture:
+    with registre.engine.connect() as lecture, sans_ramasse_miettes():
         res = lecture.execution_options(stream_results=True, yield_per=PAGE).execute(q, {"fin": fin})
         for page in res.partitions(PAGE):
+            gc.collect()  # the previous page's cycles, if any, once per page
             lignes: list[tuple[Any, ...]] = []
             for oid, v, topic, state in page:
                 genre, decodeur, de_logement = DECODEURS_STATISTIQUES[topic]

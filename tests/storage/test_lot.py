@@ -206,3 +206,33 @@ def test_a_large_lot_leaves_the_aggregate_cache_as_a_save_does(
         registre.executer(org, "cannes-1", c.Renouveler(occurred_on=DEPOT), numero_unique=numeros[0])
     finally:
         registre.close()
+
+
+def test_a_lot_comes_back_to_its_mark_whatever_was_added_or_replaced(registre: Registre) -> None:
+    """`marque`/`revenir` (an import keeps a demand's commands all or none): after a demand
+    replaced in the lot, another registered with its new key, and a third refused after its key
+    was made, coming back to the mark leaves the lot, its keys and its order as at the mark."""
+    a = enregistrer(registre, jour=date(2025, 12, 1))
+    etat = registre.demande(a).etat
+    lot = Lot(registre, cles={})
+    oph = registre.territoire.organisation(OPH)
+    cannes = registre.territoire.organisation(CANNES)
+
+    def importee(numero: str) -> c.Enregistrer:
+        return c.Enregistrer(occurred_on=DEPOT, membres=etat.membres, souhaits=etat.souhaits, numero_unique=numero)
+
+    lot.executer(cannes, "agent", importee("IMPORT-1"))
+    lot.executer(oph, "oph-cpl-1", c.Renouveler(occurred_on=date(2026, 11, 16)), a)
+    avant = ([x.id for x in lot.agregats()], [x.version for x in lot.agregats()], dict(lot.cles or {}))
+    marque = lot.marque()
+    lot.executer(oph, "oph-cpl-1", c.Renouveler(occurred_on=date(2026, 11, 18)), a)  # replaced
+    lot.executer(cannes, "agent", importee("IMPORT-2"))  # added, with its key
+    with pytest.raises(RegleEnfreinte):  # refused once its key was made: already in the store
+        lot.executer(cannes, "agent", importee(a))
+    assert len(lot) == 3 and len(lot.cles or {}) == 3
+    lot.revenir(marque)
+    assert ([x.id for x in lot.agregats()], [x.version for x in lot.agregats()], dict(lot.cles or {})) == avant
+    lot.sauver()
+    assert registre.demande("IMPORT-1").version == 1 and "IMPORT-2" not in [
+        registre.mapper.to_domain_event(n).numero_unique for n in registre.notifications(0) if "Enregistree" in n.topic
+    ]

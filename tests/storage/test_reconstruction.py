@@ -173,3 +173,26 @@ def test_the_bulk_recompute_of_a_new_day_gives_the_transactional_rows(
     assert contenu(registre, [s])["vue_cotation_effectifs"] == avec_effectifs
     with registre.engine.connect() as conn:
         assert set(conn.execute(sa.select(t.c.calcule_au).where(t.c.active).distinct()).scalars()) == {jour}
+
+
+def test_one_fold_gives_the_aggregates_stored_state_and_state_of_the_day(generee: Registre) -> None:
+    """`etat_du_jour` folds a demand's facts once, without the aggregate: whenever it answers,
+    its state is both the aggregate's stored state and `etat_courant`'s for that day; it declines
+    (the rebuild then takes the aggregate's way) when facts are dated after the day or the
+    schedule owes something by then. Both happen on the generated history."""
+    registre = generee
+    ret = registre.territoire.retention_donnees_mois
+    aujourdhui = horloge.aujourdhui()
+    repondu = decline = 0
+    for au in (aujourdhui, aujourdhui + timedelta(days=40), FIN - timedelta(days=200)):
+        jusquau = min(au, aujourdhui)
+        for numero in registre.numeros():
+            d = registre.demande(numero)
+            pli = module.etat_du_jour(list(d.faits), au, jusquau, ret)
+            if pli is None:
+                decline += 1
+                continue
+            repondu += 1
+            assert pli.etat == d.etat == d.etat_courant(au, ret)
+            assert pli.numero_unique == d.numero_unique and pli.faits == d.faits
+    assert repondu > 100 and decline > 100

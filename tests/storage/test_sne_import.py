@@ -2,15 +2,20 @@
 and PostgreSQL: the published sample imports, exports and re-imports to the same log; a file with
 ten planted errors is refused listing all ten and the log is left as it was (or, with partiel, the
 valid demands are imported); a newer file appends only what differs; a generated file imports in
-bulk, and its re-import appends nothing."""
+bulk, and its re-import appends nothing; the bulk path appends exactly what the same commands
+run one by one would."""
 
 from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 
+import msgspec
 import pytest
 
+from adapters import chaine
+from adapters.database import depuis_url
 from adapters.registre import Registre
 from adapters.sne import exportation
 from adapters.sne.generation import ecrire_fichier
@@ -141,3 +146,79 @@ def test_a_generated_file_imports_in_bulk_and_reimports_to_nothing(registre: Reg
     r = _importer(registre, tampon.getvalue(), taille_lot=70)
     assert (r.inchangees, r.evenements) == (300, 0)
     assert _log(registre) == journal
+
+
+def test_the_bulk_import_appends_the_events_commands_one_by_one_would(registre: Registre, tmp_path: Path) -> None:
+    """The import's fast path (the reader in a process of its own here, or in this one; the
+    bounds walked once; many demands per transaction) appends, in the same order, the same events
+    — topics and every field, personal data decrypted — as the same commands run one by one
+    through `Registre.executer`, each saved on its own (the ledger's ordinary path)."""
+    tampon = io.BytesIO()
+    ecrire_fichier(tampon, registre.territoire, 40, date(2026, 11, 20), graine=11)
+    plus_tard = "2019-02-01T10:00:00.000+01:00"
+    nouveau = f.copie(1, (
+        ("<ns1:montantMensuelLoyer>1000</ns1:montantMensuelLoyer>", "<ns1:montantMensuelLoyer>1100</ns1:montantMensuelLoyer>"),
+        ("<ns1:dateCreationDemande>2018-03-15</ns1:dateCreationDemande>",
+         "<ns1:dateCreationDemande>2018-03-15</ns1:dateCreationDemande><ns1:dateRenouvellement>2019-01-20</ns1:dateRenouvellement>"),
+    ))
+    fichiers = [f.fichier([f.copie(1), f.copie(2)]), tampon.getvalue(), f.fichier([nouveau, f.copie(2)], plus_tard)]
+    ici = Registre(depuis_url(f"sqlite:///{tmp_path}/ici.sqlite3"), registre.territoire)
+    un_a_un = Registre(depuis_url(f"sqlite:///{tmp_path}/un-a-un.sqlite3"), registre.territoire)
+    try:
+        for xml in fichiers:
+            for cible, separe in ((registre, True), (ici, False)):
+                r = _importer(cible, xml, taille_lot=15, separe=separe)
+                assert r.importe and r.erreurs == [], r.erreurs
+            _un_a_un(un_a_un, xml)
+        attendu = _evenements(un_a_un)
+        assert len(attendu) > 40 and {t for t, _ in attendu} >= {"domain.demande:Demande.Enregistree", "domain.demande:Demande.Modifiee"}
+        assert _evenements(registre) == attendu
+        assert _evenements(ici) == attendu
+        for r in (registre, ici):  # and the hash chain is whole (docs/integrity.md)
+            bilan = chaine.verifier(r.stockage, r.engine)
+            assert (bilan.anomalie, bilan.evenements) == (None, len(attendu))
+    finally:
+        ici.close()
+        un_a_un.close()
+
+
+def _un_a_un(registre: Registre, xml: bytes) -> None:
+    from adapters.sne.correspondance import commandes
+    from adapters.sne.lecteur_separe import dans_ce_processus
+
+    org = registre.territoire.organisation("CANNES")
+    for tranche in dans_ce_processus(io.BytesIO(xml), 1000):
+        assert tranche.entete is not None
+        for lue in tranche.demandes:
+            assert lue.demande is not None
+            numero = lue.demande.numero_unique
+            try:
+                etat = registre.demande(numero).etat
+            except Introuvable:
+                etat = None
+            for cmd in commandes(lue.demande, tranche.entete.date_fichier.date(), etat):
+                registre.executer(org, "agent-test", cmd, numero, canal=Canal.import_)
+
+
+def _evenements(registre: Registre) -> list[tuple[str, dict[str, object]]]:
+    """Every stored event in log order: its topic and its fields, personal data decrypted, but
+    the instant it was recorded (the test clock ticks at each reading, and the two paths read it
+    a different number of times)."""
+    out = []
+    for n in registre.notifications(0, 100_000):
+        champs = msgspec.to_builtins(vars(registre.mapper.to_domain_event(n)))
+        del champs["timestamp"]
+        out.append((n.topic, champs))
+    return out
+
+
+def test_the_reader_in_a_process_of_its_own_reports_what_the_reader_here_does(registre: Registre) -> None:
+    """A file refused (ten planted errors, not XML, cut short) gives the same report, error for
+    error, whether it was read here or by a process of its own; and nothing is appended."""
+    propre = f.fichier([f.copie(1), f.copie(2)])
+    for xml in (f.plante(), b"not xml <", propre[: len(propre) // 2]):
+        ici = _importer(registre, xml)
+        separe = _importer(registre, xml, separe=True)
+        assert not ici.importe and ici.erreurs_total > 0
+        assert msgspec.structs.asdict(separe) == msgspec.structs.asdict(ici)
+    assert _log(registre) == []

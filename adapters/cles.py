@@ -44,6 +44,9 @@ class Coffre:
         self.separe = separe
         self._local = threading.local()
         self._postgres = engine.dialect.name == "postgresql"
+        # Key reads are single statements: in autocommit they cost one round trip each, not
+        # BEGIN, SELECT and the pool's ROLLBACK (a score read makes one on every request).
+        self._lecture = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def engine(self) -> sa.Engine:
@@ -89,7 +92,7 @@ class Coffre:
 
     def _lire(self, ids: list[UUID]) -> dict[UUID, bytes | None]:
         trouvees: dict[UUID, bytes | None] = dict.fromkeys(ids)
-        with self._engine.connect() as conn:
+        with self._lecture.connect() as conn:
             for k in range(0, len(ids), 900):
                 rows = conn.execute(
                     sa.select(cles_demandes.c.demande_id, cles_demandes.c.cle).where(
@@ -103,7 +106,7 @@ class Coffre:
         lot: dict[UUID, bytes | None] | None = getattr(self._local, "lot", None)
         if lot is not None and demande_id in lot:
             return lot[demande_id]
-        with self._engine.connect() as conn:
+        with self._lecture.connect() as conn:
             return conn.execute(  # type: ignore[no-any-return]
                 sa.select(cles_demandes.c.cle).where(cles_demandes.c.demande_id == str(demande_id))
             ).scalar_one_or_none()

@@ -8,10 +8,14 @@ day by rescoring only the rows whose day has come (the follower does it when the
 
 One demand's rank is read without counting the whole territory: beside the scores, a small table
 (`vue_cotation_effectifs`) holds how many active scored demands have each (first-choice typology,
-points), kept exact in the same transaction as every write of a score. The demands ahead of a
-demand are then those of the buckets with more points (a sum over a few hundred rows) plus those
-tied on its points that were filed earlier, or the same day with a smaller numéro (an index
-range on (active, points, filed_on, demande)). Every write of a score goes through `ecrire`,
+points), and a finer one (`vue_cotation_effectifs_mois`) how many have each (points, filing
+month, typology), both kept exact in the same transaction as every write of a score. The demands
+ahead of a demand are then those of the buckets with more points (a sum over a few hundred rows),
+those tied on its points filed in an earlier month (a range of the finer table: a row per month
+and typology), and those tied on its points filed earlier in its own month, or the same day with
+a smaller numéro (an index range on (active, points, filed_on, demande), a month's filings at
+most: at a million active demands the ties on one points value are ≈ 16,000, a month of them
+≈ 1,300). Every write of a score goes through `ecrire`,
 which locks the rows it replaces (`SELECT … FOR UPDATE` on PostgreSQL, in numéro order), so
 concurrent writers (the follower, `recalculer` from several API threads) keep the counts exact."""
 
@@ -87,6 +91,10 @@ def tables_cotation(suffixe: str) -> list[sa.Table]:
 
 
 _EFFECTIFS: dict[str, sa.Table] = {}
+_EFFECTIFS_MOIS: dict[str, sa.Table] = {}
+
+# A counts bucket: (first-choice typology or SANS_TYPOLOGIE, points, first day of the filing month).
+Case = tuple[str, int, date]
 
 
 def effectifs(t: sa.Table) -> sa.Table:
@@ -105,18 +113,36 @@ def effectifs(t: sa.Table) -> sa.Table:
     return h
 
 
-def case_effectifs(active: bool, points: int | None, typologie: str | None) -> tuple[str, int] | None:
+def effectifs_mois(t: sa.Table) -> sa.Table:
+    """The counts per (points, filing month, typology) that go with the score table `t`: its
+    primary key's order makes "tied on points, filed in an earlier month" one index range."""
+    nom = f"{t.name}_effectifs_mois"
+    h = _EFFECTIFS_MOIS.get(nom)
+    if h is None:
+        h = sa.Table(
+            nom,
+            sa.MetaData(),
+            sa.Column("points", sa.Integer, primary_key=True),
+            sa.Column("mois", sa.Date, primary_key=True),  # the first day of the filing month
+            sa.Column("typologie", sa.String(4), primary_key=True),  # SANS_TYPOLOGIE for none
+            sa.Column("n", sa.Integer, nullable=False),
+        )
+        _EFFECTIFS_MOIS[nom] = h
+    return h
+
+
+def case_effectifs(active: bool, points: int | None, typologie: str | None, filed_on: date) -> Case | None:
     """The bucket a row counts in, or None when it is out of every ranking."""
     if not active or points is None:
         return None
-    return (typologie or SANS_TYPOLOGIE, points)
+    return (typologie or SANS_TYPOLOGIE, points, filed_on.replace(day=1))
 
 
 def ecrire(
     conn: sa.Connection,
     t: sa.Table,
     lignes: Iterable[dict[str, Any]],
-    differer: Counter[tuple[str, int]] | None = None,
+    differer: Counter[Case] | None = None,
 ) -> None:
     """Insert or replace score rows, keeping the counts table exact, inside the caller's
     transaction. The rows replaced are locked first, in numéro order, so two writers of the
@@ -130,27 +156,27 @@ def ecrire(
     anciennes: dict[str, Any] = {}
     for i in range(0, len(numeros), _IN_MAX):
         q = (
-            sa.select(t.c.demande, t.c.active, t.c.points, t.c.typologie)
+            sa.select(t.c.demande, t.c.active, t.c.points, t.c.typologie, t.c.filed_on)
             .where(t.c.demande.in_(numeros[i : i + _IN_MAX]))
             .order_by(t.c.demande)
             .with_for_update()  # PostgreSQL; SQLite has one writer at a time anyway
         )
         for r in conn.execute(q):
             anciennes[r.demande] = r
-    delta: Counter[tuple[str, int]] = Counter()
+    delta: Counter[Case] = Counter()
     remplacees: list[dict[str, Any]] = []
     neuves: list[dict[str, Any]] = []
     for n in numeros:
         x = par_numero[n]
         a = anciennes.get(n)
         if a is not None:
-            avant = case_effectifs(a.active, a.points, a.typologie)
+            avant = case_effectifs(a.active, a.points, a.typologie, a.filed_on)
             if avant is not None:
                 delta[avant] -= 1
             remplacees.append({f"_{k}": v for k, v in x.items()})
         else:
             neuves.append(x)
-        apres = case_effectifs(x["active"], x["points"], x["typologie"])
+        apres = case_effectifs(x["active"], x["points"], x["typologie"], x["filed_on"])
         if apres is not None:
             delta[apres] += 1
     if remplacees:
@@ -170,12 +196,23 @@ def ecrire(
         ajouter_effectifs(conn, t, delta)
 
 
-def ajouter_effectifs(conn: sa.Connection, t: sa.Table, delta: Counter[tuple[str, int]]) -> None:
-    """Move the counts of `t` by `delta` (in key order, so that writers never deadlock)."""
+def ajouter_effectifs(conn: sa.Connection, t: sa.Table, delta: Counter[Case]) -> None:
+    """Move both counts tables of `t` by `delta` (the coarse one first, each in key order, so
+    that writers never deadlock)."""
+    grosses: Counter[tuple[str, int]] = Counter()
+    fines: Counter[tuple[int, date, str]] = Counter()
+    for (typ, p, mois), n in delta.items():
+        grosses[(typ, p)] += n
+        fines[(p, mois, typ)] += n
     h = effectifs(t)
-    valeurs = [
-        {"typologie": typ, "points": p, "n": n} for (typ, p), n in sorted(delta.items()) if n
-    ]
+    _deplacer(conn, h, [h.c.typologie, h.c.points], grosses)
+    hm = effectifs_mois(t)
+    _deplacer(conn, hm, [hm.c.points, hm.c.mois, hm.c.typologie], fines)
+
+
+def _deplacer(conn: sa.Connection, h: sa.Table, cle: list[sa.Column[Any]], delta: Counter[Any]) -> None:
+    noms = [c.name for c in cle]
+    valeurs = [{**dict(zip(noms, k, strict=True)), "n": n} for k, n in sorted(delta.items()) if n]
     if not valeurs:
         return
     if conn.dialect.name == "postgresql":
@@ -183,39 +220,43 @@ def ajouter_effectifs(conn: sa.Connection, t: sa.Table, delta: Counter[tuple[str
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(h)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[h.c.typologie, h.c.points], set_={"n": h.c.n + stmt.excluded.n}
-        ),
-        valeurs,
-    )
+    conn.execute(stmt.on_conflict_do_update(index_elements=cle, set_={"n": h.c.n + stmt.excluded.n}), valeurs)
     # Buckets emptied by this write go (only rows this transaction has just locked).
-    cles = [(v["typologie"], v["points"]) for v in valeurs if v["n"] < 0]
-    for i in range(0, len(cles), _IN_MAX // 2):
-        conn.execute(
-            sa.delete(h).where(
-                sa.tuple_(h.c.typologie, h.c.points).in_(cles[i : i + _IN_MAX // 2]), h.c.n == 0
-            )
-        )
+    cles = [tuple(v[x] for x in noms) for v in valeurs if v["n"] < 0]
+    pas = _IN_MAX // len(noms)
+    for i in range(0, len(cles), pas):
+        conn.execute(sa.delete(h).where(sa.tuple_(*cle).in_(cles[i : i + pas]), h.c.n == 0))
 
 
-def compter_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], int]:
-    """The counts recounted from the scores themselves (a full scan): what the counts table
-    must hold, for checks and to fill it for a score table that predates it."""
+def compter_effectifs(conn: sa.Connection, t: sa.Table) -> dict[Case, int]:
+    """The counts recounted from the scores themselves (a full scan), per bucket: what the
+    counts tables must hold (`lire_effectifs`), for checks and to fill them for a score table
+    that predates them."""
     rows = conn.execute(
-        sa.select(t.c.typologie, t.c.points, sa.func.count())
+        sa.select(t.c.typologie, t.c.points, t.c.filed_on, sa.func.count())
         .where(t.c.active, t.c.points.is_not(None))
-        .group_by(t.c.typologie, t.c.points)
+        .group_by(t.c.typologie, t.c.points, t.c.filed_on)
     ).all()
-    out: Counter[tuple[str, int]] = Counter()
-    for typ, p, n in rows:
-        out[(typ or SANS_TYPOLOGIE, p)] += n
+    out: Counter[Case] = Counter()
+    for typ, p, f, n in rows:
+        cle = case_effectifs(True, p, typ, f)
+        assert cle is not None
+        out[cle] += n
     return dict(out)
 
 
-def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[tuple[str, int], int]:
-    h = effectifs(t)
-    return {(r.typologie, r.points): r.n for r in conn.execute(sa.select(h))}
+def lire_effectifs(conn: sa.Connection, t: sa.Table) -> dict[Case, int]:
+    """Both counts tables as buckets, comparable with `compter_effectifs`; raises if the coarse
+    table is not the sum of the finer one (they are written together, so they never differ)."""
+    h, hm = effectifs(t), effectifs_mois(t)
+    fines = {(r.typologie, r.points, r.mois): r.n for r in conn.execute(sa.select(hm))}
+    grosses = {(r.typologie, r.points): r.n for r in conn.execute(sa.select(h))}
+    sommes: Counter[tuple[str, int]] = Counter()
+    for (typ, p, _), n in fines.items():
+        sommes[(typ, p)] += n
+    if grosses != dict(sommes):
+        raise AssertionError(f"{h.name} is not the sum of {hm.name}")
+    return fines
 
 
 class ProjectionCotation(Projection):
@@ -234,13 +275,15 @@ class ProjectionCotation(Projection):
         return tables_cotation(suffixe)
 
     def annexes(self, suffixe: str) -> list[sa.Table]:
-        return [effectifs(t) for t in tables_cotation(suffixe)]
+        return [x for t in tables_cotation(suffixe) for x in (effectifs(t), effectifs_mois(t))]
 
     def preparer(self, conn: sa.Connection, tables: list[sa.Table]) -> None:
-        # A score table filled before the counts existed: count it once.
+        # A score table filled before the counts existed, or before the finer ones: count it
+        # once (both tables, from the scores).
         (t,) = tables
-        if lire_effectifs(conn, t):
+        if conn.execute(sa.select(effectifs_mois(t)).limit(1)).first() is not None:
             return
+        conn.execute(sa.delete(effectifs(t)))
         attendus = compter_effectifs(conn, t)
         if attendus:
             ajouter_effectifs(conn, t, Counter(attendus))
@@ -282,7 +325,7 @@ class ProjectionCotation(Projection):
         numeros = conn.execute(
             sa.select(t.c.demande).where(t.c.active, a_refaire).order_by(t.c.demande)
         ).scalars().all()
-        delta: Counter[tuple[str, int]] = Counter()
+        delta: Counter[Case] = Counter()
         for i in range(0, len(numeros), LOT_RECALCUL):
             lignes = []
             for n in numeros[i : i + LOT_RECALCUL]:
@@ -319,37 +362,48 @@ def ligne_cotation(
     }
 
 
-_REQUETES_RANG: dict[str, sa.TextClause] = {}
+_REQUETES_RANG: dict[tuple[str, str], sa.TextClause] = {}
 
 
-def _requete_rang(t: sa.Table) -> sa.TextClause:
+def _requete_rang(t: sa.Table, dialecte: str) -> sa.TextClause:
     """The statement of `rang` for this table, built once: plain SQL with the numéro bound, so
     that a rank is one round trip and next to no Python (it is read on every score request)."""
-    q = _REQUETES_RANG.get(t.name)
+    q = _REQUETES_RANG.get((t.name, dialecte))
     if q is None:
-        h = effectifs(t).name
+        h, hm = effectifs(t).name, effectifs_mois(t).name
 
         def de_moi(colonne: str) -> str:
             # A primary-key lookup, evaluated once (an InitPlan on PostgreSQL).
             return f"(SELECT {colonne} FROM {t.name} WHERE demande = :n)"
 
         p, f, typ = de_moi("points"), de_moi("filed_on"), de_moi("COALESCE(typologie, '')")
-        # Ahead: the buckets with more points (a sum over a few hundred rows), then the demands
-        # tied on points that were filed earlier, or the same day with a smaller numéro (a
-        # range of the index on active, points, filed_on, demande).
+        # The first day of the demand's filing month (a date on PostgreSQL, ISO text on SQLite,
+        # as each stores a Date), the same day `case_effectifs` keys the finer counts by.
+        mois = (
+            de_moi("CAST(date_trunc('month', filed_on) AS date)") if dialecte == "postgresql"
+            else de_moi("date(filed_on, 'start of month')")
+        )
+        # Ahead: the buckets with more points (a sum over a few hundred rows); the demands tied
+        # on points filed in an earlier month (a range of the finer counts' primary key); those
+        # tied on points filed earlier in the same month, or the same day with a smaller numéro
+        # (a range of the index on active, points, filed_on, demande, one month long at most).
         q = sa.text(
             f"SELECT {de_moi('active')} AS active, {p} AS points, "
-            "c.devant, c.sur, c.devant_typ, c.sur_typ, e.egaux, e.egaux_typ FROM "
+            "c.devant, c.sur, c.devant_typ, c.sur_typ, m.avant, m.avant_typ, e.egaux, e.egaux_typ FROM "
             f"(SELECT COALESCE(SUM(CASE WHEN points > {p} THEN n ELSE 0 END), 0) AS devant, "
             "COALESCE(SUM(n), 0) AS sur, "
             f"COALESCE(SUM(CASE WHEN typologie = {typ} AND points > {p} THEN n ELSE 0 END), 0) AS devant_typ, "
             f"COALESCE(SUM(CASE WHEN typologie = {typ} THEN n ELSE 0 END), 0) AS sur_typ "
             f"FROM {h}) AS c, "
+            "(SELECT COALESCE(SUM(n), 0) AS avant, "
+            f"COALESCE(SUM(CASE WHEN typologie = {typ} THEN n ELSE 0 END), 0) AS avant_typ "
+            f"FROM {hm} WHERE points = {p} AND mois < {mois}) AS m, "
             "(SELECT COUNT(*) AS egaux, "
             f"COALESCE(SUM(CASE WHEN COALESCE(typologie, '') = {typ} THEN 1 ELSE 0 END), 0) AS egaux_typ "
-            f"FROM {t.name} WHERE active AND points = {p} AND (filed_on, demande) < ({f}, :n)) AS e"
+            f"FROM {t.name} WHERE active AND points = {p} AND filed_on >= {mois} "
+            f"AND (filed_on, demande) < ({f}, :n)) AS e"
         ).bindparams(sa.bindparam("n", type_=sa.String))
-        _REQUETES_RANG[t.name] = q
+        _REQUETES_RANG[(t.name, dialecte)] = q
     return q
 
 
@@ -357,15 +411,16 @@ def rang(conn: sa.Connection, t: sa.Table, numero: str) -> tuple[int, int, int, 
     """(rank, out of, rank in first-choice typology, out of), by points desc, filed_on, numéro;
     None for a demand unknown, radiated or without a score.
 
-    One statement whatever the territory's size: the demand's row, the counts table (one row
-    per typology and points value) and the demands tied on its points."""
-    r = conn.execute(_requete_rang(t), {"n": numero}).one()
+    One statement whatever the territory's size: the demand's row, the counts tables (one row
+    per typology and points value; one per month and typology on its points) and the demands
+    tied on its points filed in its month."""
+    r = conn.execute(_requete_rang(t, conn.dialect.name), {"n": numero}).one()
     if not r.active or r.points is None:
         return None
     return (
-        int(r.devant) + int(r.egaux) + 1,
+        int(r.devant) + int(r.avant) + int(r.egaux) + 1,
         int(r.sur),
-        int(r.devant_typ) + int(r.egaux_typ) + 1,
+        int(r.devant_typ) + int(r.avant_typ) + int(r.egaux_typ) + 1,
         int(r.sur_typ),
     )
 
@@ -386,6 +441,8 @@ def rang_courant(lecteurs: Lecteurs, numero: str, jour: date) -> RangCourant | N
     the current rank is read, for GET /demandes/{n}/cotation and the demandeur's information."""
     suiveur = lecteurs.lecteur(ProjectionCotation.nom, jour)
     (t,) = suiveur.tables
-    with suiveur.lecture.connect() as conn:
+    # One statement: in autocommit, one round trip (no BEGIN, no ROLLBACK when the pool takes
+    # the connection back), the same snapshot a transaction would have given it.
+    with suiveur.lecture.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         r = rang(conn, t, numero)
     return None if r is None else RangCourant(*r)

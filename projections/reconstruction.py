@@ -55,6 +55,7 @@ from domain.depot import cle_depot, enregistrement_du
 from domain.etat_demande import EtatDemande, prochaine_echeance, replier
 from domain.territoire import Territoire
 from projections.cotation import (
+    Case,
     ProjectionCotation,
     ajouter_effectifs,
     case_effectifs,
@@ -222,7 +223,7 @@ def _remplir(
     r_stat = par_type.get(ProjectionStatistiques)
     n = processus or (processus_par_defaut() if fin >= SEUIL_PROCESSUS else 1)
     lus = 0
-    effectifs: Counter[tuple[str, int]] = Counter()
+    effectifs: Counter[Case] = Counter()
     if r_ech is not None or r_cot is not None:
         tranches = [
             _Tranche(
@@ -246,7 +247,7 @@ def _remplir(
                 lus += _statistiques(registre, r_stat.tables[0], fin)[1]
         else:
             with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
-                futures: list[Future[tuple[int, Counter[tuple[str, int]]]]] = [
+                futures: list[Future[tuple[int, Counter[Case]]]] = [
                     pool.submit(replier_tranche, tr) for tr in tranches
                 ]
                 if r_stat is not None:
@@ -306,7 +307,7 @@ _DECODEUR_DEPOT = msgspec.json.Decoder(_EvenementDepot)
 
 def replier_tranche(
     tr: _Tranche, engine: sa.Engine | None = None
-) -> tuple[int, Counter[tuple[str, int]]]:
+) -> tuple[int, Counter[Case]]:
     """Fold every demand whose id falls in the tranche, from its events up to `tr.fin`, and write
     its deadline and score rows; returns (events read, the score counts per bucket)."""
     from adapters.cles import Coffre
@@ -328,7 +329,7 @@ def replier_tranche(
         echeances = tr.echeances
         cotation = tr.cotation
         lus = 0
-        effectifs: Counter[tuple[str, int]] = Counter()
+        effectifs: Counter[Case] = Counter()
         tampon: tuple[list[tuple[Any, ...]], ...] = ([], [], [], [])
         jusquau = min(tr.au, horloge.aujourdhui())  # what `etat_courant` counts as fallen due
         for demandes, evenements in enumerate(_demandes(engine, stockage, tr, coffre, mapper), 1):
@@ -347,7 +348,7 @@ def replier_tranche(
             if cotation is not None:
                 x = ligne_cotation(etat, tr.au, t, tr.grille, d.faits)
                 tampon[3].append(tuple(x.values()))
-                cle = case_effectifs(x["active"], x["points"], x["typologie"])
+                cle = case_effectifs(x["active"], x["points"], x["typologie"], x["filed_on"])
                 if cle is not None:
                     effectifs[cle] += 1
             if demandes % ECRIRE_APRES == 0:

@@ -206,7 +206,8 @@ def figure_d(m: Actives, requetes: int, rng: random.Random) -> list[Figure]:
             "d", "  rank alone (projections.cotation.rang), p95", ms(lat_rang, 0.95), "ms",
             ms(lat_pk, 0.95), "ms", "primary-key lookup of the same row, p95", sens="moins",
             note=f"p50 {ms(lat_rang, 0.5):.2f} ms, lookup p50 {ms(lat_pk, 0.5):.2f} ms; one statement: "
-            "the counts per (typology, points) and the demands tied on points",
+            "the counts per (typology, points), the counts per (points, filing month, typology) and "
+            "the demands tied on points filed in the same month",
         ),
     ]
 

@@ -1,6 +1,7 @@
-"""One demand's rank read from the counts table and the demands tied on its points equals a naive
-count over every row (docs/rules.md "Ranks"), on SQLite and PostgreSQL, whatever path wrote the scores:
-the follower's batches, `recalculer`, a rebuild swapped in, a score table that predates the counts."""
+"""One demand's rank read from the counts tables and the demands tied on its points in its filing
+month equals a naive count over every row (docs/rules.md "Ranks"), on SQLite and PostgreSQL,
+whatever path wrote the scores: the follower's batches, `recalculer`, a rebuild swapped in, a
+score table that predates the counts."""
 
 from __future__ import annotations
 
@@ -47,13 +48,14 @@ def naif(lignes: dict[str, dict[str, Any]], numero: str) -> tuple[int, int, int,
 
 
 def ligne(rng: random.Random, numero: str) -> dict[str, Any]:
-    """Few points values and filing days, so that ties on points and on filed_on abound."""
+    """Few points values and filing days, so that ties on points and on filed_on abound, on days
+    either side of a month's end and a year apart (the finer counts are per filing month)."""
     active = rng.random() < 0.85
     return {
         "demande": numero,
         "active": active,
         "points": rng.choice((None, 40, 55, 55, 70, 70, 70, 95)) if active else rng.choice((None, 40)),
-        "filed_on": date(2024, 1, 1) + timedelta(days=rng.choice((0, 0, 1, 3))),
+        "filed_on": date(2024, 1, 1) + timedelta(days=rng.choice((0, 0, 1, 3, 30, 31, 31, 45, 366))),
         "typologie": rng.choice(TYPOLOGIES),
         "version_grille": "2024-01",
         "calcule_au": date(2026, 11, 23),

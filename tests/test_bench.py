@@ -90,3 +90,18 @@ def test_bench_chain_figures_run_at_tiny_sizes(tmp_path: Path) -> None:
         assert f["resultat"] > 0 and f["base"] > 0 and f["ratio"] > 0 and f["erreurs"] == 0, f
     assert figures[0]["figure"].startswith("append with the hash chain")
     assert figures[2]["figure"].startswith("verifier-integrite, per million events")
+
+
+def test_each_figure_is_announced_as_it_is_measured(capsys: pytest.CaptureFixture[str]) -> None:
+    """A long run that dies late still shows on stderr what it had measured."""
+    from adapters.banc.mesure import Figure, Releve
+
+    figures: list[Figure] = Releve()
+    figures += [Figure("d", "score over HTTP, p95", 14.25, "ms", 10.36, "ms", "in-process", sens="moins")]
+    figures.append(Figure("", "fill", 1234.5, "demands/s"))
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "bench: measured d score over HTTP, p95: 14.25 ms — baseline 10.36 ms",
+        "bench: measured · fill: 1,234.50 demands/s",
+    ]
+    assert [f.figure for f in figures] == ["score over HTTP, p95", "fill"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,21 @@ class Figure:
         if self.base is None or not self.resultat or not self.base:
             return None
         return self.resultat / self.base if self.sens == "plus" else self.base / self.resultat
+
+
+class Releve(list[Figure]):
+    """The figures of a run, each announced on stderr as it is measured: a long run that fails
+    late (a crash in an untimed step, Ctrl-C) still shows what it had measured."""
+
+    def append(self, f: Figure) -> None:
+        base = f" — baseline {f.base:,.2f} {f.base_unite}" if f.base is not None else ""
+        dire(f"measured {f.code or '·'} {f.figure.strip()}: {f.resultat:,.2f} {f.unite}{base}")
+        super().append(f)
+
+    def __iadd__(self, figures: Iterable[Figure]) -> Releve:  # type: ignore[override,misc]
+        for f in figures:
+            self.append(f)
+        return self
 
 
 def chrono(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:

@@ -314,7 +314,7 @@ class Reconstruction:
 # -- rebuilds that died ----------------------------------------------------------------------------
 
 # A rebuild's tables carry its suffix, "__r" and 8 hex digits.
-_SUFFIXE = re.compile(r"(__r[0-9a-f]{8})(?:_[a-z]+)?$")
+_SUFFIXE = re.compile(r"(__r[0-9a-f]{8})(?:_[a-z_]+)?$")  # annexes: `…__rXXXXXXXX_effectifs_mois`
 _EN_COURS: set[str] = set()  # the suffixes this process is building
 _EN_COURS_VERROU = threading.Lock()
 

@@ -60,19 +60,23 @@ class Actives:
     clones: int = 0  # demands made by cloning (bench-only, untimed), not through the domain
     rattrapage: str = "Suiveur.suivre"  # how the cotation read model was first filled
     pile: ExitStack = field(default_factory=ExitStack)
-    _adresse: str | None = None
+    _adresses: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @property
     def table(self) -> sa.Table:
         (t,) = self.suiveur.tables
         return t
 
-    def adresse(self) -> str:
-        """The API's address, started on the first call."""
-        if self._adresse is None:
-            dire("serving the API (uvicorn, one worker)…")
-            self._adresse = self.pile.enter_context(serveur(self.url))
-        return self._adresse
+    def adresse(self, suivis: tuple[str, ...] = ("cotation",)) -> str:
+        """The API's address, started on the first call: by default as `ledger serve` runs it, the
+        cotation read model (the only one built here) followed in the background, so that no
+        read catches up or checks the day inside the request; with `suivis=()`, a server whose
+        reads catch their read models up themselves (what (p) reads, built on the way)."""
+        if suivis not in self._adresses:
+            quoi = f"{', '.join(suivis)} followed in the background" if suivis else "no background work"
+            dire(f"serving the API (uvicorn, one worker, {quoi})…")
+            self._adresses[suivis] = self.pile.enter_context(serveur(self.url, suivis=suivis))
+        return self._adresses[suivis]
 
     def numeros_actifs(self) -> list[str]:
         """Every active demand with a score, in numéro order."""

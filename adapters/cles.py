@@ -93,6 +93,11 @@ class Coffre:
     def _lire(self, ids: list[UUID]) -> dict[UUID, bytes | None]:
         trouvees: dict[UUID, bytes | None] = dict.fromkeys(ids)
         with self._lecture.connect() as conn:
+            if len(ids) == 1:  # one demand's read: a plain equality, cheaper to build than IN
+                trouvees[ids[0]] = conn.execute(
+                    sa.select(cles_demandes.c.cle).where(cles_demandes.c.demande_id == str(ids[0]))
+                ).scalar_one_or_none()
+                return trouvees
             for k in range(0, len(ids), 900):
                 rows = conn.execute(
                     sa.select(cles_demandes.c.demande_id, cles_demandes.c.cle).where(

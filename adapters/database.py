@@ -5,6 +5,7 @@ SQLAlchemy engine of the read models, keys and numbering, so they share one data
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -14,6 +15,9 @@ import sqlalchemy as sa
 
 APP_NAME = "Ledger"  # on PostgreSQL, eventsourcing names the events table after it
 DEFAULT_URL = "sqlite:///var/ledger.sqlite3"
+# A pooled PostgreSQL connection given back less than this many seconds ago is handed out without
+# a ping (see `_sonder_les_oisives`).
+SONDE_APRES_S = 10.0
 
 
 class ConfigurationError(ValueError):
@@ -85,13 +89,11 @@ class Stockage:
     def engine(self, pool_size: int = 5) -> sa.Engine:
         if self.postgres:
             options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
-            return sa.create_engine(
-                self.sqlalchemy_url,
-                connect_args=options,
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_pre_ping=True,
+            engine = sa.create_engine(
+                self.sqlalchemy_url, connect_args=options, pool_size=pool_size, max_overflow=pool_size
             )
+            _sonder_les_oisives(engine)
+            return engine
         engine = sa.create_engine(self.sqlalchemy_url, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
@@ -210,3 +212,32 @@ def depuis_url(url: str | None = None) -> Stockage:
         f"LEDGER_DATABASE_URL {url!r}: unsupported scheme {parsed.scheme!r} "
         "(use sqlite:///path or postgresql://user@host:port/db[?schema=name])"
     )
+
+
+def _sonder_les_oisives(engine: sa.Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections that sat idle only. Pinging every checkout
+    costs a round trip per query of a read (two of the five of a score request); a connection
+    given back a moment ago was alive then, while one idle for longer may have been cut (a
+    server restart, an idle timeout) and is pinged, and replaced by the pool if dead. A restart
+    within the last seconds of a busy connection's use fails that one query, as a restart
+    during it would; the pool then discards every connection made before it."""
+
+    @sa.event.listens_for(engine, "connect")
+    @sa.event.listens_for(engine, "checkin")
+    def _rendue(_dbapi_conn: object, enregistrement: sa.pool.ConnectionPoolEntry) -> None:
+        # Just opened or just given back: known alive at this instant.
+        enregistrement.info["rendue_a"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _sonder(
+        dbapi_conn: object, enregistrement: sa.pool.ConnectionPoolEntry, _proxy: sa.pool.PoolProxiedConnection
+    ) -> None:
+        rendue_a = enregistrement.info.get("rendue_a")
+        if rendue_a is not None and time.monotonic() - rendue_a < SONDE_APRES_S:
+            return
+        try:
+            vivante = engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:  # the driver's own error: the connection is dead
+            raise sa.exc.DisconnectionError(str(e)) from e
+        if not vivante:
+            raise sa.exc.DisconnectionError("the connection did not answer a ping")

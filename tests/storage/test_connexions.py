@@ -4,11 +4,21 @@ connection given back a moment ago is handed out without the round trip of a pin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
 from adapters import database
 from adapters.database import depuis_url
+
+
+@pytest.fixture
+def moteur(schema_postgres: str) -> Iterator[sa.Engine]:
+    """The ledger's own PostgreSQL engine (one pooled connection), disposed after."""
+    engine = depuis_url(schema_postgres).engine(pool_size=1)
+    yield engine
+    engine.dispose()
 
 
 def _pid(engine: sa.Engine) -> int:
@@ -27,40 +37,32 @@ def _couper(url: str, pid: int) -> None:
 
 
 def test_an_idle_connection_cut_meanwhile_is_replaced_before_use(
-    schema_postgres: str, monkeypatch: pytest.MonkeyPatch
+    moteur: sa.Engine, schema_postgres: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = depuis_url(schema_postgres).engine(pool_size=1)
-    try:
-        avant = _pid(engine)
-        _couper(schema_postgres, avant)
-        monkeypatch.setattr(database, "SONDE_APRES_S", 0.0)  # every connection counts as idle
-        assert _pid(engine) != avant  # pinged, found dead, replaced: the query itself succeeded
-    finally:
-        engine.dispose()
+    avant = _pid(moteur)
+    _couper(schema_postgres, avant)
+    monkeypatch.setattr(database, "SONDE_APRES_S", 0.0)  # every connection counts as idle
+    assert _pid(moteur) != avant  # pinged, found dead, replaced: the query itself succeeded
 
 
 def test_a_connection_given_back_a_moment_ago_is_not_pinged(
-    schema_postgres: str, monkeypatch: pytest.MonkeyPatch
+    moteur: sa.Engine, schema_postgres: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = depuis_url(schema_postgres).engine(pool_size=1)
     pings: list[object] = []
-    ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
-    try:
-        avant = _pid(engine)
-        assert pings == []  # just opened: not pinged
-        monkeypatch.setattr(database, "SONDE_APRES_S", 3600.0)
-        assert _pid(engine) == avant
-        assert pings == []  # given back a moment ago: handed out without a ping
-        monkeypatch.setattr(database, "SONDE_APRES_S", 0.0)
-        assert _pid(engine) == avant
-        assert len(pings) == 1  # idle for longer than the window: pinged
-        monkeypatch.setattr(database, "SONDE_APRES_S", 3600.0)
-        # The price of skipping it: a connection cut within the window fails its next query once,
-        # and the pool then discards it, so the query after is served by a new connection.
-        _couper(schema_postgres, avant)
-        with pytest.raises(sa.exc.OperationalError):
-            _pid(engine)
-        assert _pid(engine) != avant
-    finally:
-        engine.dispose()
+    ping = moteur.dialect.do_ping
+    monkeypatch.setattr(moteur.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    avant = _pid(moteur)
+    assert pings == []  # just opened: not pinged
+    monkeypatch.setattr(database, "SONDE_APRES_S", 3600.0)
+    assert _pid(moteur) == avant
+    assert pings == []  # given back a moment ago: handed out without a ping
+    monkeypatch.setattr(database, "SONDE_APRES_S", 0.0)
+    assert _pid(moteur) == avant
+    assert len(pings) == 1  # idle for longer than the window: pinged
+    monkeypatch.setattr(database, "SONDE_APRES_S", 3600.0)
+    # The price of skipping it: a connection cut within the window fails its next query once,
+    # and the pool then discards it, so the query after is served by a new connection.
+    _couper(schema_postgres, avant)
+    with pytest.raises(sa.exc.OperationalError):
+        _pid(moteur)
+    assert _pid(moteur) != avant

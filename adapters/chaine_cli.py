@@ -56,7 +56,13 @@ def annoncer_cle(registre: Any) -> None:
     """Where the checkpoint signing key is, made now if absent (ledger init, serve)."""
     i = integrite.de(registre)
     nouvelle = not i.chemin_cle.exists()
-    cle = i.cle
+    # Made here, the key is announced by the line below: the warning that a server making it
+    # unannounced logs would only say it a second time.
+    integrite.journal.disabled = nouvelle
+    try:
+        cle = i.cle
+    finally:
+        integrite.journal.disabled = False
     print(
         f"checkpoint signing key {'created at' if nouvelle else 'at'} {i.chemin_cle} "
         f"(Ed25519, public key {integrite.cle_publique(cle)})"

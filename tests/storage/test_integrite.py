@@ -283,13 +283,15 @@ def test_the_chain_is_append_only_too(registre: Registre) -> None:
 
 
 def test_init_makes_the_signing_key_once_and_says_where(
-    stockage: Stockage, cle_de_signature: Any, capsys: pytest.CaptureFixture[str]
+    stockage: Stockage, cle_de_signature: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     assert not cle_de_signature.exists()
-    assert cli.main(["--database", stockage.url, "init"]) == 0
+    with caplog.at_level(logging.WARNING, logger="ledger.integrite"):
+        assert cli.main(["--database", stockage.url, "init"]) == 0
     premiere = capsys.readouterr().out
     assert f"checkpoint signing key created at {cle_de_signature}" in premiere
     assert "keep it outside the database" in premiere
+    assert "signing key created" not in caplog.text  # said once, by the command, not logged again
     assert cle_de_signature.stat().st_mode & 0o777 == 0o600
     contenu = cle_de_signature.read_bytes()
     assert cli.main(["--database", stockage.url, "init"]) == 0

@@ -94,9 +94,7 @@ class Coffre:
         trouvees: dict[UUID, bytes | None] = dict.fromkeys(ids)
         with self._lecture.connect() as conn:
             if len(ids) == 1:  # one demand's read: a plain equality, cheaper to build than IN
-                trouvees[ids[0]] = conn.execute(
-                    sa.select(cles_demandes.c.cle).where(cles_demandes.c.demande_id == str(ids[0]))
-                ).scalar_one_or_none()
+                trouvees[ids[0]] = _cle_de(conn, ids[0])
                 return trouvees
             for k in range(0, len(ids), 900):
                 rows = conn.execute(
@@ -112,9 +110,7 @@ class Coffre:
         if lot is not None and demande_id in lot:
             return lot[demande_id]
         with self._lecture.connect() as conn:
-            return conn.execute(  # type: ignore[no-any-return]
-                sa.select(cles_demandes.c.cle).where(cles_demandes.c.demande_id == str(demande_id))
-            ).scalar_one_or_none()
+            return _cle_de(conn, demande_id)
 
     @contextmanager
     def lot(self, demande_ids: Iterable[UUID | str]) -> Iterator[None]:
@@ -209,3 +205,10 @@ class CoffreDeLot(Coffre):
     def cle(self, demande_id: UUID) -> bytes | None:
         cle = self._cles.get(demande_id)
         return cle if cle is not None else self._coffre.cle(demande_id)
+
+
+def _cle_de(conn: sa.Connection, demande_id: UUID) -> bytes | None:
+    """One demand's key as stored (None: never made, or erased)."""
+    return conn.execute(  # type: ignore[no-any-return]
+        sa.select(cles_demandes.c.cle).where(cles_demandes.c.demande_id == str(demande_id))
+    ).scalar_one_or_none()

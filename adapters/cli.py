@@ -235,6 +235,12 @@ def _annee(texte: str) -> int:
     return int(texte)
 
 
+def _au_moins_un(texte: str) -> int:
+    if not (texte.isdigit() and int(texte) >= 1):
+        raise argparse.ArgumentTypeError(f"{texte!r} is not a number of processes: expected 1 or more")
+    return int(texte)
+
+
 def _instant(texte: str) -> datetime:
     """An ISO 8601 instant; without an offset it is taken as UTC."""
     try:
@@ -444,7 +450,7 @@ def importer_sne(args: argparse.Namespace) -> int:
     import msgspec
     from tqdm import tqdm
 
-    from adapters.sne.importation import importer
+    from adapters.sne.importation import importer, processus_pour
     from domain.codes import TypeOrganisation
 
     registre = _registre(args)
@@ -472,7 +478,7 @@ def importer_sne(args: argparse.Namespace) -> int:
 
                 rapport = importer(
                     registre, org, args.agent, f, partiel=args.partiel, progression=barre.update,
-                    sur_erreur=afficher, separe=args.lecteur_separe,
+                    sur_erreur=afficher, processus=args.processus or processus_pour(taille),
                 )
             if args.json:
                 print(msgspec.json.encode({"fichier": str(chemin), **msgspec.structs.asdict(rapport)}).decode())
@@ -600,8 +606,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--organisation", help="the guichet recorded on the events (default: the territory's first)")
     s.add_argument("--agent", default="import-sne", help="the agent recorded on the events")
     s.add_argument(
-        "--lecteur-separe", action="store_true",
-        help="read and check the XML in a process of its own, on a second core (pays when one is free)",
+        "--processus", type=_au_moins_un, metavar="N",
+        help="worker processes reading the demands and running them through the domain "
+        "(default: one per core for a file of 4 MB or more, else none: the import's own process)",
     )
     s.add_argument("--json", action="store_true", help="one JSON report per file on stdout")
     s.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -1,12 +1,12 @@
 """Importing a national exchange file (SNE interfaceNuu) through the domain, at bulk speed.
 
 The file is read as a stream (`lecture`), a batch of demands at a time: each demand is checked
-against the structure and read, mapped to the ledger's commands (`correspondance`: a new demand
-registers, a known one appends what differs, an unchanged one appends nothing), and the commands
-go through the same handlers as any command (`adapters.registre.Lot`: permissions, every
-precondition, the schedule's catch-up, every event typed and its personal data encrypted under
-the demand's new key). Whatever is refused is an error with its line, element and why. The
-batch's events are encoded and set aside (`ajout_massif.Depot`), and memory is freed.
+against the structure and read, and the batch goes through the domain (`traitement`: mapped to
+the ledger's commands, the same handlers as any command, every event typed and its personal data
+encrypted) — in this process, or in worker processes (`ateliers`) while this one reads on.
+Whatever is refused is an error with its line, element and why. The batches are received in the
+file's order (a numéro unique already met is refused), their events set aside
+(`ajout_massif.Depot`), and memory is freed.
 
 At the end of the file: with errors and without `partiel`, nothing is appended and the report
 lists them all; else every demand that passed is moved into the log under the log's lock, in
@@ -18,34 +18,43 @@ by running it again.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import IO, Any
+from datetime import date, datetime
+from typing import IO, Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from eventsourcing.application import project_aggregate
-from eventsourcing.persistence import RecordConflictError, StoredEvent
-from psycopg.rows import tuple_row
+from eventsourcing.persistence import RecordConflictError
 
 from adapters.ajout_massif import Depot
-from adapters.cles import CoffreDeLot
-from adapters.mapper import LedgerMapper
-from adapters.registre import Lot, Registre
-from adapters.sne.correspondance import Intraduisible, commandes
-from adapters.sne.lecteur_separe import dans_ce_processus, dans_un_processus
-from adapters.sne.lecture import DemandeLue, FichierIllisible
-from adapters.sne.modele import Entete
+from adapters.registre import Registre
+from adapters.sne.ateliers import Ateliers
+from adapters.sne.lecture import DemandeLue, FichierIllisible, Lecture, en_octets
 from adapters.sne.schema import ErreurSNE
-from domain.codes import Canal
-from domain.demande import Demande
-from domain.erreurs import RefusCommande
+from adapters.sne.traitement import (
+    ENREGISTREE,
+    INCHANGEE,
+    MODIFIEE,
+    REFUSEE,
+    Traitement,
+    sans_jour,
+    traiter,
+)
 from domain.territoire import Organisation
 
+T = TypeVar("T")
 TAILLE_LOT = 1000  # demands read, checked and set aside together
 MAX_ERREURS = 10_000  # errors kept in the report (all are counted, and told to `sur_erreur`)
+ATELIERS_DES = 4_000_000  # bytes of file from which worker processes pay for their start (~1 s)
+
+
+def processus_pour(octets: int) -> int:
+    """The processes an import of a file of that size runs on by default: one per core for a
+    large file, else only its own."""
+    return max(1, os.cpu_count() or 1) if octets >= ATELIERS_DES else 1
 
 
 class RapportImport(msgspec.Struct, kw_only=True):
@@ -104,15 +113,20 @@ def importer(
     progression: Callable[[int], None] | None = None,
     sur_erreur: Callable[[ErreurSNE], None] | None = None,
     phases: dict[str, float] | None = None,
-    separe: bool = False,
+    processus: int = 1,
 ) -> RapportImport:
-    """`phases`, if given, gets the seconds spent reading the file (waiting for the reader, when
-    it is a process of its own), in the domain (mapping and commands), encoding and setting
-    aside, and moving into the log (the benchmark's breakdown). `separe`: read the file in a
-    process of its own (`lecteur_separe`): worth it with a core to spare (docs/sne.md)."""
+    """`processus` > 1: the demands read and run through the domain by that many worker
+    processes (`ateliers`), this one reading the file's structure and setting aside what they
+    send back, in order (docs/sne.md: worth it for a large file, with cores to spare).
+    `phases`, if given, gets the seconds spent reading the file, in the domain (mapping and
+    commands), encoding, setting aside and moving into the log — with workers, reading is this
+    process's reading of the file's structure, and the domain and encoding are the workers',
+    added up (the benchmark's breakdown)."""
+    if processus < 1:
+        raise ValueError(f"processus: at least 1 process, got {processus}")
     rapport = RapportImport(importe=False, partiel=partiel)
     ph = phases if phases is not None else {}
-    for k in ("lecture", "domaine", "encodage", "versement"):
+    for k in ("lecture", "domaine", "encodage", "depot", "versement"):
         ph.setdefault(k, 0.0)
 
     def erreur(e: ErreurSNE) -> None:
@@ -122,33 +136,42 @@ def importer(
         if sur_erreur is not None:
             sur_erreur(e)
 
-    lire = dans_un_processus if separe else dans_ce_processus
-    # Errors of the file itself (its root, its header, not well-formed XML) refuse it whole,
-    # even with `partiel`: there is no telling what its demands mean.
-    du_fichier = 0
-    entete: Entete | None = None
+    lecture = Lecture(_Compteur(source, progression))  # type: ignore[arg-type]
+    du_fichier = 0  # errors of the file itself (its root, its header, not well-formed XML)
+
+    def du_lot() -> None:
+        nonlocal du_fichier
+        du_fichier += len(lecture.erreurs)
+        for e in lecture.erreurs:
+            erreur(e)
+        lecture.erreurs.clear()
+
+    def jour() -> date | None:
+        return lecture.entete.date_fichier.date() if lecture.entete else None
 
     with Depot(registre) as depot, ramasse_miettes_espace():
-        travail = _Import(registre, organisation, agent, depot, rapport, erreur, ph)
+        travail = _Import(depot, rapport, erreur, ph)
         try:
-            lots = lire(_Compteur(source, progression), taille_lot)  # type: ignore[arg-type]
-            while True:
-                t = time.perf_counter()
-                tranche = next(lots, None)
-                ph["lecture"] += time.perf_counter() - t
-                if tranche is None:
-                    break
-                for e in tranche.erreurs:
-                    du_fichier += 1
-                    erreur(e)
-                entete = tranche.entete
-                if tranche.demandes:
-                    travail.lot(tranche.demandes, entete)
+            if processus == 1:
+                for lues in _par_lots(lecture.demandes(), taille_lot, ph):
+                    du_lot()
+                    travail.recevoir(_traiter_ici(registre, organisation, agent, lues, jour()))
+            else:
+                with Ateliers(registre.stockage, registre.territoire, organisation, agent, processus) as ateliers:
+                    for elements in _par_lots(lecture.elements(en_octets), max(1, taille_lot // processus), ph):
+                        du_lot()
+                        for fait in ateliers.confier(elements, jour()):
+                            travail.recevoir(fait)
+                    for fait in ateliers.reste():
+                        travail.recevoir(fait)
+            du_lot()
         except FichierIllisible as e:
             erreur(e.erreur)
             return rapport
-        rapport.date_fichier = entete.date_fichier if entete else None
-        if du_fichier or entete is None or (rapport.erreurs_total and not partiel):
+        rapport.date_fichier = lecture.entete.date_fichier if lecture.entete else None
+        # A file's own errors refuse it whole, even with `partiel`: there is no telling what its
+        # demands mean.
+        if du_fichier or lecture.entete is None or (rapport.erreurs_total and not partiel):
             return rapport
         try:
             t = time.perf_counter()
@@ -170,167 +193,88 @@ def importer(
     return rapport
 
 
+def _par_lots(elements: Iterator[T], taille: int, phases: dict[str, float]) -> Iterator[list[T]]:
+    """The file's demands `taille` at a time; the time spent reading them goes to `lecture`."""
+    lot: list[T] = []
+    t = time.perf_counter()
+    for x in elements:
+        lot.append(x)
+        if len(lot) >= taille:
+            phases["lecture"] += time.perf_counter() - t
+            yield lot
+            lot = []
+            t = time.perf_counter()
+    phases["lecture"] += time.perf_counter() - t
+    if lot:
+        yield lot
+
+
+def _traiter_ici(
+    registre: Registre, organisation: Organisation, agent: str, lues: list[DemandeLue], jour: date | None
+) -> Traitement:
+    return traiter(registre, organisation, agent, lues, jour) if jour is not None else sans_jour(lues)
+
+
 class _Import:
+    """The batches received in the file's order: a numéro unique met in an earlier batch is
+    refused, the rest counted and set aside."""
+
     def __init__(
-        self,
-        registre: Registre,
-        organisation: Organisation,
-        agent: str,
-        depot: Depot,
-        rapport: RapportImport,
-        erreur: Callable[[ErreurSNE], None],
-        phases: dict[str, float],
+        self, depot: Depot, rapport: RapportImport, erreur: Callable[[ErreurSNE], None], phases: dict[str, float]
     ) -> None:
-        self.phases = phases
-        self.registre = registre
-        self.organisation = organisation
-        self.agent = agent
         self.depot = depot
         self.rapport = rapport
         self.erreur = erreur
+        self.phases = phases
         self.connues_vues: dict[UUID, int] = {}  # demands already in the log, met in this file
 
-    def lot(self, lues: list[DemandeLue], entete: Entete | None) -> None:
+    def recevoir(self, fait: Traitement) -> None:
         t = time.perf_counter()
         r = self.rapport
-        r.demandes += len(lues)
-        valides: list[DemandeLue] = []
-        for lue in lues:
-            if lue.demande is None:
-                r.refusees += 1
-                for e in lue.erreurs or [ErreurSNE(lue.ligne, "demande", "unreadable demand")]:
-                    self.erreur(e)
-            else:
-                valides.append(lue)
-        if not valides:
-            return
-        if entete is None:
-            return  # the file's own error (no header) refuses it; nothing to date the facts with
-        jour = entete.date_fichier.date()
-        ids = {Demande.id_pour(lue.demande.numero_unique): lue for lue in valides}  # type: ignore[union-attr]
-        connues = self._dans_le_log(list(ids))
-        chargees = self._charger(connues)
-        deja = self.depot.deja([i for i in ids if i not in connues])
-        lot = Lot(self.registre, cles={})
-        lot.absentes(lue.demande.numero_unique for i, lue in ids.items() if i not in connues)  # type: ignore[union-attr]
-        lignes: dict[UUID, int] = {}
-        for lue in valides:
-            d = lue.demande
-            assert d is not None
-            ident = Demande.id_pour(d.numero_unique)
-            avant = deja.get(ident) or lignes.get(ident) or self.connues_vues.get(ident)
+        r.demandes += len(fait.issues)
+        self.phases["domaine"] += fait.secondes[0]
+        self.phases["encodage"] += fait.secondes[1]
+        nouvelles = [i.ident for i in fait.issues if i.ident is not None and not i.connue]
+        deja = self.depot.deja(nouvelles)  # set aside by an earlier batch
+        # Met in an earlier batch, and on which line: what this batch made of it is dropped.
+        ailleurs: dict[UUID, int] = {}
+        for i in fait.issues:
+            avant = None
+            if i.ident is not None:
+                avant = ailleurs.get(i.ident) or deja.get(i.ident) or self.connues_vues.get(i.ident)
+                if avant is not None:
+                    ailleurs[i.ident] = avant
+            avant = avant or i.doublon  # else an earlier line of this batch
             if avant is not None:
-                self._refus(
-                    lue,
-                    "demande/demandeLogement/numUnique",
-                    f"this numéro unique is already in this file, line {avant}",
-                )
-                continue
-            etat = chargees[ident].etat if ident in chargees else None
-            if ident in connues:
-                self.connues_vues[ident] = lue.ligne
-            try:
-                a_faire = commandes(d, jour, etat)
-            except Intraduisible as e:
-                self._refus(lue, "demande/demandeLogement/personnePhysique", str(e))
-                continue
-            lignes[ident] = lue.ligne
-            if not a_faire:
-                r.inchangees += 1
-                continue
-            marque = lot.marque()
-            try:
-                for cmd in a_faire:
-                    lot.executer(
-                        self.organisation, self.agent, cmd, d.numero_unique, canal=Canal.import_
+                i.etat = REFUSEE
+                i.erreurs = [
+                    ErreurSNE(
+                        i.ligne,
+                        "demande/demandeLogement/numUnique",
+                        f"this numéro unique is already in this file, line {avant}",
+                        i.numero_unique,
                     )
-            except RefusCommande as e:
-                lot.revenir(marque)
-                self._refus(lue, "demande/demandeLogement", f"{e.regle}: {e.message}")
-                continue
-            if etat is None:
+                ]
+            elif i.connue and i.ident is not None:
+                self.connues_vues[i.ident] = i.ligne
+            if i.etat == REFUSEE:
+                r.refusees += 1
+                for e in i.erreurs:
+                    self.erreur(e)
+            elif i.etat == ENREGISTREE:
                 r.enregistrees += 1
-            else:
+            elif i.etat == MODIFIEE:
                 r.modifiees += 1
-        t2 = time.perf_counter()
-        self.phases["domaine"] += t2 - t
-        cles = lot.cles or {}
-        mapper = LedgerMapper(CoffreDeLot(self.registre.coffre, cles))
-        groupes: list[tuple[list[Any], tuple[UUID, bytes, int] | None]] = []
-        for a in lot.agregats():
-            evenements = [mapper.to_stored_event(e) for e in a.pending_events]
-            cle = (a.id, cles[a.id], lignes.get(a.id, 0)) if a.id in cles else None
-            groupes.append((evenements, cle))
-        lot.abandonner()
+            elif i.etat == INCHANGEE:
+                r.inchangees += 1
+        groupes = [
+            (g.evenements, (g.ident, g.cle, g.ligne) if g.cle is not None else None)
+            for g in fait.groupes
+            if g.ident not in ailleurs
+        ]
         if groupes:
             self.depot.deposer(groupes)
-        self.phases["encodage"] += time.perf_counter() - t2
-
-    def _refus(self, lue: DemandeLue, element: str, raison: str) -> None:
-        self.rapport.refusees += 1
-        self.erreur(ErreurSNE(lue.ligne, element, raison, lue.numero_unique))
-
-    def _charger(self, ids: set[UUID]) -> dict[UUID, Demande]:
-        """The known demands of a batch, folded from their events read in one query (a
-        re-import reads back every demand of its file: one query each would be its cost)."""
-        if not ids:
-            return {}
-        rec = self.registre.recorder
-        table = rec.events_table_name  # type: ignore[attr-defined]
-        liste = sorted(ids)
-        lignes: list[tuple[Any, int, str, bytes]] = []
-        if self.registre.stockage.postgres:
-            schema = rec.datastore.schema  # type: ignore[attr-defined]
-            with rec.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:  # type: ignore[attr-defined]
-                cur.execute(
-                    f'SELECT originator_id, originator_version, topic, state FROM "{schema}"."{table}" '
-                    "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
-                    (liste,),
-                )
-                lignes = [(a, b, c, bytes(d)) for a, b, c, d in cur.fetchall()]
-        else:
-            with rec.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-                for k in range(0, len(liste), 500):
-                    part = [i.hex for i in liste[k : k + 500]]
-                    c.execute(
-                        f"SELECT originator_id, originator_version, topic, state FROM {table} "
-                        f"WHERE originator_id IN ({','.join('?' * len(part))}) ORDER BY originator_id, originator_version",
-                        part,
-                    )
-                    lignes += [(a, b, t, bytes(d)) for a, b, t, d in c.fetchall()]
-        par_id: dict[UUID, list[Any]] = {}
-        with self.registre.coffre.lot(liste):  # their keys in one query, for this batch only
-            for oid, version, topic, state in lignes:
-                i = oid if isinstance(oid, UUID) else UUID(str(oid))
-                par_id.setdefault(i, []).append(
-                    self.registre.mapper.to_domain_event(StoredEvent(i, version, topic, state))
-                )
-        return {i: project_aggregate(None, evenements) for i, evenements in par_id.items()}  # type: ignore[misc]
-
-    def _dans_le_log(self, ids: list[UUID]) -> set[UUID]:
-        """Which of these demands the log holds, in one query."""
-        rec = self.registre.recorder
-        table = rec.events_table_name  # type: ignore[attr-defined]
-        if self.registre.stockage.postgres:
-            schema = rec.datastore.schema  # type: ignore[attr-defined]
-            with rec.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:  # type: ignore[attr-defined]
-                cur.execute(
-                    f'SELECT originator_id FROM "{schema}"."{table}" WHERE originator_version = 1 '
-                    "AND originator_id = ANY(%s)",
-                    (ids,),
-                )
-                return {UUID(str(x[0])) for x in cur.fetchall()}
-        out: set[UUID] = set()
-        with rec.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-            for k in range(0, len(ids), 500):
-                part = [i.hex for i in ids[k : k + 500]]
-                c.execute(
-                    f"SELECT originator_id FROM {table} WHERE originator_version = 1 AND originator_id IN "
-                    f"({','.join('?' * len(part))})",
-                    part,
-                )
-                out.update(UUID(x[0]) for x in c.fetchall())
-        return out
+        self.phases["depot"] += time.perf_counter() - t
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, TypeVar
 
+import msgspec
 from lxml import etree
 
 from adapters.sne import modele as m
@@ -54,6 +55,10 @@ class Lecture:
     erreurs: list[ErreurSNE] = field(default_factory=list)
 
     def demandes(self) -> Iterator[DemandeLue]:
+        return self.elements(lire_demande)
+
+    def elements(self, lire: Callable[[etree._Element], T]) -> Iterator[T]:
+        """Each `demande` element as `lire` makes it, the file's own checks made on the way."""
         racine = None
         tags = (q("interfaceNuu"), q("entete"), q("demande"))
         contexte = etree.iterparse(
@@ -73,7 +78,7 @@ class Lecture:
                 if el.tag == q("entete"):
                     self._entete(el)
                 else:
-                    yield lire_demande(el)
+                    yield lire(el)
                 # Constant memory: what was read goes, with what came before it.
                 el.clear(keep_tail=True)
                 parent = el.getparent()
@@ -148,6 +153,25 @@ def lire_demande(el: etree._Element) -> DemandeLue:
     if numero:
         erreurs = [ErreurSNE(e.ligne, e.element, e.raison, numero) for e in erreurs]
     return DemandeLue(el.sourceline or 0, numero, demande if not erreurs else None, erreurs)
+
+
+def en_octets(el: etree._Element) -> tuple[int, bytes]:
+    """A `demande` element as bytes, with its line: what a worker process reads it from
+    (`lire_octets`)."""
+    return el.sourceline or 0, etree.tostring(el, with_tail=False)
+
+
+_ANALYSEUR = etree.XMLParser(huge_tree=True, remove_blank_text=False)
+
+
+def lire_octets(ligne: int, octets: bytes) -> DemandeLue:
+    """`lire_demande` of an element made bytes by `en_octets`, its lines those of the file."""
+    lue = lire_demande(etree.fromstring(octets, _ANALYSEUR))
+    if ligne <= 1:
+        return lue
+    decalage = ligne - 1
+    erreurs = [msgspec.structs.replace(e, ligne=e.ligne + decalage) if e.ligne else e for e in lue.erreurs]
+    return DemandeLue(lue.ligne + decalage, lue.numero_unique, lue.demande, erreurs)
 
 
 def _sans_doublons(du_schema: list[ErreurSNE], du_lecteur: list[ErreurSNE]) -> list[ErreurSNE]:

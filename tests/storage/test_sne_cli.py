@@ -1,7 +1,7 @@
 """`ledger importer-sne` and `ledger exporter-sne` as a person runs them (docs/sne.md): the sample
 imports, exports as of its day and re-imports to nothing; a file with planted errors is refused
-with exit 1, every error on stderr and nothing appended, with the reader here or in a process of
-its own (`--lecteur-separe`)."""
+with exit 1, every error on stderr and nothing appended, with the import's process alone or with
+worker processes (`--processus 2`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from adapters.registre import Registre
 from tests import sne_fichiers as f
 
 
-@pytest.mark.parametrize("separe", [False, True], ids=["reader-here", "reader-apart"])
+@pytest.mark.parametrize("processus", [1, 2], ids=["alone", "workers"])
 def test_import_export_reimport_from_the_command_line(
-    registre: Registre, tmp_path: Path, capsys: pytest.CaptureFixture[str], separe: bool
+    registre: Registre, tmp_path: Path, capsys: pytest.CaptureFixture[str], processus: int
 ) -> None:
     base = ["--database", registre.stockage.url]
-    options = ["--organisation", "CANNES", "--quiet"] + (["--lecteur-separe"] if separe else [])
+    options = ["--organisation", "CANNES", "--quiet", "--processus", str(processus)]
     assert main([*base, "importer-sne", str(f.EXEMPLE), *options]) == 0
     sortie = capsys.readouterr().out
     assert "1 demand(s) read: 1 registered" in sortie and "1 event(s) appended" in sortie, sortie

@@ -8,6 +8,7 @@ run one by one would."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -149,8 +150,8 @@ def test_a_generated_file_imports_in_bulk_and_reimports_to_nothing(registre: Reg
 
 
 def test_the_bulk_import_appends_the_events_commands_one_by_one_would(registre: Registre, tmp_path: Path) -> None:
-    """The import's fast path (the reader in a process of its own here, or in this one; the
-    bounds walked once; many demands per transaction) appends, in the same order, the same events
+    """The import's fast path (worker processes here, or this one alone; the bounds walked
+    once; many demands per transaction) appends, in the same order, the same events
     — topics and every field, personal data decrypted — as the same commands run one by one
     through `Registre.executer`, each saved on its own (the ledger's ordinary path)."""
     tampon = io.BytesIO()
@@ -166,8 +167,8 @@ def test_the_bulk_import_appends_the_events_commands_one_by_one_would(registre: 
     un_a_un = Registre(depuis_url(f"sqlite:///{tmp_path}/un-a-un.sqlite3"), registre.territoire)
     try:
         for xml in fichiers:
-            for cible, separe in ((registre, True), (ici, False)):
-                r = _importer(cible, xml, taille_lot=15, separe=separe)
+            for cible, processus in ((registre, 2), (ici, 1)):
+                r = _importer(cible, xml, taille_lot=15, processus=processus)
                 assert r.importe and r.erreurs == [], r.erreurs
             _un_a_un(un_a_un, xml)
         attendu = _evenements(un_a_un)
@@ -184,20 +185,19 @@ def test_the_bulk_import_appends_the_events_commands_one_by_one_would(registre: 
 
 def _un_a_un(registre: Registre, xml: bytes) -> None:
     from adapters.sne.correspondance import commandes
-    from adapters.sne.lecteur_separe import dans_ce_processus
+    from adapters.sne.lecture import Lecture
 
     org = registre.territoire.organisation("CANNES")
-    for tranche in dans_ce_processus(io.BytesIO(xml), 1000):
-        assert tranche.entete is not None
-        for lue in tranche.demandes:
-            assert lue.demande is not None
-            numero = lue.demande.numero_unique
-            try:
-                etat = registre.demande(numero).etat
-            except Introuvable:
-                etat = None
-            for cmd in commandes(lue.demande, tranche.entete.date_fichier.date(), etat):
-                registre.executer(org, "agent-test", cmd, numero, canal=Canal.import_)
+    lecture = Lecture(io.BytesIO(xml))
+    for lue in lecture.demandes():
+        assert lecture.entete is not None and lue.demande is not None
+        numero = lue.demande.numero_unique
+        try:
+            etat = registre.demande(numero).etat
+        except Introuvable:
+            etat = None
+        for cmd in commandes(lue.demande, lecture.entete.date_fichier.date(), etat):
+            registre.executer(org, "agent-test", cmd, numero, canal=Canal.import_)
 
 
 def _evenements(registre: Registre) -> list[tuple[str, dict[str, object]]]:
@@ -212,13 +212,18 @@ def _evenements(registre: Registre) -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-def test_the_reader_in_a_process_of_its_own_reports_what_the_reader_here_does(registre: Registre) -> None:
-    """A file refused (ten planted errors, not XML, cut short) gives the same report, error for
-    error, whether it was read here or by a process of its own; and nothing is appended."""
+def test_worker_processes_report_what_this_process_alone_does(registre: Registre) -> None:
+    """A file refused (ten planted errors, not XML, cut short, no header, a numéro unique twice
+    in one batch and across batches) gives the same report, error for error and line for line,
+    whether its demands were read and run by worker processes or here; and nothing is
+    appended."""
     propre = f.fichier([f.copie(1), f.copie(2)])
-    for xml in (f.plante(), b"not xml <", propre[: len(propre) // 2]):
-        ici = _importer(registre, xml)
-        separe = _importer(registre, xml, separe=True)
+    sans_entete = re.sub(rb"<ns1:entete>.*?</ns1:entete>", b"", propre, flags=re.S)
+    deux_fois = f.fichier([f.copie(3), f.copie(5), f.copie(3), f.copie(6), f.copie(7), f.copie(5), f.copie(5)])
+    for xml in (f.plante(), b"not xml <", propre[: len(propre) // 2], sans_entete, deux_fois):
+        ici = _importer(registre, xml, taille_lot=4)
+        ailleurs = _importer(registre, xml, taille_lot=4, processus=2)  # batches of 2: some twice in one, some across
         assert not ici.importe and ici.erreurs_total > 0
-        assert msgspec.structs.asdict(separe) == msgspec.structs.asdict(ici)
+        assert msgspec.structs.asdict(ailleurs) == msgspec.structs.asdict(ici)
+    assert [e.ligne for e in ici.erreurs] == sorted(e.ligne for e in ici.erreurs) and ici.refusees == 3
     assert _log(registre) == []

@@ -450,6 +450,7 @@ def importer_sne(args: argparse.Namespace) -> int:
     import msgspec
     from tqdm import tqdm
 
+    from adapters.sne.ateliers import AtelierEnPanne
     from adapters.sne.importation import importer, processus_pour
     from domain.codes import TypeOrganisation
 
@@ -476,10 +477,14 @@ def importer_sne(args: argparse.Namespace) -> int:
                     if not args.json:
                         barre.write(f"{chemin}: {e}", file=sys.stderr)
 
-                rapport = importer(
-                    registre, org, args.agent, f, partiel=args.partiel, progression=barre.update,
-                    sur_erreur=afficher, processus=args.processus or processus_pour(taille),
-                )
+                try:
+                    rapport = importer(
+                        registre, org, args.agent, f, partiel=args.partiel, progression=barre.update,
+                        sur_erreur=afficher, processus=args.processus or processus_pour(taille),
+                    )
+                except AtelierEnPanne as e:
+                    print(f"ledger: {chemin}: {e}; nothing of it was appended", file=sys.stderr)
+                    return 1
             if args.json:
                 print(msgspec.json.encode({"fichier": str(chemin), **msgspec.structs.asdict(rapport)}).decode())
             else:

@@ -3,12 +3,16 @@ and PostgreSQL: the published sample imports, exports and re-imports to the same
 ten planted errors is refused listing all ten and the log is left as it was (or, with partiel, the
 valid demands are imported); a newer file appends only what differs; a generated file imports in
 bulk, and its re-import appends nothing; the bulk path appends exactly what the same commands
-run one by one would."""
+run one by one would, with worker processes or without; a worker killed mid-import stops it and
+nothing is appended."""
 
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import re
+import signal
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from adapters import chaine
 from adapters.database import depuis_url
 from adapters.registre import Registre
 from adapters.sne import exportation
+from adapters.sne.ateliers import AtelierEnPanne
 from adapters.sne.generation import ecrire_fichier
 from adapters.sne.importation import RapportImport, importer
 from domain.codes import Canal, ModeleLogement
@@ -227,3 +232,22 @@ def test_worker_processes_report_what_this_process_alone_does(registre: Registre
         assert msgspec.structs.asdict(ailleurs) == msgspec.structs.asdict(ici)
     assert [e.ligne for e in ici.erreurs] == sorted(e.ligne for e in ici.erreurs) and ici.refusees == 3
     assert _log(registre) == []
+
+
+def test_a_worker_killed_mid_import_stops_it_and_appends_nothing(registre: Registre) -> None:
+    tampon = io.BytesIO()
+    ecrire_fichier(tampon, registre.territoire, 60, date(2026, 11, 20), graine=5)
+    tues: list[int] = []
+
+    def progression(_: int) -> None:
+        # Once the workers run, one of them dies as a process does when the system kills it.
+        enfants = multiprocessing.active_children()
+        if enfants and not tues:
+            tues.append(enfants[0].pid)  # type: ignore[arg-type]
+            os.kill(enfants[0].pid, signal.SIGKILL)  # type: ignore[arg-type]
+
+    with pytest.raises(AtelierEnPanne, match="worker process stopped"):
+        _importer(registre, tampon.getvalue(), taille_lot=4, processus=2, progression=progression)
+    assert tues and _log(registre) == []
+    r = _importer(registre, tampon.getvalue(), taille_lot=4, processus=2)  # and the next import is whole
+    assert (r.importe, r.enregistrees) == (True, 60)

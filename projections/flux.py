@@ -26,9 +26,9 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.utils import resolve_topic
-from psycopg.rows import tuple_row
 
 from adapters.chaine import empreintes_de
+from adapters.lignes_du_log import lignes_de
 from adapters.mapper import CHAMP_PERSONNEL, CHAMP_PRIVES, aad, aad_prives, champs_personnels
 from adapters.registre import Registre
 from domain.territoire import Organisation
@@ -192,27 +192,5 @@ def _uuid(x: Any) -> UUID:
 
 
 def _premiers_evenements(registre: Registre, ids: list[UUID]) -> dict[UUID, tuple[str, bytes]]:
-    rec: Any = registre.recorder
-    table = rec.events_table_name
-    out: dict[UUID, tuple[str, bytes]] = {}
-    if registre.stockage.postgres:
-        with rec.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(
-                f'SELECT originator_id, topic, state FROM "{rec.datastore.schema}"."{table}" '
-                "WHERE originator_version = 1 AND originator_id = ANY(%s)",
-                (ids,),
-            )
-            for oid, topic, state in cur.fetchall():
-                out[_uuid(oid)] = (topic, bytes(state))
-        return out
-    with rec.datastore.transaction(commit=False) as c:
-        for k in range(0, len(ids), 500):
-            part = [i.hex for i in ids[k : k + 500]]
-            c.execute(
-                f"SELECT originator_id, topic, state FROM {table} WHERE originator_version = 1 "
-                f"AND originator_id IN ({','.join('?' * len(part))})",
-                part,
-            )
-            for oid, topic, state in c.fetchall():
-                out[_uuid(oid)] = (topic, bytes(state))
-    return out
+    lignes = lignes_de(registre, ids, ("originator_id", "topic", "state"), premieres=True)
+    return {i: (topic, state) for i, topic, state in lignes}

@@ -64,7 +64,10 @@ class Ateliers:
 
     def confier(self, elements: Elements, jour: date | None) -> Iterator[Traitement]:
         """Hands a batch over; yields the batches done, in order, while too many are in flight."""
-        self._en_cours.append(self._pool.submit(_traiter, elements, jour, horloge.maintenant()))
+        try:
+            self._en_cours.append(self._pool.submit(_traiter, elements, jour, horloge.maintenant()))
+        except BrokenProcessPool as e:  # a worker died since the last batch was handed over
+            raise _en_panne(e) from None
         while len(self._en_cours) > 2 * self.processus:
             yield self._resultat(self._en_cours.popleft())
 
@@ -77,7 +80,11 @@ class Ateliers:
         try:
             return f.result()
         except BrokenProcessPool as e:
-            raise AtelierEnPanne(f"an import worker process stopped unexpectedly: {e}") from None
+            raise _en_panne(e) from None
+
+
+def _en_panne(e: BrokenProcessPool) -> AtelierEnPanne:
+    return AtelierEnPanne(f"an import worker process stopped unexpectedly ({e})")
 
 
 # -- in the worker ---------------------------------------------------------------------------------

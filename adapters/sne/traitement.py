@@ -21,9 +21,9 @@ from uuid import UUID
 
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import StoredEvent
-from psycopg.rows import tuple_row
 
 from adapters.cles import CoffreDeLot
+from adapters.lignes_du_log import lignes_de
 from adapters.mapper import LedgerMapper
 from adapters.registre import Lot, Registre
 from adapters.sne.correspondance import Intraduisible, commandes
@@ -147,62 +147,15 @@ def _erreur(lue: DemandeLue, element: str, raison: str) -> ErreurSNE:
 def _charger(registre: Registre, ids: set[UUID]) -> dict[UUID, Demande]:
     """The known demands of a batch, folded from their events read in one query (a re-import
     reads back every demand of its file: one query each would be its cost)."""
-    if not ids:
-        return {}
-    rec = registre.recorder
-    table = rec.events_table_name  # type: ignore[attr-defined]
     liste = sorted(ids)
-    lignes: list[tuple[Any, int, str, bytes]] = []
-    if registre.stockage.postgres:
-        schema = rec.datastore.schema  # type: ignore[attr-defined]
-        with rec.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:  # type: ignore[attr-defined]
-            cur.execute(
-                f'SELECT originator_id, originator_version, topic, state FROM "{schema}"."{table}" '
-                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
-                (liste,),
-            )
-            lignes = [(a, b, c, bytes(d)) for a, b, c, d in cur.fetchall()]
-    else:
-        with rec.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-            for k in range(0, len(liste), 500):
-                part = [i.hex for i in liste[k : k + 500]]
-                c.execute(
-                    f"SELECT originator_id, originator_version, topic, state FROM {table} "
-                    f"WHERE originator_id IN ({','.join('?' * len(part))}) ORDER BY originator_id, originator_version",
-                    part,
-                )
-                lignes += [(a, b, t, bytes(d)) for a, b, t, d in c.fetchall()]
     par_id: dict[UUID, list[Any]] = {}
+    lignes = lignes_de(registre, liste, ("originator_id", "originator_version", "topic", "state"))
     with registre.coffre.lot(liste):  # their keys in one query, for this batch only
-        for oid, version, topic, state in lignes:
-            i = oid if isinstance(oid, UUID) else UUID(str(oid))
+        for i, version, topic, state in lignes:
             par_id.setdefault(i, []).append(registre.mapper.to_domain_event(StoredEvent(i, version, topic, state)))
     return {i: project_aggregate(None, evenements) for i, evenements in par_id.items()}  # type: ignore[misc]
 
 
 def _dans_le_log(registre: Registre, ids: list[UUID]) -> set[UUID]:
     """Which of these demands the log holds, in one query."""
-    if not ids:
-        return set()
-    rec = registre.recorder
-    table = rec.events_table_name  # type: ignore[attr-defined]
-    if registre.stockage.postgres:
-        schema = rec.datastore.schema  # type: ignore[attr-defined]
-        with rec.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:  # type: ignore[attr-defined]
-            cur.execute(
-                f'SELECT originator_id FROM "{schema}"."{table}" WHERE originator_version = 1 '
-                "AND originator_id = ANY(%s)",
-                (ids,),
-            )
-            return {UUID(str(x[0])) for x in cur.fetchall()}
-    out: set[UUID] = set()
-    with rec.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-        for k in range(0, len(ids), 500):
-            part = [i.hex for i in ids[k : k + 500]]
-            c.execute(
-                f"SELECT originator_id FROM {table} WHERE originator_version = 1 AND originator_id IN "
-                f"({','.join('?' * len(part))})",
-                part,
-            )
-            out.update(UUID(x[0]) for x in c.fetchall())
-    return out
+    return {ligne[0] for ligne in lignes_de(registre, ids, ("originator_id",), premieres=True)}

@@ -273,17 +273,24 @@ class Depot:
                 out[UUID(i)] = int(ligne)
         return out
 
-    def verser(self, groupes_par_transaction: int = 20_000) -> int | None:
+    def verser(
+        self, groupes_par_transaction: int = 20_000, progression: Callable[[int, int], None] | None = None
+    ) -> int | None:
         """Moves everything set aside into the log, in order, `groupes_par_transaction` demands
         per transaction (the lock is held that long, no longer); returns the last notification id
         written. A clash with the log (a demand changed meanwhile) raises RecordConflictError:
-        the transactions before it stay, and re-running the import completes it."""
+        the transactions before it stay, and re-running the import completes it. `progression`
+        is told (demands moved, of how many) before the first transaction and after each."""
         position = None
+        if progression is not None:
+            progression(0, self.groupes)
         for debut in range(1, self.groupes + 1, groupes_par_transaction):
-            fin = debut + groupes_par_transaction - 1
+            fin = min(debut + groupes_par_transaction - 1, self.groupes)
             if self.registre.coffre.separe:
                 self.registre.coffre.enregistrer(self._cles_du_depot(debut, fin))
             position = self._verser_postgres(debut, fin) if self.postgres else self._verser_sqlite(debut, fin)
+            if progression is not None:
+                progression(fin, self.groupes)
         return position
 
     def _cles_du_depot(self, debut: int, fin: int) -> dict[UUID, bytes]:

@@ -114,6 +114,7 @@ def importer(
     sur_erreur: Callable[[ErreurSNE], None] | None = None,
     phases: dict[str, float] | None = None,
     processus: int = 1,
+    progression_versement: Callable[[int, int], None] | None = None,
 ) -> RapportImport:
     """`processus` > 1: the demands read and run through the domain by that many worker
     processes (`ateliers`), this one reading the file's structure and setting aside what they
@@ -121,7 +122,9 @@ def importer(
     `phases`, if given, gets the seconds spent reading the file, in the domain (mapping and
     commands), encoding, setting aside and moving into the log — with workers, reading is this
     process's reading of the file's structure, and the domain and encoding are the workers',
-    added up (the benchmark's breakdown)."""
+    added up (the benchmark's breakdown). `progression` is told the bytes read as the file is read;
+    `progression_versement` (demands moved into the log, of how many) once it has been found clean
+    and while it is moved."""
     if processus < 1:
         raise ValueError(f"processus: at least 1 process, got {processus}")
     rapport = RapportImport(importe=False, partiel=partiel)
@@ -175,7 +178,7 @@ def importer(
             return rapport
         try:
             t = time.perf_counter()
-            rapport.position = depot.verser()
+            rapport.position = depot.verser(progression=progression_versement)
             ph["versement"] += time.perf_counter() - t
         except RecordConflictError:
             erreur(

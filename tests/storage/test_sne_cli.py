@@ -41,3 +41,13 @@ def test_import_export_reimport_from_the_command_line(
     for _, _, element, _ in f.PLANTEES:
         assert element in lu.err, (element, lu.err)
     assert registre.position() == position
+
+
+def test_the_import_shows_the_reading_then_the_move_into_the_log(
+    registre: Registre, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--database", registre.stockage.url]
+    assert main([*base, "importer-sne", str(f.EXEMPLE), "--organisation", "CANNES"]) == 0
+    bars = capsys.readouterr().err
+    assert f"{f.EXEMPLE.name}: 100%" in bars and f"{f.EXEMPLE.name} into the log: 100%" in bars, bars
+    assert bars.index(f"{f.EXEMPLE.name}: 100%") < bars.index("into the log")

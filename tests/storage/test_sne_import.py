@@ -135,10 +135,15 @@ def test_a_numero_twice_in_one_file_and_an_organisation_that_may_not_register(re
 def test_a_generated_file_imports_in_bulk_and_reimports_to_nothing(registre: Registre) -> None:
     tampon = io.BytesIO()
     ecrire_fichier(tampon, registre.territoire, 300, date(2026, 11, 20), graine=3)
-    lus = []
-    r = _importer(registre, tampon.getvalue(), taille_lot=70, progression=lus.append)
+    lus: list[int] = []
+    versements: list[tuple[int, int]] = []
+    r = _importer(
+        registre, tampon.getvalue(), taille_lot=70, progression=lus.append,
+        progression_versement=lambda fait, total: versements.append((fait, total)),
+    )
     assert (r.importe, r.enregistrees, r.erreurs) == (True, 300, [])
     assert sum(lus) == len(tampon.getvalue())
+    assert versements == [(0, 300), (300, 300)]  # the file read, then moved into the log
     journal = _log(registre)
     assert len(journal) == r.evenements == r.position
     # Each demand's events are consecutive in the log, registration first (one transaction each).

@@ -161,14 +161,22 @@ def importer(
                     travail.recevoir(_traiter_ici(registre, organisation, agent, lues, jour()))
             else:
                 with Ateliers(registre.stockage, registre.territoire, organisation, agent, processus) as ateliers:
-                    for elements in _par_lots(lecture.elements(en_octets), max(1, taille_lot // processus), ph):
-                        du_lot()
-                        for fait in ateliers.confier(elements, jour()):
+                    try:
+                        for elements in _par_lots(lecture.elements(en_octets), max(1, taille_lot // processus), ph):
+                            du_lot()
+                            for fait in ateliers.confier(elements, jour()):
+                                travail.recevoir(fait)
+                    except FichierIllisible:
+                        # What was handed over before the file turned out unreadable is told
+                        # too, as the import's process alone would have told it.
+                        for fait in ateliers.reste():
                             travail.recevoir(fait)
+                        raise
                     for fait in ateliers.reste():
                         travail.recevoir(fait)
             du_lot()
         except FichierIllisible as e:
+            du_lot()
             erreur(e.erreur)
             return rapport
         rapport.date_fichier = lecture.entete.date_fichier if lecture.entete else None
@@ -197,16 +205,23 @@ def importer(
 
 
 def _par_lots(elements: Iterator[T], taille: int, phases: dict[str, float]) -> Iterator[list[T]]:
-    """The file's demands `taille` at a time; the time spent reading them goes to `lecture`."""
+    """The file's demands `taille` at a time; the time spent reading them goes to `lecture`.
+    A file found unreadable part-way still hands over the demands read before the fault, so
+    that what is wrong with them is told whatever the batches' size."""
     lot: list[T] = []
     t = time.perf_counter()
-    for x in elements:
-        lot.append(x)
-        if len(lot) >= taille:
-            phases["lecture"] += time.perf_counter() - t
+    try:
+        for x in elements:
+            lot.append(x)
+            if len(lot) >= taille:
+                phases["lecture"] += time.perf_counter() - t
+                yield lot
+                lot = []
+                t = time.perf_counter()
+    except FichierIllisible:
+        if lot:
             yield lot
-            lot = []
-            t = time.perf_counter()
+        raise
     phases["lecture"] += time.perf_counter() - t
     if lot:
         yield lot

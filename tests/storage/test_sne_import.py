@@ -223,14 +223,15 @@ def _evenements(registre: Registre) -> list[tuple[str, dict[str, object]]]:
 
 
 def test_worker_processes_report_what_this_process_alone_does(registre: Registre) -> None:
-    """A file refused (ten planted errors, not XML, cut short, no header, a numéro unique twice
-    in one batch and across batches) gives the same report, error for error and line for line,
+    """A file refused (ten planted errors, not XML, cut short, ten planted errors and then cut
+    short, no header, a numéro unique twice in one batch and across batches) gives the same report, error for error and line for line,
     whether its demands were read and run by worker processes or here; and nothing is
     appended."""
     propre = f.fichier([f.copie(1), f.copie(2)])
     sans_entete = re.sub(rb"<ns1:entete>.*?</ns1:entete>", b"", propre, flags=re.S)
     deux_fois = f.fichier([f.copie(3), f.copie(5), f.copie(3), f.copie(6), f.copie(7), f.copie(5), f.copie(5)])
-    for xml in (f.plante(), b"not xml <", propre[: len(propre) // 2], sans_entete, deux_fois):
+    plante = f.plante()
+    for xml in (plante, b"not xml <", propre[: len(propre) // 2], plante[:-300], sans_entete, deux_fois):
         ici = _importer(registre, xml, taille_lot=4)
         ailleurs = _importer(registre, xml, taille_lot=4, processus=2)  # batches of 2: some twice in one, some across
         assert not ici.importe and ici.erreurs_total > 0

@@ -49,12 +49,13 @@ T = TypeVar("T")
 TAILLE_LOT = 1000  # demands read, checked and set aside together
 MAX_ERREURS = 10_000  # errors kept in the report (all are counted, and told to `sur_erreur`)
 ATELIERS_DES = 4_000_000  # bytes of file from which worker processes pay for their start (~1 s)
+ATELIERS_MAX = 8  # by default: each worker holds ~90 MiB and a database connection
 
 
 def processus_pour(octets: int) -> int:
-    """The processes an import of a file of that size runs on by default: one per core for a
-    large file, else only its own."""
-    return max(1, os.cpu_count() or 1) if octets >= ATELIERS_DES else 1
+    """The processes an import of a file of that size runs on by default: one per core (at most
+    ATELIERS_MAX) for a large file, else only its own."""
+    return min(max(1, os.cpu_count() or 1), ATELIERS_MAX) if octets >= ATELIERS_DES else 1
 
 
 class RapportImport(msgspec.Struct, kw_only=True):

@@ -25,7 +25,13 @@ from adapters.registre import Registre
 from adapters.sne import exportation
 from adapters.sne.ateliers import AtelierEnPanne
 from adapters.sne.generation import ecrire_fichier
-from adapters.sne.importation import RapportImport, importer
+from adapters.sne.importation import (
+    ATELIERS_DES,
+    ATELIERS_MAX,
+    RapportImport,
+    importer,
+    processus_pour,
+)
 from domain.codes import Canal, ModeleLogement
 from domain.demande import Demande
 from domain.erreurs import Introuvable
@@ -257,3 +263,10 @@ def test_a_worker_killed_mid_import_stops_it_and_appends_nothing(registre: Regis
     assert tues and _log(registre) == []
     r = _importer(registre, tampon.getvalue(), taille_lot=4, processus=2)  # and the next import is whole
     assert (r.importe, r.enregistrees) == (True, 60)
+
+
+@pytest.mark.parametrize("coeurs", [1, 2, 64])
+def test_workers_by_default_one_per_core_for_a_large_file_only(coeurs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: coeurs)
+    assert processus_pour(ATELIERS_DES - 1) == 1
+    assert processus_pour(ATELIERS_DES) == min(coeurs, ATELIERS_MAX)

@@ -6,6 +6,7 @@ the log without the key store reads every personal field as erased."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -19,6 +20,8 @@ from adapters.cles import VARIABLE_CLES
 from adapters.clock import HorlogeReglable
 from adapters.database import ConfigurationError, Stockage
 from adapters.registre import Ordre, Registre
+from adapters.sne.generation import ecrire_fichier
+from adapters.sne.importation import importer
 from adapters.tables import cles_demandes
 from domain import commandes as c
 from domain.codes import MotifRadiation, Typologie
@@ -115,6 +118,33 @@ def test_keys_in_a_separate_store_never_in_the_log_s_database(
         assert registre.rattraper(numero, date(2026, 9, 1)) is not None
         assert _cles(registre.coffre.engine)[str(Demande.id_pour(numero))] is None
         assert registre.demande(numero).etat.personnel == Efface()
+    finally:
+        registre.close()
+
+
+def test_an_sne_import_by_worker_processes_keeps_its_keys_in_the_separate_store(
+    stockage: Stockage, territoire: Territoire, url_cles: str, monkeypatch: pytest.MonkeyPatch, horloge_test: HorlogeReglable
+) -> None:
+    """The workers make the new demands' keys and the import writes them to the key store; the
+    workers see LEDGER_KEYS_URL as the import's process does, and read known demands with it."""
+    monkeypatch.setenv(VARIABLE_CLES, url_cles)
+    registre = Registre(stockage, territoire)
+    try:
+        tampon = io.BytesIO()
+        ecrire_fichier(tampon, territoire, 12, date(2026, 11, 20), graine=8)
+        tampon.seek(0)
+        r = importer(registre, territoire.organisation("CANNES"), "import", tampon, taille_lot=4, processus=2)
+        assert (r.importe, r.enregistrees, r.erreurs) == (True, 12, [])
+        assert len(_cles(registre.coffre.engine)) == 12
+        assert _cles(registre.engine) == {}  # the log's database holds no key
+        for n in registre.notifications(0, 1000):
+            if n.originator_version == 1:
+                assert isinstance(registre.repository.get(n.originator_id).etat.personnel, DonneesPersonnelles)
+        # Again: the workers read the known demands' personal data through the key store, so
+        # nothing differs and nothing is appended.
+        tampon.seek(0)
+        r = importer(registre, territoire.organisation("CANNES"), "import", tampon, taille_lot=4, processus=2)
+        assert (r.importe, r.inchangees, r.evenements) == (True, 12, 0)
     finally:
         registre.close()
 

@@ -12,14 +12,17 @@ itself is a small part of an import (docs/sne.md). The processes are started wit
 Each worker sees the import's clock: a batch carries the instant it was handed over, and the
 worker's clock runs from it.
 
-At most two batches per worker are in flight, so memory stays flat whatever the file's size.
+At most two batches per worker are in flight, so memory stays flat whatever the file's size;
+each worker holds few database connections (`_une_connexion`).
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import gc
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -34,6 +37,7 @@ from domain import horloge
 from domain.territoire import Organisation, Territoire
 
 Elements = list[tuple[int, bytes]]  # a batch: each demand's line and bytes
+NOM_CONNEXIONS = "ledger-import-worker"  # their application_name, with the import's pid
 
 
 class AtelierEnPanne(RuntimeError):
@@ -97,9 +101,21 @@ def _ouvrir(stockage: Stockage, territoire: Territoire, organisation: Organisati
     from adapters.registre import Registre
 
     gc.set_threshold(50_000, 50, 100)  # as the import's own process (importation.ramasse_miettes_espace)
-    registre = Registre(stockage, territoire, pool_size=1)
+    # Named in pg_stat_activity (libpq reads PGAPPNAME): an operator sees whose they are.
+    os.environ["PGAPPNAME"] = f"{NOM_CONNEXIONS}-{os.getppid()}"
+    registre = Registre(_une_connexion(stockage), territoire, pool_size=1)
     atexit.register(registre.close)
     _atelier = (registre, organisation, agent)
+
+
+def _une_connexion(stockage: Stockage) -> Stockage:
+    """The store as a worker opens it: the library's pool opens all its connections at once (ten
+    by default, LEDGER_POOL_SIZE), where a worker reads one batch at a time; eight workers so
+    opened would take most of a PostgreSQL's hundred connections."""
+    if not stockage.postgres:
+        return stockage
+    env = dict(stockage.eventsourcing_env, POSTGRES_POOL_SIZE="1", POSTGRES_MAX_OVERFLOW="1")
+    return dataclasses.replace(stockage, eventsourcing_env=env)
 
 
 def _traiter(elements: Elements, jour: date | None, instant: datetime) -> Traitement:

@@ -49,7 +49,7 @@ T = TypeVar("T")
 TAILLE_LOT = 1000  # demands read, checked and set aside together
 MAX_ERREURS = 10_000  # errors kept in the report (all are counted, and told to `sur_erreur`)
 ATELIERS_DES = 4_000_000  # bytes of file from which worker processes pay for their start (~1 s)
-ATELIERS_MAX = 8  # by default: each worker holds ~90 MiB and a database connection
+ATELIERS_MAX = 8  # by default: each worker holds ~90 MiB and up to three database connections
 
 
 def processus_pour(octets: int) -> int:

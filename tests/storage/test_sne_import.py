@@ -20,6 +20,7 @@ import msgspec
 import pytest
 
 from adapters import chaine
+from adapters.clock import HorlogeReglable
 from adapters.database import depuis_url
 from adapters.registre import Registre
 from adapters.sne import exportation
@@ -36,6 +37,7 @@ from domain.codes import Canal, ModeleLogement
 from domain.demande import Demande
 from domain.erreurs import Introuvable
 from domain.foyer import DonneesPersonnelles
+from domain.territoire import Territoire
 from tests import sne_fichiers as f
 
 
@@ -270,3 +272,34 @@ def test_workers_by_default_one_per_core_for_a_large_file_only(coeurs: int, monk
     monkeypatch.setattr(os, "cpu_count", lambda: coeurs)
     assert processus_pour(ATELIERS_DES - 1) == 1
     assert processus_pour(ATELIERS_DES) == min(coeurs, ATELIERS_MAX)
+
+
+def test_each_worker_holds_a_few_connections_named_after_the_import(
+    schema_postgres: str, territoire: Territoire, horloge_test: HorlogeReglable
+) -> None:
+    """PostgreSQL's connections (SQLite opens files): each worker's are named after the import's
+    process in pg_stat_activity, and few."""
+    import psycopg
+
+    from adapters.sne.ateliers import NOM_CONNEXIONS
+    from tests.conftest import url_postgres_de_test
+
+    registre = Registre(depuis_url(schema_postgres), territoire)
+    tampon = io.BytesIO()
+    ecrire_fichier(tampon, territoire, 40, date(2026, 11, 20), graine=9)
+    vues: list[int] = []
+    with psycopg.connect(url_postgres_de_test(), autocommit=True) as conn:
+        def compter(_: int) -> None:
+            (n,) = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (f"{NOM_CONNEXIONS}-{os.getpid()}",)
+            ).fetchone()  # type: ignore[misc]
+            vues.append(n)
+
+        try:
+            r = _importer(registre, tampon.getvalue(), taille_lot=4, processus=2, progression=compter)
+        finally:
+            registre.close()
+    assert r.importe and r.enregistrees == 40
+    # Two workers, each its library connection, its engine's, and one spare at most (the
+    # library's pool alone would open ten each).
+    assert 0 < max(vues) <= 2 * 3, vues

@@ -31,6 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime, timedelta
 
 from adapters.database import Stockage
+from adapters.registre import Registre
 from adapters.sne.lecture import lire_octets
 from adapters.sne.traitement import Traitement, sans_jour, traiter
 from domain import horloge
@@ -93,13 +94,11 @@ def _en_panne(e: BrokenProcessPool) -> AtelierEnPanne:
 
 # -- in the worker ---------------------------------------------------------------------------------
 
-_atelier: tuple[object, Organisation, str] | None = None  # (Registre, organisation, agent)
+_atelier: tuple[Registre, Organisation, str] | None = None
 
 
 def _ouvrir(stockage: Stockage, territoire: Territoire, organisation: Organisation, agent: str) -> None:
     global _atelier
-    from adapters.registre import Registre
-
     gc.set_threshold(50_000, 50, 100)  # as the import's own process (importation.ramasse_miettes_espace)
     # Named in pg_stat_activity (libpq reads PGAPPNAME): an operator sees whose they are.
     os.environ["PGAPPNAME"] = f"{NOM_CONNEXIONS}-{os.getppid()}"
@@ -126,4 +125,4 @@ def _traiter(elements: Elements, jour: date | None, instant: datetime) -> Traite
     lues = [lire_octets(ligne, octets) for ligne, octets in elements]
     if jour is None:
         return sans_jour(lues)
-    return traiter(registre, organisation, agent, lues, jour)  # type: ignore[arg-type]
+    return traiter(registre, organisation, agent, lues, jour)

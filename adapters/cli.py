@@ -641,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument(
         "--processus", type=_au_moins_un, metavar="N",
         help="worker processes reading the demands and running them through the domain "
-        "(default: one per core, at most 8, for a file of 4 MB or more, else none: the import's own process)",
+        "(default: one per core, at most 8, for a file of 64 MB or more, else none: the import's own process)",
     )
     s.add_argument("--json", action="store_true", help="one JSON report per file on stdout")
     s.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -48,7 +48,9 @@ from domain.territoire import Organisation
 T = TypeVar("T")
 TAILLE_LOT = 1000  # demands read, checked and set aside together
 MAX_ERREURS = 10_000  # errors kept in the report (all are counted, and told to `sur_erreur`)
-ATELIERS_DES = 4_000_000  # bytes of file from which worker processes pay for their start (~1 s)
+# Bytes of file from which worker processes pay for their start (~1 s) and for sharing the cores:
+# on 2 cores they lost at 21 MB and won a little at 42 MB (docs/sne.md).
+ATELIERS_DES = 64_000_000
 ATELIERS_MAX = 8  # by default: each worker holds ~90 MiB and up to three database connections
 
 

@@ -505,7 +505,7 @@ def importer_sne(args: argparse.Namespace) -> int:
                 try:
                     rapport = importer(
                         registre, org, args.agent, f, partiel=args.partiel, progression=barre.update,
-                        sur_erreur=afficher, processus=args.processus or processus_pour(taille),
+                        sur_erreur=afficher, processus=args.processes or processus_pour(taille),
                         progression_versement=versement,
                     )
                 except AtelierEnPanne as e:
@@ -594,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("rebuild", help="rebuild a read model from position zero (all by default)")
     s.add_argument("name", nargs="?", help="read model name: echeances, cotation, statistiques")
     s.add_argument("--quiet", action="store_true")
-    s.add_argument("--processes", type=int, default=None,
+    s.add_argument("--processes", type=_au_moins_un, default=None, metavar="N",
                    help="processes folding demands (default: one per core, up to 2; 1 for small logs)")
     s.set_defaults(f=rebuild)
     s = sub.add_parser("follow", help="keep the read models current (followers poll the log)")
@@ -639,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--organisation", help="the guichet recorded on the events (default: the territory's first)")
     s.add_argument("--agent", default="import-sne", help="the agent recorded on the events")
     s.add_argument(
-        "--processus", type=_au_moins_un, metavar="N",
+        "--processes", type=_au_moins_un, metavar="N",
         help="worker processes reading the demands and running them through the domain "
         "(default: one per core, at most 8, for a file of 64 MB or more, else none: the import's own process)",
     )

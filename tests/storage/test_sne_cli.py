@@ -1,7 +1,7 @@
 """`ledger importer-sne` and `ledger exporter-sne` as a person runs them (docs/sne.md): the sample
 imports, exports as of its day and re-imports to nothing; a file with planted errors is refused
 with exit 1, every error on stderr and nothing appended, with the import's process alone or with
-worker processes (`--processus 2`)."""
+worker processes (`--processes 2`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_import_export_reimport_from_the_command_line(
     registre: Registre, tmp_path: Path, capsys: pytest.CaptureFixture[str], processus: int
 ) -> None:
     base = ["--database", registre.stockage.url]
-    options = ["--organisation", "CANNES", "--quiet", "--processus", str(processus)]
+    options = ["--organisation", "CANNES", "--quiet", "--processes", str(processus)]
     assert main([*base, "importer-sne", str(f.EXEMPLE), *options]) == 0
     sortie = capsys.readouterr().out
     assert "1 demand(s) read: 1 registered" in sortie and "1 event(s) appended" in sortie, sortie
